@@ -1,0 +1,45 @@
+//! Procedural macros of ebpf-skeleton; use them through the `ebpf-skeleton`
+//! crate, which re-exports them.
+//!
+//! Stages are kept apart: [`args`] parses what the user wrote, [`locate`]
+//! finds and reads the object file, [`elf`] reads the object into the
+//! [`model`], [`check`] validates the model, and [`expand`] writes tokens.
+//! Every error becomes a `compile_error!` at the offending span; nothing here
+//! panics on bad input.
+
+mod args;
+mod check;
+mod elf;
+mod expand;
+mod ident;
+mod locate;
+mod model;
+
+use proc_macro::TokenStream;
+
+/// Expands a compiled eBPF object into a typed module.
+///
+/// `ebpf_skeleton!("bpf/prog.bpf.o")` reads the object at compile time (the
+/// path is relative to the file that invokes the macro, as with
+/// `include_bytes!`) and expands into `pub mod prog { ... }` with `Specs`,
+/// `Objects`, `ProgramSpecs`, `Programs`, `MapSpecs` and `Maps`. The object's
+/// bytes are embedded, so the binary needs no file at run time, and cargo
+/// rebuilds the crate when the object changes.
+#[proc_macro]
+pub fn ebpf_skeleton(input: TokenStream) -> TokenStream {
+    let invoked_from = proc_macro::Span::call_site().local_file();
+    skeleton(input.into(), invoked_from)
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
+}
+
+fn skeleton(
+    input: proc_macro2::TokenStream,
+    invoked_from: Option<std::path::PathBuf>,
+) -> syn::Result<proc_macro2::TokenStream> {
+    let args: args::SkeletonArgs = syn::parse2(input)?;
+    let file = locate::read(&args.path, invoked_from.as_deref())?;
+    let object = elf::read(&file).map_err(|e| syn::Error::new(args.path.span(), e.message(&args.path.value())))?;
+    check::skeleton(&object, &args.path)?;
+    Ok(expand::skeleton(&object, &file.path))
+}

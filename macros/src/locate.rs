@@ -1,0 +1,58 @@
+//! Finding and reading the object file, as `include_bytes!` would.
+
+use std::path::{Path, PathBuf};
+
+use syn::LitStr;
+
+/// An object file read at compile time.
+pub struct ObjectFile {
+    /// The resolved, absolute path, which the expansion embeds.
+    pub path: PathBuf,
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Reads the object `lit` names, relative to the directory of the file that
+/// invoked the macro (or the crate's manifest directory if rustc does not
+/// say which file that is).
+pub fn read(lit: &LitStr, invoked_from: Option<&Path>) -> syn::Result<ObjectFile> {
+    let given = lit.value();
+    let path = resolve(Path::new(&given), invoked_from);
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(ObjectFile { path, bytes }),
+        Err(e) => Err(syn::Error::new(
+            lit.span(),
+            format!(
+                "cannot read eBPF object `{given}` (resolved to `{}`): {}",
+                path.display(),
+                describe(&e)
+            ),
+        )),
+    }
+}
+
+fn resolve(given: &Path, invoked_from: Option<&Path>) -> PathBuf {
+    if given.is_absolute() {
+        return given.to_owned();
+    }
+    let base = invoked_from
+        .and_then(Path::parent)
+        .map(absolute)
+        .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from))
+        .unwrap_or_default();
+    base.join(given)
+}
+
+/// rustc reports the invoking file relative to its working directory.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+/// The error's words without the "(os error N)" rustc users rarely need.
+fn describe(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => e.to_string(),
+    }
+}

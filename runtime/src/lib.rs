@@ -1,0 +1,58 @@
+//! Load precompiled eBPF objects from Rust with types, not strings.
+//!
+//! `ebpf_skeleton!("prog.bpf.o")` reads a compiled eBPF object at compile
+//! time and expands into a module with typed `Specs` (the object parsed,
+//! nothing in the kernel) and `Objects` (loaded), with one field per program
+//! and per map. This crate is the runtime that generated code calls: a thin,
+//! owning layer over libbpf.
+//!
+//! ```ignore
+//! ebpf_skeleton::ebpf_skeleton!("bpf/counter.bpf.o"); // `pub mod counter`
+//!
+//! let objs = counter::Specs::new()?.load()?;
+//! let _links = objs.attach()?;
+//! let key = 42u32.to_ne_bytes();
+//! let count = objs.maps.counts.lookup(&key)?;
+//! ```
+//!
+//! Kernel objects are owned values: a [`Map`] owns its file descriptor, a
+//! [`Program`] and a [`Link`] keep their object alive, and everything is
+//! released when dropped. libbpf's own messages go to the [`log`] crate under
+//! the target `libbpf`.
+
+#![warn(missing_docs)]
+
+mod error;
+mod link;
+pub mod map;
+mod object;
+mod print;
+mod program;
+pub mod section;
+
+pub use ebpf_skeleton_macros::ebpf_skeleton;
+/// The raw libbpf bindings this crate is built on, for what it does not wrap.
+pub use libbpf_sys;
+pub use error::{Error, Kind, Result};
+pub use link::Link;
+pub use map::{Map, MapInfo, MapSpec, MapType, UpdateFlags};
+pub use object::{attach_all, Object, OpenObject};
+pub use program::{Program, ProgramSpec};
+
+/// The number of CPUs the kernel may ever bring up; per-CPU maps hold one
+/// value for each.
+pub fn possible_cpus() -> usize {
+    use std::sync::OnceLock;
+    static CPUS: OnceLock<usize> = OnceLock::new();
+    // SAFETY: a plain query, no arguments.
+    *CPUS.get_or_init(|| unsafe { libbpf_sys::libbpf_num_possible_cpus() }.max(1) as usize)
+}
+
+/// What generated code needs and users do not.
+#[doc(hidden)]
+pub mod __private {
+    /// Raises the alignment of embedded object bytes to 8, as ELF parsing
+    /// of 64-bit objects expects.
+    #[repr(C, align(8))]
+    pub struct Aligned<T: ?Sized>(pub T);
+}

@@ -1,0 +1,260 @@
+//! eBPF maps: the byte-level handle every typed map builds on.
+
+mod flags;
+mod keys;
+mod kind;
+mod spec;
+
+pub use flags::UpdateFlags;
+pub use keys::Keys;
+pub use kind::MapType;
+pub use spec::MapSpec;
+
+use std::ffi::CString;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::path::Path;
+
+use libbpf_sys as sys;
+
+use crate::error::{check, Error, Result};
+use crate::object::map_name;
+
+/// What the kernel says about a map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MapInfo {
+    /// The map's kind.
+    pub map_type: MapType,
+    /// The kernel's id for the map (as `bpftool map` shows it).
+    pub id: u32,
+    /// The size of a key in bytes.
+    pub key_size: u32,
+    /// The size of a value in bytes (for per-CPU maps, of one CPU's value).
+    pub value_size: u32,
+    /// The most entries the map holds.
+    pub max_entries: u32,
+    /// `BPF_F_*` flags the map was created with.
+    pub flags: u32,
+}
+
+/// A map in the kernel, owned through its own file descriptor.
+///
+/// Keys and values are byte slices here, checked against the map's sizes;
+/// the typed maps wrap this.
+#[derive(Debug)]
+pub struct Map {
+    fd: OwnedFd,
+    name: String,
+    info: MapInfo,
+}
+
+impl Map {
+    /// Takes ownership of a map's file descriptor.
+    pub fn from_fd(fd: OwnedFd, name: impl Into<String>) -> Result<Self> {
+        let name = name.into();
+        let info = read_info(fd.as_fd())
+            .map_err(|source| Error::sys(format!("reading info of map `{name}`"), source))?;
+        Ok(Map { fd, name, info })
+    }
+
+    /// Opens a map pinned in bpffs at `path`; its name is the kernel's.
+    pub fn from_pin(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let what = || format!("opening the map pinned at {}", path.display());
+        let c_path = CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|e| Error::sys(what(), io::Error::other(e)))?;
+        // SAFETY: a valid C string.
+        let fd = check(unsafe { sys::bpf_obj_get(c_path.as_ptr()) })
+            .map_err(|source| Error::sys(what(), source))?;
+        // SAFETY: the kernel just returned this fd to us.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let name = kernel_name(fd.as_fd()).unwrap_or_default();
+        Map::from_fd(fd, name)
+    }
+
+    /// A map of a loaded object, with a descriptor of its own.
+    pub(crate) fn from_libbpf(map: *mut sys::bpf_map) -> Result<Self> {
+        let name = map_name(map);
+        // SAFETY: `map` belongs to a loaded object, which owns this fd.
+        let fd = unsafe { sys::bpf_map__fd(map) };
+        let fd = check(fd).map_err(|source| Error::Map {
+            op: "open",
+            map: name.clone(),
+            source,
+        })?;
+        // SAFETY: the fd is open while the object is, which outlives this call.
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) }
+            .try_clone_to_owned()
+            .map_err(|source| Error::Map {
+                op: "duplicate the descriptor",
+                map: name.clone(),
+                source,
+            })?;
+        Map::from_fd(fd, name)
+    }
+
+    /// The map's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What the kernel says about the map.
+    pub fn info(&self) -> &MapInfo {
+        &self.info
+    }
+
+    /// The map's kind.
+    pub fn map_type(&self) -> MapType {
+        self.info.map_type
+    }
+
+    /// The size in bytes of the buffer a lookup fills: the value size, or for
+    /// per-CPU maps one 8-byte-aligned value per possible CPU.
+    pub fn value_buffer_size(&self) -> usize {
+        let value = self.info.value_size as usize;
+        if self.info.map_type.is_per_cpu() {
+            value.next_multiple_of(8) * crate::possible_cpus()
+        } else {
+            value
+        }
+    }
+
+    /// The value stored under `key`, or `None`.
+    pub fn lookup(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let mut value = vec![0u8; self.value_buffer_size()];
+        Ok(self.lookup_into(key, &mut value)?.then_some(value))
+    }
+
+    /// Copies the value stored under `key` into `value`; `false` if there is
+    /// none. `value` must be [`Map::value_buffer_size`] bytes.
+    pub fn lookup_into(&self, key: &[u8], value: &mut [u8]) -> Result<bool> {
+        self.check_key("lookup", key)?;
+        self.check_size("lookup", "value", self.value_buffer_size(), value.len())?;
+        // SAFETY: both buffers have the sizes the map expects.
+        let ret = unsafe {
+            sys::bpf_map_lookup_elem(self.raw(), key.as_ptr().cast(), value.as_mut_ptr().cast())
+        };
+        self.found("lookup", ret)
+    }
+
+    /// Stores `value` under `key`.
+    pub fn update(&self, key: &[u8], value: &[u8], flags: UpdateFlags) -> Result<()> {
+        self.check_key("update", key)?;
+        self.check_size("update", "value", self.value_buffer_size(), value.len())?;
+        // SAFETY: both buffers have the sizes the map expects.
+        let ret = unsafe {
+            sys::bpf_map_update_elem(self.raw(), key.as_ptr().cast(), value.as_ptr().cast(), flags.0)
+        };
+        check(ret).map_err(|source| self.error("update", source))?;
+        Ok(())
+    }
+
+    /// Removes the entry under `key`; `false` if there was none.
+    pub fn delete(&self, key: &[u8]) -> Result<bool> {
+        self.check_key("delete", key)?;
+        // SAFETY: the key has the size the map expects.
+        let ret = unsafe { sys::bpf_map_delete_elem(self.raw(), key.as_ptr().cast()) };
+        self.found("delete", ret)
+    }
+
+    /// Removes and returns the entry under `key`, or for a queue or stack
+    /// (pass an empty key) the next element; `None` when there is none.
+    pub fn lookup_and_delete(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.check_key("lookup and delete", key)?;
+        let mut value = vec![0u8; self.value_buffer_size()];
+        let key_ptr = if key.is_empty() { std::ptr::null() } else { key.as_ptr() };
+        // SAFETY: both buffers have the sizes the map expects.
+        let ret = unsafe {
+            sys::bpf_map_lookup_and_delete_elem(self.raw(), key_ptr.cast(), value.as_mut_ptr().cast())
+        };
+        Ok(self.found("lookup and delete", ret)?.then_some(value))
+    }
+
+    /// The map's keys, in the kernel's order. Entries added or removed while
+    /// iterating may or may not be seen, as with `bpf_map_get_next_key`.
+    pub fn keys(&self) -> Keys<'_> {
+        Keys::new(self)
+    }
+
+    /// Pins the map at `path` in bpffs, so that it outlives this process.
+    pub fn pin(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let what = || format!("pinning map `{}` at {}", self.name, path.display());
+        let c_path = CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|e| Error::sys(what(), io::Error::other(e)))?;
+        // SAFETY: a live fd and a valid C string.
+        let ret = unsafe { sys::bpf_obj_pin(self.raw(), c_path.as_ptr()) };
+        check(ret).map_err(|source| Error::sys(what(), source))?;
+        Ok(())
+    }
+
+    pub(crate) fn raw(&self) -> i32 {
+        self.fd.as_raw_fd()
+    }
+
+    pub(crate) fn error(&self, op: &'static str, source: io::Error) -> Error {
+        Error::Map {
+            op,
+            map: self.name.clone(),
+            source,
+        }
+    }
+
+    /// Ok(true) on success, Ok(false) on `ENOENT`, an error otherwise.
+    fn found(&self, op: &'static str, ret: i32) -> Result<bool> {
+        match check(ret) {
+            Ok(_) => Ok(true),
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
+            Err(source) => Err(self.error(op, source)),
+        }
+    }
+
+    pub(crate) fn check_key(&self, op: &'static str, key: &[u8]) -> Result<()> {
+        self.check_size(op, "key", self.info.key_size as usize, key.len())
+    }
+
+    fn check_size(&self, op: &'static str, what: &'static str, expected: usize, actual: usize) -> Result<()> {
+        if expected == actual {
+            return Ok(());
+        }
+        Err(Error::Size {
+            op,
+            map: self.name.clone(),
+            what,
+            expected,
+            actual,
+        })
+    }
+}
+
+impl AsFd for Map {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+fn read_info(fd: BorrowedFd<'_>) -> io::Result<MapInfo> {
+    let info = raw_info(fd)?;
+    Ok(MapInfo {
+        map_type: MapType(info.type_),
+        id: info.id,
+        key_size: info.key_size,
+        value_size: info.value_size,
+        max_entries: info.max_entries,
+        flags: info.map_flags,
+    })
+}
+
+fn raw_info(fd: BorrowedFd<'_>) -> io::Result<sys::bpf_map_info> {
+    let mut info = sys::bpf_map_info::default();
+    let mut len = size_of::<sys::bpf_map_info>() as u32;
+    // SAFETY: `info` is writable for `len` bytes.
+    check(unsafe { sys::bpf_map_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len) })?;
+    Ok(info)
+}
+
+fn kernel_name(fd: BorrowedFd<'_>) -> io::Result<String> {
+    let info = raw_info(fd)?;
+    let bytes: Vec<u8> = info.name.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}

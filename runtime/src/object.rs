@@ -1,0 +1,345 @@
+//! eBPF objects: opened (parsed, nothing in the kernel) and loaded.
+
+use std::ffi::{CStr, CString};
+use std::io;
+use std::path::Path;
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use libbpf_sys as sys;
+
+use crate::error::{check, last_error, Error, Kind, Result};
+use crate::link::Link;
+use crate::map::{Map, MapSpec};
+use crate::program::{Program, ProgramSpec};
+use crate::{print, section};
+
+/// The verifier log buffer handed to libbpf. The kernel writes to it only
+/// when a program fails to load; untouched pages of it cost nothing. A small
+/// buffer would turn a rejection into `ENOSPC` once the log overflows.
+const LOG_BUF_SIZE: usize = 16 << 20;
+
+/// The libbpf object behind a loaded [`Object`], shared by its programs and
+/// links so that none of them can outlive it.
+pub(crate) struct Inner {
+    ptr: NonNull<sys::bpf_object>,
+    name: String,
+}
+
+// SAFETY: after load, the object is only read (names, fds) and used to create
+// links, which libbpf does without mutating the object; it is closed once, in
+// `Drop`, when the last handle goes.
+unsafe impl Send for Inner {}
+unsafe impl Sync for Inner {}
+
+impl Inner {
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from libbpf's open and is closed only here.
+        unsafe { sys::bpf_object__close(self.ptr.as_ptr()) }
+    }
+}
+
+/// An eBPF object parsed by libbpf but not yet in the kernel.
+///
+/// Opening needs no privileges. What must be decided before load (which
+/// programs load, map sizes) is set through [`ProgramSpec`] and [`MapSpec`];
+/// [`OpenObject::load`] then creates the maps and loads the programs.
+pub struct OpenObject {
+    /// Closes the object when dropped before load.
+    inner: Inner,
+    /// Where the kernel writes the verifier log of a rejected program. libbpf
+    /// holds a pointer to it until load, so it lives as long as `self`.
+    log: Box<[u8]>,
+}
+
+impl OpenObject {
+    /// Opens an object from bytes that live for the whole program, such as
+    /// the ones `ebpf_skeleton!` embeds.
+    pub fn from_static(name: &str, bytes: &'static [u8]) -> Result<Self> {
+        Self::open(name, |opts| {
+            // SAFETY: `bytes` is valid for 'static; libbpf reads it until load.
+            unsafe { sys::bpf_object__open_mem(bytes.as_ptr().cast(), bytes.len() as _, opts) }
+        })
+    }
+
+    /// Opens an object file from disk.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let name = object_name(path);
+        let c_path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| Error::Open {
+            object: name.clone(),
+            source: io::Error::from_raw_os_error(libc::EINVAL),
+        })?;
+        Self::open(&name, |opts| {
+            // SAFETY: both pointers are valid C strings / options for the call.
+            unsafe { sys::bpf_object__open_file(c_path.as_ptr(), opts) }
+        })
+    }
+
+    fn open(
+        name: &str,
+        open: impl FnOnce(*const sys::bpf_object_open_opts) -> *mut sys::bpf_object,
+    ) -> Result<Self> {
+        print::install();
+        let open_error = |source| Error::Open {
+            object: name.to_owned(),
+            source,
+        };
+        let c_name = CString::new(name).map_err(|_| open_error(einval()))?;
+        let mut log = vec![0u8; LOG_BUF_SIZE].into_boxed_slice();
+        let opts = sys::bpf_object_open_opts {
+            sz: size_of::<sys::bpf_object_open_opts>() as _,
+            object_name: c_name.as_ptr(),
+            kernel_log_buf: log.as_mut_ptr().cast(),
+            kernel_log_size: log.len() as _,
+            ..Default::default()
+        };
+        let ptr = NonNull::new(open(&opts)).ok_or_else(|| open_error(last_error()))?;
+        let name = name.to_owned();
+        Ok(OpenObject {
+            inner: Inner { ptr, name },
+            log,
+        })
+    }
+
+    /// The object's name (for embedded objects, the module's name).
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The names of the object's programs, in section order.
+    pub fn program_names(&self) -> Vec<String> {
+        programs(self.inner.ptr).map(|p| program_name(p)).collect()
+    }
+
+    /// The names of the object's maps, data sections (`.bss`, `.rodata`, ...)
+    /// included under libbpf's names for them.
+    pub fn map_names(&self) -> Vec<String> {
+        maps(self.inner.ptr).map(|m| map_name(m)).collect()
+    }
+
+    /// The current settings of the program `name`.
+    pub fn program_spec(&self, name: &str) -> Result<ProgramSpec> {
+        let prog = self.find_program(name)?;
+        Ok(ProgramSpec::read(prog))
+    }
+
+    /// The current settings of the map `name`.
+    pub fn map_spec(&self, name: &str) -> Result<MapSpec> {
+        let map = self.find_map(name)?;
+        Ok(MapSpec::read(map))
+    }
+
+    /// Applies a program's settings before load.
+    pub fn apply_program(&mut self, spec: &ProgramSpec) -> Result<()> {
+        let prog = self.find_program(spec.name())?;
+        spec.apply(prog)
+    }
+
+    /// Applies a map's settings before load.
+    pub fn apply_map(&mut self, spec: &MapSpec) -> Result<()> {
+        let map = self.find_map(spec.name())?;
+        spec.apply(map)
+    }
+
+    /// Creates the maps and loads the programs into the kernel.
+    ///
+    /// When the verifier rejects a program the error is
+    /// [`Error::ProgramLoad`] with the verifier's log.
+    pub fn load(mut self) -> Result<Object> {
+        self.log[0] = 0;
+        // SAFETY: the object is open and not loaded yet.
+        let ret = unsafe { sys::bpf_object__load(self.inner.ptr.as_ptr()) };
+        check(ret).map_err(|source| self.load_error(source))?;
+        // libbpf is done with the log buffer: it is freed with `self.log`.
+        Ok(Object {
+            inner: Arc::new(self.inner),
+        })
+    }
+
+    /// Names the program whose load failed, if one did, with the log.
+    fn load_error(&self, source: io::Error) -> Error {
+        let failed = programs(self.inner.ptr).find(|&p| {
+            // SAFETY: `p` is a program of this object.
+            unsafe { sys::bpf_program__autoload(p) && sys::bpf_program__fd(p) < 0 }
+        });
+        let loaded_any_program = programs(self.inner.ptr).any(|p| {
+            // SAFETY: as above.
+            unsafe { sys::bpf_program__fd(p) >= 0 }
+        });
+        let log = CStr::from_bytes_until_nul(&self.log)
+            .map(|s| s.to_string_lossy().trim_end().to_owned())
+            .unwrap_or_default();
+        match failed {
+            // Programs load in order after every map is created: a failure
+            // before the first program, with no log, was not the program's.
+            Some(p) if loaded_any_program || !log.is_empty() => Error::ProgramLoad {
+                object: self.inner.name.clone(),
+                program: program_name(p),
+                source,
+                log,
+            },
+            _ => Error::Load {
+                object: self.inner.name.clone(),
+                source,
+            },
+        }
+    }
+
+    fn find_program(&self, name: &str) -> Result<*mut sys::bpf_program> {
+        find_program(self.inner.ptr, &self.inner.name, name)
+    }
+
+    fn find_map(&self, name: &str) -> Result<*mut sys::bpf_map> {
+        find_map(self.inner.ptr, &self.inner.name, name)
+    }
+}
+
+impl std::fmt::Debug for OpenObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenObject")
+            .field("name", &self.inner.name)
+            .field("programs", &self.program_names())
+            .field("maps", &self.map_names())
+            .finish()
+    }
+}
+
+/// An eBPF object in the kernel: its maps created, its programs loaded.
+///
+/// Programs and maps taken from it are owned handles; the kernel releases
+/// each when its last handle (and any link using it) is dropped.
+#[derive(Clone)]
+pub struct Object {
+    inner: Arc<Inner>,
+}
+
+impl Object {
+    /// The object's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// A handle to the program `name`.
+    pub fn program(&self, name: &str) -> Result<Program> {
+        let ptr = find_program(self.inner.ptr, &self.inner.name, name)?;
+        Ok(Program::new(self.inner.clone(), ptr))
+    }
+
+    /// A handle to the map `name`, with its own file descriptor.
+    pub fn map(&self, name: &str) -> Result<Map> {
+        let ptr = find_map(self.inner.ptr, &self.inner.name, name)?;
+        Map::from_libbpf(ptr)
+    }
+
+    /// Every program of the object, loaded or not.
+    pub fn programs(&self) -> Vec<Program> {
+        programs(self.inner.ptr)
+            .map(|p| Program::new(self.inner.clone(), p))
+            .collect()
+    }
+
+    /// Attaches every loaded program whose section names its hook, and
+    /// returns the links; see [`attach_all`].
+    pub fn attach(&self) -> Result<Vec<Link>> {
+        attach_all(&self.programs().iter().collect::<Vec<_>>())
+    }
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Object").field("name", &self.inner.name).finish()
+    }
+}
+
+/// Attaches each program whose section names its hook (see
+/// [`section::names_hook`]) and that was loaded; the others (`xdp`, `tc`,
+/// `socket`, a bare `uprobe`, programs with autoload off) are skipped. Stops
+/// at the first failure, detaching what it attached so far.
+pub fn attach_all(programs: &[&Program]) -> Result<Vec<Link>> {
+    programs
+        .iter()
+        .filter(|p| p.is_loaded() && section::names_hook(p.section()))
+        .map(|p| p.attach())
+        .collect()
+}
+
+fn einval() -> io::Error {
+    io::Error::from_raw_os_error(libc::EINVAL)
+}
+
+fn object_name(path: &Path) -> String {
+    let file = path.file_name().unwrap_or(path.as_os_str()).to_string_lossy();
+    file.split('.').next().unwrap_or_default().to_owned()
+}
+
+fn find_program(
+    obj: NonNull<sys::bpf_object>,
+    object: &str,
+    name: &str,
+) -> Result<*mut sys::bpf_program> {
+    programs(obj)
+        .find(|&p| program_name(p) == name)
+        .ok_or_else(|| not_found(object, Kind::Program, name))
+}
+
+fn find_map(obj: NonNull<sys::bpf_object>, object: &str, name: &str) -> Result<*mut sys::bpf_map> {
+    maps(obj)
+        .find(|&m| map_name(m) == name)
+        .ok_or_else(|| not_found(object, Kind::Map, name))
+}
+
+fn not_found(object: &str, kind: Kind, name: &str) -> Error {
+    Error::NotFound {
+        object: object.to_owned(),
+        kind,
+        name: name.to_owned(),
+    }
+}
+
+fn programs(obj: NonNull<sys::bpf_object>) -> impl Iterator<Item = *mut sys::bpf_program> {
+    let mut prev = std::ptr::null_mut();
+    std::iter::from_fn(move || {
+        // SAFETY: `obj` is a live object and `prev` one of its programs or NULL.
+        prev = unsafe { sys::bpf_object__next_program(obj.as_ptr(), prev) };
+        (!prev.is_null()).then_some(prev)
+    })
+}
+
+fn maps(obj: NonNull<sys::bpf_object>) -> impl Iterator<Item = *mut sys::bpf_map> {
+    let mut prev = std::ptr::null_mut();
+    std::iter::from_fn(move || {
+        // SAFETY: `obj` is a live object and `prev` one of its maps or NULL.
+        prev = unsafe { sys::bpf_object__next_map(obj.as_ptr(), prev) };
+        (!prev.is_null()).then_some(prev)
+    })
+}
+
+pub(crate) fn program_name(prog: *const sys::bpf_program) -> String {
+    // SAFETY: libbpf returns a NUL-terminated name owned by the program.
+    cstr(unsafe { sys::bpf_program__name(prog) })
+}
+
+pub(crate) fn program_section(prog: *const sys::bpf_program) -> String {
+    // SAFETY: as above.
+    cstr(unsafe { sys::bpf_program__section_name(prog) })
+}
+
+pub(crate) fn map_name(map: *const sys::bpf_map) -> String {
+    // SAFETY: as above.
+    cstr(unsafe { sys::bpf_map__name(map) })
+}
+
+fn cstr(ptr: *const libc::c_char) -> String {
+    if ptr.is_null() {
+        return String::new();
+    }
+    // SAFETY: non-NULL strings from libbpf are NUL-terminated.
+    unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned()
+}

@@ -1,0 +1,220 @@
+//! eBPF programs: settings before load, handles after.
+
+use std::io;
+use std::os::fd::BorrowedFd;
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use libbpf_sys as sys;
+
+use crate::error::{check, last_error, Error, Kind, Result};
+use crate::link::Link;
+use crate::object::{program_name, program_section, Inner};
+use crate::section;
+
+/// What can be decided about a program before its object is loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgramSpec {
+    name: String,
+    section: String,
+    program_type: u32,
+    /// Whether the program is loaded with its object (libbpf's autoload).
+    /// Turn it off to leave out a program the running kernel cannot take.
+    pub autoload: bool,
+}
+
+impl ProgramSpec {
+    pub(crate) fn read(prog: *mut sys::bpf_program) -> Self {
+        ProgramSpec {
+            name: program_name(prog),
+            section: program_section(prog),
+            // SAFETY: `prog` is a program of an open object.
+            program_type: unsafe { sys::bpf_program__type(prog) },
+            // SAFETY: as above.
+            autoload: unsafe { sys::bpf_program__autoload(prog) },
+        }
+    }
+
+    pub(crate) fn apply(&self, prog: *mut sys::bpf_program) -> Result<()> {
+        // SAFETY: `prog` is a program of an open, not yet loaded object.
+        let ret = unsafe { sys::bpf_program__set_autoload(prog, self.autoload) };
+        check(ret).map_err(|source| Error::Configure {
+            what: "autoload",
+            kind: Kind::Program,
+            name: self.name.clone(),
+            source,
+        })?;
+        Ok(())
+    }
+
+    /// The program's name (its C function's name).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The ELF section the program is in, e.g. `tp/sched/sched_process_exec`.
+    pub fn section(&self) -> &str {
+        &self.section
+    }
+
+    /// The kernel's program type (`BPF_PROG_TYPE_*`), as libbpf derived it
+    /// from the section.
+    pub fn program_type(&self) -> u32 {
+        self.program_type
+    }
+}
+
+/// A program of a loaded object.
+///
+/// The handle keeps the object alive: the program stays in the kernel until
+/// every handle and every [`Link`] made from it are dropped. A program whose
+/// autoload was off is still a `Program`, but has no file descriptor; that is
+/// why the descriptor comes from [`Program::fd`] rather than `AsFd`.
+#[derive(Clone)]
+pub struct Program {
+    object: Arc<Inner>,
+    ptr: NonNull<sys::bpf_program>,
+    name: String,
+    section: String,
+}
+
+// SAFETY: the program is only read (name, fd) and attached, which libbpf does
+// without changing it; `object` keeps it alive.
+unsafe impl Send for Program {}
+unsafe impl Sync for Program {}
+
+impl Program {
+    pub(crate) fn new(object: Arc<Inner>, ptr: *mut sys::bpf_program) -> Self {
+        let ptr = NonNull::new(ptr).expect("libbpf returned a NULL program");
+        Program {
+            name: program_name(ptr.as_ptr()),
+            section: program_section(ptr.as_ptr()),
+            object,
+            ptr,
+        }
+    }
+
+    /// The program's name (its C function's name).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The ELF section the program is in.
+    pub fn section(&self) -> &str {
+        &self.section
+    }
+
+    /// The name of the object the program belongs to.
+    pub fn object_name(&self) -> &str {
+        self.object.name()
+    }
+
+    /// The kernel's program type (`BPF_PROG_TYPE_*`).
+    pub fn program_type(&self) -> u32 {
+        // SAFETY: the program lives as long as `self.object`.
+        unsafe { sys::bpf_program__type(self.ptr.as_ptr()) }
+    }
+
+    /// Whether the program is in the kernel (false when autoload was off).
+    pub fn is_loaded(&self) -> bool {
+        self.raw_fd() >= 0
+    }
+
+    /// The program's file descriptor, valid while `self` lives.
+    pub fn fd(&self) -> Result<BorrowedFd<'_>> {
+        let fd = self.raw_fd();
+        if fd < 0 {
+            return Err(Error::NotLoaded {
+                program: self.name.clone(),
+            });
+        }
+        // SAFETY: libbpf owns the open fd until the object is closed, which
+        // `self.object` prevents for the borrow's lifetime.
+        Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+    }
+
+    /// The kernel's id for the program (as `bpftool prog` shows it).
+    pub fn id(&self) -> Result<u32> {
+        let fd = self.fd()?;
+        let mut info = sys::bpf_prog_info::default();
+        let mut len = size_of::<sys::bpf_prog_info>() as u32;
+        // SAFETY: `info` is writable for `len` bytes.
+        let ret = unsafe {
+            sys::bpf_prog_get_info_by_fd(fd_raw(fd), &mut info, &mut len)
+        };
+        check(ret).map_err(|source| Error::sys(format!("reading info of program `{}`", self.name), source))?;
+        Ok(info.id)
+    }
+
+    /// Attaches the program to the hook its section names, such as
+    /// `tp/syscalls/sys_enter_execve` or `fentry/do_unlinkat`.
+    ///
+    /// Fails with [`Error::NoHook`] when the section names none (`xdp`,
+    /// `socket`, a bare `uprobe`, ...), and [`Error::NotLoaded`] when the
+    /// program was not loaded.
+    pub fn attach(&self) -> Result<Link> {
+        if !section::names_hook(&self.section) {
+            return Err(Error::NoHook {
+                program: self.name.clone(),
+                section: self.section.clone(),
+            });
+        }
+        self.fd()?;
+        // SAFETY: the program is loaded and lives as long as `self.object`.
+        let link = unsafe { sys::bpf_program__attach(self.ptr.as_ptr()) };
+        match NonNull::new(link) {
+            Some(link) => Ok(Link::new(link, self.name.clone(), Some(self.object.clone()))),
+            None => Err(self.attach_error(last_error())),
+        }
+    }
+
+    fn attach_error(&self, source: io::Error) -> Error {
+        Error::Attach {
+            program: self.name.clone(),
+            section: self.section.clone(),
+            hint: attach_hint(&self.section, &source),
+            source,
+        }
+    }
+
+    fn raw_fd(&self) -> i32 {
+        // SAFETY: the program lives as long as `self.object`.
+        unsafe { sys::bpf_program__fd(self.ptr.as_ptr()) }
+    }
+}
+
+impl std::fmt::Debug for Program {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Program")
+            .field("name", &self.name)
+            .field("section", &self.section)
+            .field("loaded", &self.is_loaded())
+            .finish()
+    }
+}
+
+/// A likely cause of an attach failure, for the error message.
+fn attach_hint(section: &str, err: &io::Error) -> &'static str {
+    let missing = matches!(
+        err.raw_os_error(),
+        Some(libc::ENOENT | libc::EOPNOTSUPP | ENOTSUPP | libc::EINVAL)
+    );
+    if section::is_kprobe(section) && missing {
+        "; this kernel may lack kprobe support (CONFIG_KPROBES, CONFIG_KPROBE_EVENTS)"
+    } else if (section.starts_with("tp/") || section.starts_with("tracepoint/"))
+        && missing
+        && !std::path::Path::new("/sys/kernel/tracing/events").exists()
+    {
+        "; tracefs is not mounted at /sys/kernel/tracing (mount -t tracefs tracefs /sys/kernel/tracing)"
+    } else {
+        ""
+    }
+}
+
+fn fd_raw(fd: BorrowedFd<'_>) -> i32 {
+    use std::os::fd::AsRawFd;
+    fd.as_raw_fd()
+}
+
+/// The kernel's internal "not supported" errno, which libbpf passes through.
+const ENOTSUPP: i32 = 524;

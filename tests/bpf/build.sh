@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Rebuilds every committed eBPF object from its C source with clang-19.
+# Usage: tests/bpf/build.sh   (installs clang-19 and libbpf-dev with apt if missing)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+if ! command -v clang-19 >/dev/null || [ ! -e /usr/include/bpf/bpf_helpers.h ]; then
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-19 libbpf-dev linux-libc-dev >/dev/null
+fi
+arch_include="/usr/include/$(uname -m)-linux-gnu"
+for src in "$root"/tests/bpf/*.bpf.c "$root"/examples/*/bpf/*.bpf.c; do
+	[ -e "$src" ] || continue
+	out="${src%.c}.o"
+	# -g keeps BTF (needed for maps, CO-RE and the generated types);
+	# --target=bpf with -mcpu=v3 matches what the kernel here accepts.
+	clang-19 -g -O2 --target=bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
+		-I"$arch_include" -I"$(dirname "$src")" -I"$root/tests/bpf" \
+		-Wall -Werror -c "$src" -o "$out"
+	# Strip DWARF but keep BTF: smaller objects, same content for libbpf.
+	llvm-strip-19 -g "$out" 2>/dev/null || true
+	echo "built ${out#"$root"/}"
+done
