@@ -66,7 +66,7 @@ pub enum Error {
     },
 
     /// The kernel refused a program; `log` is what the verifier said.
-    #[error("loading program `{program}` of object `{object}`: {source}{}", verifier_section(log))]
+    #[error("loading program `{program}` of object `{object}`: {source}{}", verifier_section(log, details))]
     ProgramLoad {
         /// The object's name.
         object: String,
@@ -76,16 +76,20 @@ pub enum Error {
         source: io::Error,
         /// The verifier's log (level 1), as the kernel wrote it.
         log: String,
+        /// What libbpf said about the failure, one message a line.
+        details: String,
     },
 
     /// Loading the object failed for another reason than a rejected program
     /// (a map could not be created, a CO-RE relocation failed, ...).
-    #[error("loading eBPF object `{object}`: {source}")]
+    #[error("loading eBPF object `{object}`: {source}{}", indented(details))]
     Load {
         /// The object's name.
         object: String,
         /// The errno libbpf reported.
         source: io::Error,
+        /// What libbpf said about the failure, one message a line.
+        details: String,
     },
 
     /// The program is part of the object but was not loaded into the kernel
@@ -210,10 +214,14 @@ pub(crate) fn last_error() -> io::Error {
     }
 }
 
-fn verifier_section(log: &str) -> String {
+fn verifier_section(log: &str, details: &str) -> String {
     if log.is_empty() {
-        "\n(the kernel wrote no verifier log)".to_owned()
+        format!("{}\n(the kernel wrote no verifier log)", indented(details))
     } else {
         format!("\n--- verifier log ---\n{log}\n--- end of verifier log ---")
     }
+}
+
+fn indented(details: &str) -> String {
+    details.lines().map(|l| format!("\n  {l}")).collect()
 }

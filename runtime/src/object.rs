@@ -155,39 +155,34 @@ impl OpenObject {
     pub fn load(mut self) -> Result<Object> {
         self.log[0] = 0;
         // SAFETY: the object is open and not loaded yet.
-        let ret = unsafe { sys::bpf_object__load(self.inner.ptr.as_ptr()) };
-        check(ret).map_err(|source| self.load_error(source))?;
+        let (ret, warnings) = print::capture(|| unsafe { sys::bpf_object__load(self.inner.ptr.as_ptr()) });
+        check(ret).map_err(|source| self.load_error(source, &warnings))?;
         // libbpf is done with the log buffer: it is freed with `self.log`.
         Ok(Object {
             inner: Arc::new(self.inner),
         })
     }
 
-    /// Names the program whose load failed, if one did, with the log.
-    fn load_error(&self, source: io::Error) -> Error {
-        let failed = programs(self.inner.ptr).find(|&p| {
-            // SAFETY: `p` is a program of this object.
-            unsafe { sys::bpf_program__autoload(p) && sys::bpf_program__fd(p) < 0 }
-        });
-        let loaded_any_program = programs(self.inner.ptr).any(|p| {
-            // SAFETY: as above.
-            unsafe { sys::bpf_program__fd(p) >= 0 }
-        });
-        let log = CStr::from_bytes_until_nul(&self.log)
-            .map(|s| s.to_string_lossy().trim_end().to_owned())
-            .unwrap_or_default();
-        match failed {
-            // Programs load in order after every map is created: a failure
-            // before the first program, with no log, was not the program's.
-            Some(p) if loaded_any_program || !log.is_empty() => Error::ProgramLoad {
-                object: self.inner.name.clone(),
-                program: program_name(p),
+    /// Names the program whose load failed, if one did, with the verifier's
+    /// log; otherwise passes on what libbpf said.
+    fn load_error(&self, source: io::Error, warnings: &[String]) -> Error {
+        let object = self.inner.name.clone();
+        // libbpf unloads every program when one fails, so which one failed
+        // is known only from its message.
+        match warnings.iter().find_map(|w| failed_program(w)) {
+            Some(program) => Error::ProgramLoad {
+                object,
+                program: program.to_owned(),
                 source,
-                log,
+                log: CStr::from_bytes_until_nul(&self.log)
+                    .map(|s| s.to_string_lossy().trim_end().to_owned())
+                    .unwrap_or_default(),
+                details: warnings.join("\n"),
             },
-            _ => Error::Load {
-                object: self.inner.name.clone(),
+            None => Error::Load {
+                object,
                 source,
+                details: warnings.join("\n"),
             },
         }
     }
@@ -268,6 +263,14 @@ pub fn attach_all(programs: &[&Program]) -> Result<Vec<Link>> {
         .filter(|p| p.is_loaded() && section::names_hook(p.section()))
         .map(|p| p.attach())
         .collect()
+}
+
+/// The program named in libbpf's "prog 'NAME': BPF program load failed" or
+/// "prog 'NAME': failed to load".
+fn failed_program(warning: &str) -> Option<&str> {
+    let rest = warning.strip_prefix("libbpf: ").unwrap_or(warning).strip_prefix("prog '")?;
+    let (name, tail) = rest.split_once("': ")?;
+    (tail.starts_with("BPF program load failed") || tail.starts_with("failed to load")).then_some(name)
 }
 
 fn einval() -> io::Error {

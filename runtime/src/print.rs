@@ -1,5 +1,6 @@
 //! libbpf's messages, sent to the `log` crate instead of stderr.
 
+use std::cell::RefCell;
 use std::ffi::{c_char, c_int, CStr};
 use std::sync::Once;
 
@@ -21,6 +22,22 @@ pub(crate) fn install() {
     });
 }
 
+thread_local! {
+    /// libbpf's warnings during a call made under [`capture`] on this thread.
+    static CAPTURED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f`, collecting the warnings libbpf prints on this thread meanwhile,
+/// so errors can say what libbpf said (libbpf prints from the calling
+/// thread, so concurrent loads on other threads do not mix in).
+pub(crate) fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<String>) {
+    install();
+    let outer = CAPTURED.with(|c| c.borrow_mut().replace(Vec::new()));
+    let result = f();
+    let warnings = CAPTURED.with(|c| std::mem::replace(&mut *c.borrow_mut(), outer));
+    (result, warnings.unwrap_or_default())
+}
+
 unsafe extern "C" fn forward(
     level: libbpf_print_level,
     fmt: *const c_char,
@@ -32,7 +49,9 @@ unsafe extern "C" fn forward(
         LIBBPF_DEBUG => log::Level::Debug,
         _ => log::Level::Trace,
     };
-    if !log::log_enabled!(target: "libbpf", level) {
+    let capturing = level == log::Level::Warn
+        && CAPTURED.with(|c| c.try_borrow().map(|c| c.is_some()).unwrap_or(false));
+    if !capturing && !log::log_enabled!(target: "libbpf", level) {
         return 0;
     }
     // Verifier logs can be long; longer messages are cut, never overrun.
@@ -46,6 +65,14 @@ unsafe extern "C" fn forward(
     let text = CStr::from_bytes_until_nul(&buf)
         .map(|s| s.to_string_lossy())
         .unwrap_or_default();
-    log::log!(target: "libbpf", level, "{}", text.trim_end());
+    let text = text.trim_end();
+    if capturing {
+        CAPTURED.with(|c| {
+            if let Ok(mut c) = c.try_borrow_mut() {
+                c.get_or_insert_with(Vec::new).push(text.to_owned());
+            }
+        });
+    }
+    log::log!(target: "libbpf", level, "{text}");
     n
 }

@@ -132,7 +132,7 @@ impl Map {
         self.check_size("lookup", "value", self.value_buffer_size(), value.len())?;
         // SAFETY: both buffers have the sizes the map expects.
         let ret = unsafe {
-            sys::bpf_map_lookup_elem(self.raw(), key.as_ptr().cast(), value.as_mut_ptr().cast())
+            sys::bpf_map_lookup_elem(self.raw(), key_ptr(key), value.as_mut_ptr().cast())
         };
         self.found("lookup", ret)
     }
@@ -143,7 +143,7 @@ impl Map {
         self.check_size("update", "value", self.value_buffer_size(), value.len())?;
         // SAFETY: both buffers have the sizes the map expects.
         let ret = unsafe {
-            sys::bpf_map_update_elem(self.raw(), key.as_ptr().cast(), value.as_ptr().cast(), flags.0)
+            sys::bpf_map_update_elem(self.raw(), key_ptr(key), value.as_ptr().cast(), flags.0)
         };
         check(ret).map_err(|source| self.error("update", source))?;
         Ok(())
@@ -153,7 +153,7 @@ impl Map {
     pub fn delete(&self, key: &[u8]) -> Result<bool> {
         self.check_key("delete", key)?;
         // SAFETY: the key has the size the map expects.
-        let ret = unsafe { sys::bpf_map_delete_elem(self.raw(), key.as_ptr().cast()) };
+        let ret = unsafe { sys::bpf_map_delete_elem(self.raw(), key_ptr(key)) };
         self.found("delete", ret)
     }
 
@@ -162,10 +162,9 @@ impl Map {
     pub fn lookup_and_delete(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.check_key("lookup and delete", key)?;
         let mut value = vec![0u8; self.value_buffer_size()];
-        let key_ptr = if key.is_empty() { std::ptr::null() } else { key.as_ptr() };
         // SAFETY: both buffers have the sizes the map expects.
         let ret = unsafe {
-            sys::bpf_map_lookup_and_delete_elem(self.raw(), key_ptr.cast(), value.as_mut_ptr().cast())
+            sys::bpf_map_lookup_and_delete_elem(self.raw(), key_ptr(key), value.as_mut_ptr().cast())
         };
         Ok(self.found("lookup and delete", ret)?.then_some(value))
     }
@@ -230,6 +229,16 @@ impl Map {
 impl AsFd for Map {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
+    }
+}
+
+/// The kernel wants NULL, not a dangling pointer, for the empty keys of
+/// queues, stacks and bloom filters.
+fn key_ptr(key: &[u8]) -> *const libc::c_void {
+    if key.is_empty() {
+        std::ptr::null()
+    } else {
+        key.as_ptr().cast()
     }
 }
 

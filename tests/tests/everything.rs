@@ -1,0 +1,135 @@
+//! An object with many map kinds and program sections expands, loads and
+//! attaches; every attached program is shown to run by what it counted.
+
+use std::collections::BTreeSet;
+
+use ebpf_skeleton::{ebpf_skeleton, Error, MapType, UpdateFlags};
+use ebpf_skeleton_tests::{getppid_n, tid, u64_value};
+
+ebpf_skeleton!("../bpf/everything.bpf.o");
+
+/// Slots of `hits`, as in everything.bpf.c.
+const SLOTS: [&str; 5] = ["tp", "raw_tp", "tp_btf", "uprobe", "iter_self"];
+
+/// The function `on_uprobe_target` probes, by its section
+/// `uprobe//proc/self/exe:everything_uprobe_target`.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn everything_uprobe_target(x: u64) -> u64 {
+    std::hint::black_box(x + 1)
+}
+
+fn read_iterator(link: &ebpf_skeleton::Link) {
+    use std::io::Read;
+    use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+    // SAFETY: a plain syscall wrapper on a live link fd.
+    let fd = unsafe { ebpf_skeleton::libbpf_sys::bpf_iter_create(link.as_fd().as_raw_fd()) };
+    assert!(fd >= 0, "bpf_iter_create: {}", std::io::Error::last_os_error());
+    // SAFETY: the kernel just returned this fd to us.
+    let mut file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    let mut out = Vec::new();
+    file.read_to_end(&mut out).unwrap();
+}
+
+#[test]
+fn every_map_kind_is_a_field_with_its_kernel_type() {
+    let objs = everything::Objects::load().expect("load everything.bpf.o");
+    let maps = &objs.maps;
+    let expected = [
+        (&maps.r#type, MapType::HASH),
+        (&maps.self_, MapType::HASH),
+        (&maps.percpu_hash, MapType::PERCPU_HASH),
+        (&maps.percpu_array, MapType::PERCPU_ARRAY),
+        (&maps.lru_hash, MapType::LRU_HASH),
+        (&maps.lru_percpu_hash, MapType::LRU_PERCPU_HASH),
+        (&maps.routes, MapType::LPM_TRIE),
+        (&maps.queue, MapType::QUEUE),
+        (&maps.stack, MapType::STACK),
+        (&maps.bloom, MapType::BLOOM_FILTER),
+        (&maps.jump_table, MapType::PROG_ARRAY),
+        (&maps.array_of_maps, MapType::ARRAY_OF_MAPS),
+        (&maps.hash_of_maps, MapType::HASH_OF_MAPS),
+        (&maps.stacks, MapType::STACK_TRACE),
+        (&maps.ring, MapType::RINGBUF),
+        (&maps.perf, MapType::PERF_EVENT_ARRAY),
+        (&maps.sk_storage, MapType::SK_STORAGE),
+        (&maps.task_storage, MapType::TASK_STORAGE),
+        (&maps.devmap, MapType::DEVMAP),
+        (&maps.cpumap, MapType::CPUMAP),
+        (&maps.sockmap, MapType::SOCKMAP),
+        (&maps.xsks, MapType::XSKMAP),
+    ];
+    for (map, kind) in expected {
+        assert_eq!(map.map_type(), kind, "map `{}`", map.name());
+    }
+    assert_eq!(maps.r#type.name(), "type");
+    assert_eq!(maps.self_.name(), "self");
+}
+
+#[test]
+fn attach_hooks_every_program_that_names_its_hook_and_each_runs() {
+    let objs = everything::Objects::load().expect("load everything.bpf.o");
+    let links = objs.attach().expect("attach");
+    let attached: BTreeSet<_> = links.iter().map(|l| l.program()).collect();
+    let expected: BTreeSet<_> =
+        ["on_tp", "on_raw_tp", "on_tp_btf", "on_uprobe_target", "loop"].into();
+    assert_eq!(attached, expected);
+
+    // The programs without a hook of their own loaded but were skipped.
+    for p in [&objs.programs.xdp_pass, &objs.programs.tc_pass, &objs.programs.socket_filter,
+              &objs.programs.on_perf_event, &objs.programs.on_uprobe, &objs.programs.cgroup_ingress] {
+        assert!(p.is_loaded(), "{}", p.name());
+    }
+
+    objs.maps
+        .target
+        .update(&0u32.to_ne_bytes(), &tid().to_ne_bytes(), UpdateFlags::ANY)
+        .unwrap();
+    getppid_n(5);
+    for x in 0..3 {
+        everything_uprobe_target(x);
+    }
+    read_iterator(links.iter().find(|l| l.program() == "loop").unwrap());
+
+    let hits: Vec<u64> = (0..SLOTS.len() as u32)
+        .map(|slot| u64_value(&objs.maps.hits.lookup(&slot.to_ne_bytes()).unwrap().unwrap()))
+        .collect();
+    assert_eq!(hits, [5, 5, 5, 3, 1], "slots {SLOTS:?}");
+}
+
+#[test]
+fn a_program_without_a_hook_says_so() {
+    let objs = everything::Objects::load().expect("load");
+    let err = objs.programs.xdp_pass.attach().unwrap_err();
+    assert!(matches!(err, Error::NoHook { .. }));
+    assert_eq!(
+        err.to_string(),
+        "program `xdp_pass` cannot attach by itself: its section `xdp` names no hook \
+         (attach it with an explicit target, e.g. an interface, a cgroup or a perf event)"
+    );
+    let err = objs.programs.on_uprobe.attach().unwrap_err();
+    assert!(err.to_string().contains("section `uprobe` names no hook"), "{err}");
+}
+
+#[test]
+fn queue_and_stack_through_the_byte_api() {
+    let objs = everything::Objects::load().expect("load");
+    for v in [1u64, 2, 3] {
+        objs.maps.queue.update(&[], &v.to_ne_bytes(), UpdateFlags::ANY).unwrap();
+        objs.maps.stack.update(&[], &v.to_ne_bytes(), UpdateFlags::ANY).unwrap();
+    }
+    let pop = |m: &ebpf_skeleton::Map| m.lookup_and_delete(&[]).unwrap().map(|v| u64_value(&v));
+    assert_eq!([pop(&objs.maps.queue), pop(&objs.maps.queue)], [Some(1), Some(2)]);
+    assert_eq!([pop(&objs.maps.stack), pop(&objs.maps.stack)], [Some(3), Some(2)]);
+}
+
+#[test]
+fn per_cpu_values_span_every_possible_cpu() {
+    let objs = everything::Objects::load().expect("load");
+    let map = &objs.maps.percpu_array;
+    let cpus = ebpf_skeleton::possible_cpus();
+    assert_eq!(map.value_buffer_size(), 8 * cpus);
+    let values: Vec<u8> = (0..cpus as u64).flat_map(|c| (c + 10).to_ne_bytes()).collect();
+    map.update(&1u32.to_ne_bytes(), &values, UpdateFlags::ANY).unwrap();
+    assert_eq!(map.lookup(&1u32.to_ne_bytes()).unwrap().unwrap(), values);
+}
