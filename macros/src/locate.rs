@@ -17,9 +17,12 @@ pub struct ObjectFile {
 /// say which file that is).
 pub fn read(lit: &LitStr, invoked_from: Option<&Path>) -> syn::Result<ObjectFile> {
     let given = lit.value();
-    let path = resolve(Path::new(&given), invoked_from);
+    let path = normalize(&resolve(Path::new(&given), invoked_from));
     match std::fs::read(&path) {
-        Ok(bytes) => Ok(ObjectFile { path, bytes }),
+        Ok(bytes) => Ok(ObjectFile {
+            path: std::fs::canonicalize(&path).unwrap_or(path),
+            bytes,
+        }),
         Err(e) => Err(syn::Error::new(
             lit.span(),
             format!(
@@ -46,6 +49,23 @@ fn resolve(given: &Path, invoked_from: Option<&Path>) -> PathBuf {
 /// rustc reports the invoking file relative to its working directory.
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+/// Removes `.` and `..` without touching the file system, so messages
+/// show the path a user would type.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The error's words without the "(os error N)" rustc users rarely need.

@@ -7,7 +7,7 @@ if ! command -v clang-19 >/dev/null || [ ! -e /usr/include/bpf/bpf_helpers.h ]; 
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-19 libbpf-dev linux-libc-dev >/dev/null
 fi
 arch_include="/usr/include/$(uname -m)-linux-gnu"
-for src in "$root"/tests/bpf/*.bpf.c "$root"/examples/*/bpf/*.bpf.c; do
+for src in "$root"/tests/bpf/*.bpf.c "$root"/examples/*/bpf/*.bpf.c "$root"/ui-tests/objects/*.bpf.c; do
 	[ -e "$src" ] || continue
 	out="${src%.c}.o"
 	# -g keeps BTF (needed for maps, CO-RE and the generated types);
@@ -19,3 +19,11 @@ for src in "$root"/tests/bpf/*.bpf.c "$root"/examples/*/bpf/*.bpf.c; do
 	llvm-strip-19 -g "$out" 2>/dev/null || true
 	echo "built ${out#"$root"/}"
 done
+
+# Objects the compile-error tests need: one built for the host, a 32-bit ELF
+# header and an eBPF object cut short.
+ui="$root/ui-tests/objects"
+cc -c -O2 "$ui/host.c" -o "$ui/host.o" && echo "built ui-tests/objects/host.o"
+{ printf '\x7fELF\x01\x01\x01'; head -c 57 /dev/zero; } > "$ui/elf32.bpf.o"
+head -c 100 "$root/tests/bpf/counter.bpf.o" > "$ui/truncated.bpf.o"
+echo "built ui-tests/objects/elf32.bpf.o ui-tests/objects/truncated.bpf.o"

@@ -1,0 +1,3 @@
+ebpf_skeleton::ebpf_skeleton!("../../objects/elf32.bpf.o");
+
+fn main() {}

@@ -1,0 +1,3 @@
+ebpf_skeleton::ebpf_skeleton!("");
+
+fn main() {}

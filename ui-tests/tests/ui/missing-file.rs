@@ -1,0 +1,3 @@
+ebpf_skeleton::ebpf_skeleton!("../../objects/missing.bpf.o");
+
+fn main() {}

@@ -1,0 +1,3 @@
+ebpf_skeleton::ebpf_skeleton!(counter.bpf.o);
+
+fn main() {}
