@@ -26,6 +26,7 @@ mod error;
 mod link;
 pub mod map;
 mod object;
+mod pod;
 mod print;
 mod program;
 pub mod section;
@@ -37,7 +38,10 @@ pub use error::{Error, Kind, Result};
 pub use link::Link;
 pub use map::{Map, MapInfo, MapSpec, MapType, UpdateFlags};
 pub use object::{attach_all, Object, OpenObject};
+pub use pod::Pod;
 pub use program::{Program, ProgramSpec};
+/// The byte-conversion crate generated types derive from.
+pub use zerocopy;
 
 /// The number of CPUs the kernel may ever bring up; per-CPU maps hold one
 /// value for each.
