@@ -8,8 +8,11 @@ use object::elf::{EM_BPF, SHF_EXECINSTR};
 use object::read::elf::ElfFile64;
 use object::{Endianness, Object as _, ObjectSection, ObjectSymbol, SectionFlags, SymbolKind};
 
+use std::collections::HashMap;
+
+use crate::btf::{self, Btf, Kind, SectionInfo};
 use crate::locate::ObjectFile;
-use crate::model::{Map, Object, Program};
+use crate::model::{DataSection, Map, MapDef, Object, Program};
 
 /// Why a file is not an eBPF object the macro can read.
 pub enum ElfError {
@@ -17,6 +20,7 @@ pub enum ElfError {
     NotElf64,
     NotBpf { machine: u16 },
     Corrupt(String),
+    Btf(String),
 }
 
 impl ElfError {
@@ -34,6 +38,7 @@ impl ElfError {
                 machine_name(*machine)
             ),
             ElfError::Corrupt(why) => format!("`{given}` is not a valid ELF object: {why}"),
+            ElfError::Btf(why) => format!("`{given}` has BTF the macro cannot read: {why}"),
         }
     }
 }
@@ -43,11 +48,114 @@ pub fn read(file: &ObjectFile) -> Result<Object, ElfError> {
     let data = &file.bytes[..];
     check_header(data)?;
     let elf = ElfFile64::<Endianness>::parse(data).map_err(|e| ElfError::Corrupt(e.to_string()))?;
+    let btf = read_btf(&elf)?;
+    let mut maps = maps(&elf)?;
+    if let Some(btf) = &btf {
+        for map in &mut maps {
+            map.def = map_def(btf, &map.name).map_err(ElfError::Btf)?;
+        }
+    }
     Ok(Object {
         name: module_name(&file.path),
         programs: programs(&elf)?,
-        maps: maps(&elf)?,
+        maps,
+        sections: btf.as_ref().map(data_sections).unwrap_or_default(),
+        btf,
     })
+}
+
+/// Reads `.BTF` and fills in the DATASEC sizes and offsets libbpf would.
+fn read_btf(elf: &ElfFile64<'_, Endianness>) -> Result<Option<Btf>, ElfError> {
+    let Some(section) = elf.section_by_name(".BTF") else {
+        return Ok(None);
+    };
+    let data = section.data().map_err(corrupt)?;
+    let little = elf.endian() == Endianness::Little;
+    let mut btf = btf::parse(data, little).map_err(ElfError::Btf)?;
+    let mut infos = HashMap::new();
+    for section in elf.sections() {
+        let name = section.name().map_err(corrupt)?;
+        if btf.datasec(name).is_none() {
+            continue;
+        }
+        let symbols = elf
+            .symbols()
+            .filter(|s| s.section_index() == Some(section.index()) && s.kind() != SymbolKind::Section)
+            .filter_map(|s| Some((s.name().ok()?.to_owned(), s.address())))
+            .collect();
+        infos.insert(name.to_owned(), SectionInfo { size: section.size(), symbols });
+    }
+    btf::fix_datasecs(&mut btf, &infos).map_err(ElfError::Btf)?;
+    Ok(Some(btf))
+}
+
+/// A map's BTF definition: the struct `__uint`/`__type` fields describe.
+fn map_def(btf: &Btf, name: &str) -> Result<Option<MapDef>, String> {
+    let Some((_, maps)) = btf.datasec(".maps") else {
+        return Ok(None);
+    };
+    let var = maps.vars.iter().map(|v| v.var).find(|&v| btf.types[v as usize].name == name);
+    let Some(var) = var else { return Ok(None) };
+    let Kind::Var { ty, .. } = btf.get(var)?.kind else {
+        return Err(format!("map `{name}` is not a variable in BTF"));
+    };
+    let Kind::Struct(def) = &btf.get(btf.skip_aliases(ty)?)?.kind else {
+        return Err(format!("map `{name}` is not defined by a struct"));
+    };
+    let mut out = MapDef::default();
+    for member in &def.members {
+        match member.name.as_str() {
+            "type" => out.kind = Some(uint_value(btf, member.ty)?),
+            "max_entries" => out.max_entries = Some(uint_value(btf, member.ty)?),
+            "key_size" => out.key_size = Some(uint_value(btf, member.ty)?),
+            "value_size" => out.value_size = Some(uint_value(btf, member.ty)?),
+            "key" => out.key = Some(pointee(btf, member.ty)?),
+            "value" => out.value = Some(pointee(btf, member.ty)?),
+            "values" => out.has_inner = true,
+            _ => {}
+        }
+    }
+    Ok(Some(out))
+}
+
+/// `__uint(name, N)` is `int (*name)[N]`.
+fn uint_value(btf: &Btf, ty: btf::TypeId) -> Result<u32, String> {
+    match btf.get(pointee(btf, ty)?)?.kind {
+        Kind::Array { len, .. } => Ok(len),
+        _ => Err("a map attribute is not `int (*name)[N]`".into()),
+    }
+}
+
+/// `__type(name, T)` is `T *name`.
+fn pointee(btf: &Btf, ty: btf::TypeId) -> Result<btf::TypeId, String> {
+    match btf.get(btf.skip_qualifiers(ty)?)?.kind {
+        Kind::Ptr(target) => Ok(target),
+        _ => Err("a map attribute is not a pointer".into()),
+    }
+}
+
+/// Sections whose global variables become typed fields.
+fn data_sections(btf: &Btf) -> Vec<DataSection> {
+    btf.types
+        .iter()
+        .enumerate()
+        .filter_map(|(id, t)| {
+            let Kind::Datasec(sec) = &t.kind else { return None };
+            let holds_globals = sec.vars.iter().any(|v| {
+                matches!(btf.types.get(v.var as usize).map(|t| &t.kind), Some(Kind::Var { global: true, .. }))
+            });
+            (holds_globals && is_global_section(&t.name)).then(|| DataSection {
+                name: t.name.clone(),
+                datasec: id as btf::TypeId,
+            })
+        })
+        .collect()
+}
+
+fn is_global_section(name: &str) -> bool {
+    matches!(name, ".bss" | ".data" | ".rodata")
+        || name.starts_with(".data.")
+        || name.starts_with(".rodata.")
 }
 
 fn check_header(data: &[u8]) -> Result<(), ElfError> {
@@ -107,7 +215,7 @@ fn maps(elf: &ElfFile64<'_, Endianness>) -> Result<Vec<Map>, ElfError> {
         if name.is_empty() {
             continue;
         }
-        maps.push((symbol.address(), Map { name: name.to_owned() }));
+        maps.push((symbol.address(), Map { name: name.to_owned(), def: None }));
     }
     maps.sort_by_key(|&(address, _)| address);
     Ok(maps.into_iter().map(|(_, m)| m).collect())

@@ -1,36 +1,276 @@
 //! Writing the skeleton module's tokens.
 //!
 //! Generated code only names fields and forwards to the runtime; every
-//! decision (how to open, load, attach) lives in `ebpf_skeleton` itself.
+//! decision (how to open, load, attach, map a section) lives in
+//! `ebpf_skeleton` itself.
 
 use std::path::Path;
 
-use proc_macro2::{Ident, TokenStream};
-use quote::quote;
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
 
+use crate::btf::{Btf, Kind, Member};
 use crate::ident;
-use crate::model::Object;
+use crate::model::{DataSection, Map, Object};
+use crate::types::{camel, Scope, TypeGen};
 
-/// `pub mod <name> { Specs, Objects, ... }` for the object at `path`.
-pub fn skeleton(object: &Object, path: &Path) -> TokenStream {
+/// Everything expansion needs besides the model.
+pub struct Request<'a> {
+    pub path: &'a Path,
+    /// C type names the user asked for, with their spans.
+    pub types: &'a [syn::Ident],
+}
+
+/// `pub mod <name> { Specs, Objects, types, ... }`.
+pub fn skeleton(object: &Object, request: &Request<'_>) -> Result<TokenStream, Vec<(Span, String)>> {
+    let empty = Btf { types: Vec::new() };
+    let mut gen = TypeGen::new(object.btf.as_ref().unwrap_or(&empty));
+    let mut errors = Vec::new();
+
+    for wanted in request.types {
+        if let Err(e) = requested_type(&mut gen, wanted) {
+            errors.push((wanted.span(), e));
+        }
+    }
+    let maps: Vec<MapField> = object
+        .maps
+        .iter()
+        .map(|m| map_field(&mut gen, m).unwrap_or_else(|e| {
+            errors.push((Span::call_site(), format!("map `{}`: {e}", m.name)));
+            MapField::untyped(m)
+        }))
+        .collect();
+    let sections: Vec<SectionField> = object
+        .sections
+        .iter()
+        .filter_map(|s| section(&mut gen, s).map_err(|e| errors.push((Span::call_site(), format!("section `{}`: {e}", s.name)))).ok())
+        .collect();
+    let types = gen.finish().unwrap_or_else(|e| {
+        errors.push((Span::call_site(), e));
+        TokenStream::new()
+    });
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(module(object, request.path, &types, &maps, &sections))
+}
+
+fn requested_type(gen: &mut TypeGen<'_>, wanted: &syn::Ident) -> Result<(), String> {
+    let name = wanted.to_string();
+    let btf = gen.btf();
+    let id = btf.find_named(&name).ok_or_else(|| {
+        let mut msg = format!("the object's BTF has no struct, union, enum or typedef named `{name}`");
+        if let Some(near) = crate::check::nearest(&name, btf.types.iter().filter(|t| is_nameable(&t.kind)).map(|t| t.name.as_str())) {
+            msg.push_str(&format!("; did you mean `{near}`?"));
+        }
+        msg
+    })?;
+    gen.request(id).map(drop)
+}
+
+fn is_nameable(kind: &Kind) -> bool {
+    matches!(kind, Kind::Struct(_) | Kind::Union(_) | Kind::Enum(_) | Kind::Typedef(_))
+}
+
+/// A map's field: its Rust type and how it is made from the byte map.
+struct MapField {
+    name: String,
+    ident: Ident,
+    ty: TokenStream,
+    doc: String,
+    /// Whether the field converts the byte map into a typed one.
+    typed: bool,
+}
+
+impl MapField {
+    fn untyped(m: &Map) -> Self {
+        MapField {
+            name: m.name.clone(),
+            ident: ident::field(&m.name),
+            ty: quote!(__ebs::Map),
+            doc: format!("The map `{}`.", m.name),
+            typed: false,
+        }
+    }
+}
+
+/// The typed map for a map's kind and BTF key and value; the byte map when
+/// BTF does not say.
+fn map_field(gen: &mut TypeGen<'_>, m: &Map) -> Result<MapField, String> {
+    let mut field = MapField::untyped(m);
+    let Some(def) = &m.def else { return Ok(field) };
+    if !TYPED_MAPS {
+        return Ok(field);
+    }
+    let hint = camel(&m.name);
+    let key = def.key.map(|k| gen.rust_type(k, &format!("{hint}Key"), Scope::Skeleton)).transpose()?;
+    let value = def.value.map(|v| gen.rust_type(v, &format!("{hint}Value"), Scope::Skeleton)).transpose()?;
+    let kind = def.kind.unwrap_or(0);
+    let typed = match (kind, key, value) {
+        (1 | 9, Some(k), Some(v)) => quote!(__ebs::HashMap<#k, #v>),
+        (2, Some(_), Some(v)) => quote!(__ebs::Array<#v>),
+        (5 | 10, Some(k), Some(v)) => quote!(__ebs::PerCpuHashMap<#k, #v>),
+        (6, Some(_), Some(v)) => quote!(__ebs::PerCpuArray<#v>),
+        (11, Some(k), Some(v)) => quote!(__ebs::LpmTrie<#k, #v>),
+        (22, _, Some(v)) => quote!(__ebs::Queue<#v>),
+        (23, _, Some(v)) => quote!(__ebs::Stack<#v>),
+        (30, _, Some(v)) => quote!(__ebs::BloomFilter<#v>),
+        (3, ..) => quote!(__ebs::ProgramArray),
+        (12, ..) => quote!(__ebs::ArrayOfMaps),
+        (13, ..) => quote!(__ebs::HashOfMaps),
+        (7, ..) => quote!(__ebs::StackTraceMap),
+        (27, ..) => quote!(__ebs::RingBuf),
+        (4, ..) => quote!(__ebs::PerfEventArray),
+        _ => return Ok(field),
+    };
+    field.ty = typed;
+    field.typed = true;
+    field.doc = format!("The map `{}` ({}).", m.name, kind_name(kind));
+    Ok(field)
+}
+
+/// Typed map fields, once the runtime has the typed maps.
+const TYPED_MAPS: bool = false;
+
+fn kind_name(kind: u32) -> &'static str {
+    const NAMES: &[&str] = &[
+        "unspec", "hash", "array", "prog_array", "perf_event_array", "percpu_hash", "percpu_array",
+        "stack_trace", "cgroup_array", "lru_hash", "lru_percpu_hash", "lpm_trie", "array_of_maps",
+        "hash_of_maps", "devmap", "sockmap", "cpumap", "xskmap", "sockhash", "cgroup_storage",
+        "reuseport_sockarray", "percpu_cgroup_storage", "queue", "stack", "sk_storage", "devmap_hash",
+        "struct_ops", "ringbuf", "inode_storage", "task_storage", "bloom_filter", "user_ringbuf",
+        "cgrp_storage", "arena",
+    ];
+    NAMES.get(kind as usize).copied().unwrap_or("unknown kind")
+}
+
+/// A data section's two structs: plain (set before load) and view (live).
+struct SectionField {
+    section: String,
+    field: Ident,
+    plain: Ident,
+    view: Ident,
+    items: TokenStream,
+}
+
+fn section(gen: &mut TypeGen<'_>, s: &DataSection) -> Result<SectionField, String> {
+    let btf = gen.btf();
+    let Kind::Datasec(sec) = &btf.get(s.datasec)?.kind else {
+        return Err("is not a data section in BTF".into());
+    };
+    let members: Vec<Member> = sec
+        .vars
+        .iter()
+        .filter_map(|v| match &btf.types.get(v.var as usize)?.kind {
+            Kind::Var { ty, global: true } => Some(Member {
+                name: btf.types[v.var as usize].name.clone(),
+                ty: *ty,
+                bit_offset: v.offset * 8,
+                bitfield_size: 0,
+            }),
+            _ => None,
+        })
+        .collect();
+    let base = camel(&s.name);
+    let (plain, view) = (format_ident!("{}", base), format_ident!("{}View", base));
+    if gen.needs_packing(&base, sec.size.into(), &members)? {
+        return Err("a variable lies off its natural alignment, which a live view cannot hold".into());
+    }
+    let size = sec.size as usize;
+    let body = gen.struct_body(&base, sec.size.into(), &members, Scope::Skeleton, &|t| t)?;
+    let writable = !s.name.starts_with(".rodata");
+    let cell = if writable { quote!(__ebs::Volatile) } else { quote!(__ebs::ReadOnly) };
+    let view_body = gen.struct_body(&format!("{base}View"), sec.size.into(), &members, Scope::Skeleton, &|t| quote!(#cell<#t>))?;
+    let (fields, asserts) = (body.fields, body.asserts);
+    let (view_fields, view_asserts) = (view_body.fields, view_body.asserts);
+    let plain_doc = format!("The global variables of `{}`, as set before load.", s.name);
+    let view_doc = format!(
+        "The global variables of `{}` in the kernel's memory: each access is a volatile {}.",
+        s.name,
+        if writable { "read or write" } else { "read" }
+    );
+    let items = quote! {
+        #[doc = #plain_doc]
+        #[repr(C)]
+        #[derive(
+            ::core::clone::Clone,
+            ::core::marker::Copy,
+            ::core::fmt::Debug,
+            ::core::cmp::PartialEq,
+            ::ebpf_skeleton::zerocopy::FromBytes,
+            ::ebpf_skeleton::zerocopy::IntoBytes,
+            ::ebpf_skeleton::zerocopy::Immutable,
+            ::ebpf_skeleton::zerocopy::KnownLayout,
+        )]
+        #[zerocopy(crate = "::ebpf_skeleton::zerocopy")]
+        pub struct #plain { #fields }
+
+        #[doc = #view_doc]
+        #[repr(C)]
+        #[derive(::core::fmt::Debug)]
+        pub struct #view { #view_fields }
+
+        // SAFETY: a repr(C) struct of cells only, laid out like the section
+        // (asserted below); cells are `Volatile` exactly when writable.
+        unsafe impl __ebs::SectionView for #view {
+            const WRITABLE: bool = #writable;
+        }
+
+        const _: () = {
+            ::core::assert!(::core::mem::size_of::<#plain>() == #size);
+            ::core::assert!(::core::mem::size_of::<#view>() == #size);
+            #asserts
+            #view_asserts
+        };
+    };
+    Ok(SectionField {
+        section: s.name.clone(),
+        field: ident::field(&s.name.trim_start_matches('.').replace('.', "_")),
+        plain,
+        view,
+        items,
+    })
+}
+
+fn module(object: &Object, path: &Path, types: &TokenStream, maps: &[MapField], sections: &[SectionField]) -> TokenStream {
     let module = ident::field(&object.name);
     let name = &object.name;
     let path = path.to_string_lossy();
     let module_doc = format!(
-        "Skeleton of the eBPF object `{name}`: {} program(s), {} map(s).",
+        "Skeleton of the eBPF object `{name}`: {} program(s), {} map(s), {} data section(s).",
         object.programs.len(),
-        object.maps.len()
+        object.maps.len(),
+        sections.len()
     );
-    let programs = Fields::programs(object);
-    let maps = Fields::maps(object);
-    let program_idents = &programs.idents;
-    let map_idents = &maps.idents;
-    let (prog_names, map_names) = (&programs.names, &maps.names);
-    let (prog_docs, map_docs) = (&programs.docs, &maps.docs);
+    let prog_names: Vec<&str> = object.programs.iter().map(|p| p.name.as_str()).collect();
+    let prog_idents: Vec<Ident> = object.programs.iter().map(|p| ident::field(&p.name)).collect();
+    let prog_docs: Vec<String> =
+        object.programs.iter().map(|p| format!("The program `{}` (section `{}`).", p.name, p.section)).collect();
+    let map_names: Vec<&str> = maps.iter().map(|m| m.name.as_str()).collect();
+    let map_idents: Vec<&Ident> = maps.iter().map(|m| &m.ident).collect();
+    let map_types: Vec<&TokenStream> = maps.iter().map(|m| &m.ty).collect();
+    let map_docs: Vec<&str> = maps.iter().map(|m| m.doc.as_str()).collect();
+    let map_values: Vec<TokenStream> = maps
+        .iter()
+        .map(|m| {
+            let name = &m.name;
+            if m.typed {
+                quote!(::core::convert::TryFrom::try_from(loaded.map(#name)?)?)
+            } else {
+                quote!(loaded.map(#name)?)
+            }
+        })
+        .collect();
+    let sec_names: Vec<&str> = sections.iter().map(|s| s.section.as_str()).collect();
+    let sec_fields: Vec<&Ident> = sections.iter().map(|s| &s.field).collect();
+    let sec_plain: Vec<&Ident> = sections.iter().map(|s| &s.plain).collect();
+    let sec_views: Vec<&Ident> = sections.iter().map(|s| &s.view).collect();
+    let sec_items = sections.iter().map(|s| &s.items);
+    let sec_docs: Vec<String> = sections.iter().map(|s| format!("The global variables of `{}`.", s.section)).collect();
 
     quote! {
         #[doc = #module_doc]
-        #[allow(clippy::all, dead_code, non_camel_case_types, non_snake_case)]
+        #[allow(clippy::all, dead_code, non_camel_case_types, non_snake_case, unused_imports)]
         pub mod #module {
             use ::ebpf_skeleton as __ebs;
 
@@ -45,6 +285,13 @@ pub fn skeleton(object: &Object, path: &Path) -> TokenStream {
                 &OBJECT.0
             }
 
+            /// The object's C types, with layouts checked against its BTF.
+            pub mod types {
+                #types
+            }
+
+            #(#sec_items)*
+
             /// The object parsed, nothing in the kernel yet: set what must be
             /// decided before load, then [`Specs::load`].
             #[derive(Debug)]
@@ -53,13 +300,14 @@ pub fn skeleton(object: &Object, path: &Path) -> TokenStream {
                 pub programs: ProgramSpecs,
                 /// The maps' settings.
                 pub maps: MapSpecs,
+                #( #[doc = #sec_docs] pub #sec_fields: #sec_plain, )*
                 object: __ebs::OpenObject,
             }
 
             /// Settings of each program before load.
             #[derive(Debug, Clone)]
             pub struct ProgramSpecs {
-                #( #[doc = #prog_docs] pub #program_idents: __ebs::ProgramSpec, )*
+                #( #[doc = #prog_docs] pub #prog_idents: __ebs::ProgramSpec, )*
             }
 
             /// Settings of each map before load.
@@ -75,18 +323,19 @@ pub fn skeleton(object: &Object, path: &Path) -> TokenStream {
                 pub programs: Programs,
                 /// The maps.
                 pub maps: Maps,
+                #( #[doc = #sec_docs] pub #sec_fields: __ebs::Section<#sec_views>, )*
             }
 
             /// Each program of the loaded object.
             #[derive(Debug, Clone)]
             pub struct Programs {
-                #( #[doc = #prog_docs] pub #program_idents: __ebs::Program, )*
+                #( #[doc = #prog_docs] pub #prog_idents: __ebs::Program, )*
             }
 
             /// Each map of the loaded object.
             #[derive(Debug)]
             pub struct Maps {
-                #( #[doc = #map_docs] pub #map_idents: __ebs::Map, )*
+                #( #[doc = #map_docs] pub #map_idents: #map_types, )*
             }
 
             impl Specs {
@@ -95,28 +344,31 @@ pub fn skeleton(object: &Object, path: &Path) -> TokenStream {
                     let object = __ebs::OpenObject::from_static(NAME, bytes())?;
                     Ok(Specs {
                         programs: ProgramSpecs {
-                            #( #program_idents: object.program_spec(#prog_names)?, )*
+                            #( #prog_idents: object.program_spec(#prog_names)?, )*
                         },
                         maps: MapSpecs {
                             #( #map_idents: object.map_spec(#map_names)?, )*
                         },
+                        #( #sec_fields: object.section_data(#sec_names)?, )*
                         object,
                     })
                 }
 
                 /// Applies the settings and loads the object into the kernel.
                 pub fn load(self) -> __ebs::Result<Objects> {
-                    let Specs { programs, maps, mut object } = self;
-                    #( object.apply_program(&programs.#program_idents)?; )*
+                    let Specs { programs, maps, mut object, #(#sec_fields),* } = self;
+                    #( object.apply_program(&programs.#prog_idents)?; )*
                     #( object.apply_map(&maps.#map_idents)?; )*
+                    #( object.set_section_data(#sec_names, &#sec_fields)?; )*
                     let loaded = object.load()?;
                     Ok(Objects {
                         programs: Programs {
-                            #( #program_idents: loaded.program(#prog_names)?, )*
+                            #( #prog_idents: loaded.program(#prog_names)?, )*
                         },
                         maps: Maps {
-                            #( #map_idents: loaded.map(#map_names)?, )*
+                            #( #map_idents: #map_values, )*
                         },
+                        #( #sec_fields: loaded.section(#sec_names)?, )*
                     })
                 }
             }
@@ -131,48 +383,9 @@ pub fn skeleton(object: &Object, path: &Path) -> TokenStream {
                 /// hook; programs that need a target from the caller (`xdp`,
                 /// `tc`, `socket`, a bare `uprobe`, ...) are skipped.
                 pub fn attach(&self) -> __ebs::Result<::std::vec::Vec<__ebs::Link>> {
-                    __ebs::attach_all(&[ #( &self.programs.#program_idents ),* ])
+                    __ebs::attach_all(&[ #( &self.programs.#prog_idents ),* ])
                 }
             }
         }
-    }
-}
-
-/// The names, field identifiers and docs of one kind of field.
-struct Fields {
-    names: Vec<String>,
-    idents: Vec<Ident>,
-    docs: Vec<String>,
-}
-
-impl Fields {
-    fn programs(object: &Object) -> Self {
-        let mut fields = Fields::empty();
-        for p in &object.programs {
-            fields.push(&p.name, format!("The program `{}` (section `{}`).", p.name, p.section));
-        }
-        fields
-    }
-
-    fn maps(object: &Object) -> Self {
-        let mut fields = Fields::empty();
-        for m in &object.maps {
-            fields.push(&m.name, format!("The map `{}`.", m.name));
-        }
-        fields
-    }
-
-    fn empty() -> Self {
-        Fields {
-            names: Vec::new(),
-            idents: Vec::new(),
-            docs: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, name: &str, doc: String) {
-        self.names.push(name.to_owned());
-        self.idents.push(ident::field(name));
-        self.docs.push(doc);
     }
 }

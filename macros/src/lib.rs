@@ -8,12 +8,14 @@
 //! panics on bad input.
 
 mod args;
+mod btf;
 mod check;
 mod elf;
 mod expand;
 mod ident;
 mod locate;
 mod model;
+mod types;
 
 use proc_macro::TokenStream;
 
@@ -41,5 +43,16 @@ fn skeleton(
     let file = locate::read(&args.path, invoked_from.as_deref())?;
     let object = elf::read(&file).map_err(|e| syn::Error::new(args.path.span(), e.message(&args.path.value())))?;
     check::skeleton(&object, &args.path)?;
-    Ok(expand::skeleton(&object, &file.path))
+    let request = expand::Request { path: &file.path, types: &args.types };
+    expand::skeleton(&object, &request).map_err(|errors| {
+        let given = args.path.value();
+        let mut all = errors.into_iter().map(|(span, msg)| {
+            // Errors about the object itself point at its path.
+            let span = if span.source_text().is_none() { args.path.span() } else { span };
+            syn::Error::new(span, format!("in `{given}`: {msg}"))
+        });
+        let mut first = all.next().expect("at least one error");
+        first.extend(all);
+        first
+    })
 }

@@ -1,5 +1,7 @@
 //! What the macro knows about an object: the model every later stage reads.
 
+use crate::btf::{Btf, TypeId};
+
 /// A compiled eBPF object.
 pub struct Object {
     /// The module name: the file name up to its first dot.
@@ -8,6 +10,11 @@ pub struct Object {
     pub programs: Vec<Program>,
     /// The maps declared in `.maps`.
     pub maps: Vec<Map>,
+    /// Data sections holding global variables (`.bss`, `.data`, `.rodata`,
+    /// `.data.*`, `.rodata.*`, `.kconfig`), in ELF order.
+    pub sections: Vec<DataSection>,
+    /// The object's types, when it has a `.BTF` section.
+    pub btf: Option<Btf>,
 }
 
 /// A program: a global function in an executable section other than `.text`.
@@ -22,4 +29,28 @@ pub struct Program {
 pub struct Map {
     /// The map variable's name.
     pub name: String,
+    /// What its BTF definition says, when there is one.
+    pub def: Option<MapDef>,
+}
+
+/// A map's definition from BTF (`__uint(type, ...)`, `__type(key, ...)`).
+#[derive(Default, Clone)]
+pub struct MapDef {
+    /// `BPF_MAP_TYPE_*`.
+    pub kind: Option<u32>,
+    pub key: Option<TypeId>,
+    pub value: Option<TypeId>,
+    pub key_size: Option<u32>,
+    pub value_size: Option<u32>,
+    pub max_entries: Option<u32>,
+    /// Inner map definition (`__array(values, ...)`) of a map of maps.
+    pub has_inner: bool,
+}
+
+/// A data section's global variables.
+pub struct DataSection {
+    /// The ELF section name, e.g. `.rodata`.
+    pub name: String,
+    /// The DATASEC type in BTF, with offsets fixed up.
+    pub datasec: TypeId,
 }

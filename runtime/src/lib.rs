@@ -23,23 +23,30 @@
 #![warn(missing_docs)]
 
 mod error;
+mod global;
 mod link;
 pub mod map;
 mod object;
+pub mod perf;
 mod pod;
 mod print;
+mod private;
 mod program;
+pub mod ringbuf;
 pub mod section;
 
 pub use ebpf_skeleton_macros::ebpf_skeleton;
 /// The raw libbpf bindings this crate is built on, for what it does not wrap.
 pub use libbpf_sys;
 pub use error::{Error, Kind, Result};
+pub use global::{ReadOnly, Section, SectionView, Volatile};
 pub use link::Link;
 pub use map::{Map, MapInfo, MapSpec, MapType, UpdateFlags};
 pub use object::{attach_all, Object, OpenObject};
+pub use perf::{PerfEvent, PerfOptions, PerfReader, Wakeup};
 pub use pod::Pod;
 pub use program::{Program, ProgramSpec};
+pub use ringbuf::{RingBufPoller, RingBufReader};
 /// The byte-conversion crate generated types derive from.
 pub use zerocopy;
 
@@ -52,11 +59,7 @@ pub fn possible_cpus() -> usize {
     *CPUS.get_or_init(|| unsafe { libbpf_sys::libbpf_num_possible_cpus() }.max(1) as usize)
 }
 
-/// What generated code needs and users do not.
 #[doc(hidden)]
 pub mod __private {
-    /// Raises the alignment of embedded object bytes to 8, as ELF parsing
-    /// of 64-bit objects expects.
-    #[repr(C, align(8))]
-    pub struct Aligned<T: ?Sized>(pub T);
+    pub use crate::private::*;
 }

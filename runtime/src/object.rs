@@ -9,10 +9,12 @@ use std::sync::Arc;
 use libbpf_sys as sys;
 
 use crate::error::{check, last_error, Error, Kind, Result};
+use crate::global::{Section, SectionView};
 use crate::link::Link;
 use crate::map::{Map, MapSpec};
 use crate::program::{Program, ProgramSpec};
-use crate::{print, section};
+use crate::{print, section, Pod};
+use zerocopy::IntoBytes;
 
 /// The verifier log buffer handed to libbpf. The kernel writes to it only
 /// when a program fails to load; untouched pages of it cost nothing. A small
@@ -148,6 +150,44 @@ impl OpenObject {
         spec.apply(map)
     }
 
+    /// The initial value of the data section `section` (`.rodata`,
+    /// `.data.stats`, ...), as the struct the skeleton generated for it.
+    pub fn section_data<T: Pod>(&self, section: &str) -> Result<T> {
+        let map = self.find_section(section)?;
+        let mut size = 0usize;
+        // SAFETY: `map` is an internal map of this open object.
+        let ptr = unsafe { sys::bpf_map__initial_value(map, (&mut size as *mut usize).cast()) };
+        if ptr.is_null() {
+            return Err(not_found(&self.inner.name, Kind::Map, section));
+        }
+        // SAFETY: libbpf returns the map's initial value, `size` bytes long,
+        // valid while the object is open and unchanged during this borrow.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), size) };
+        crate::global::read_plain(bytes, section)
+    }
+
+    /// Sets what the data section `section` holds when the object loads:
+    /// what the verifier sees for `.rodata`, and the starting values of
+    /// `.data` and `.bss`.
+    pub fn set_section_data<T: Pod>(&mut self, section: &str, value: &T) -> Result<()> {
+        let map = self.find_section(section)?;
+        let bytes = value.as_bytes();
+        // SAFETY: `map` is an internal map of this open, unloaded object;
+        // libbpf copies the bytes and checks their size.
+        let ret = unsafe { sys::bpf_map__set_initial_value(map, bytes.as_ptr().cast(), bytes.len() as _) };
+        check(ret).map_err(|source| Error::Configure {
+            what: "initial value",
+            kind: Kind::Map,
+            name: section.to_owned(),
+            source,
+        })?;
+        Ok(())
+    }
+
+    fn find_section(&self, section: &str) -> Result<*mut sys::bpf_map> {
+        find_section(self.inner.ptr, &self.inner.name, section)
+    }
+
     /// Creates the maps and loads the programs into the kernel.
     ///
     /// When the verifier rejects a program the error is
@@ -233,6 +273,13 @@ impl Object {
         Map::from_libbpf(ptr)
     }
 
+    /// The data section `section` (`.bss`, `.data`, `.rodata`, ...) mapped
+    /// into this process as the view `V` the skeleton generated for it.
+    pub fn section<V: SectionView>(&self, section: &str) -> Result<Section<V>> {
+        let ptr = find_section(self.inner.ptr, &self.inner.name, section)?;
+        Section::new(Map::from_libbpf(ptr)?)
+    }
+
     /// Every program of the object, loaded or not.
     pub fn programs(&self) -> Vec<Program> {
         programs(self.inner.ptr)
@@ -296,6 +343,18 @@ fn find_map(obj: NonNull<sys::bpf_object>, object: &str, name: &str) -> Result<*
     maps(obj)
         .find(|&m| map_name(m) == name)
         .ok_or_else(|| not_found(object, Kind::Map, name))
+}
+
+/// libbpf names a data section's map `<object prefix>.bss` (or `.data.x`
+/// for custom sections), so the map is found by its suffix.
+fn find_section(obj: NonNull<sys::bpf_object>, object: &str, section: &str) -> Result<*mut sys::bpf_map> {
+    maps(obj)
+        .find(|&m| {
+            // SAFETY: `m` is a map of the live object.
+            let internal = unsafe { sys::bpf_map__is_internal(m) };
+            internal && map_name(m).ends_with(section)
+        })
+        .ok_or_else(|| not_found(object, Kind::Map, section))
 }
 
 fn not_found(object: &str, kind: Kind, name: &str) -> Error {

@@ -1,0 +1,183 @@
+//! Global variables: a data section's memory, shared with the kernel.
+//!
+//! After load, `.bss`, `.data` and `.rodata` are array maps the kernel lets
+//! user space mmap. A [`Section`] maps one and shows it as a generated view
+//! struct whose fields are [`Volatile`] (or [`ReadOnly`]) cells: each access
+//! is one volatile copy of the field, never a cached value, and no syscall.
+
+use std::cell::UnsafeCell;
+use std::ops::Deref;
+use std::os::fd::{AsFd, AsRawFd};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicU64};
+
+use crate::error::{Error, Result};
+use crate::map::Map;
+use crate::Pod;
+
+/// A variable in memory the kernel writes concurrently. Reads and writes are
+/// volatile copies of the whole value; for counters the program updates
+/// atomically, use [`Volatile::atomic`].
+#[repr(transparent)]
+pub struct Volatile<T: Pod>(UnsafeCell<T>);
+
+impl<T: Pod> Volatile<T> {
+    /// The current value.
+    pub fn get(&self) -> T {
+        // SAFETY: the cell lies in a live mapping of at least its size (the
+        // section checks the view's size), and every bit pattern is a `T`.
+        unsafe { std::ptr::read_volatile(self.0.get()) }
+    }
+
+    /// Stores `value`, for the program to see on its next access.
+    pub fn set(&self, value: T) {
+        // SAFETY: as in `get`; the mapping is writable (see `Section`).
+        unsafe { std::ptr::write_volatile(self.0.get(), value) }
+    }
+}
+
+/// A variable user space may only read: `.rodata` after load, which the
+/// kernel has frozen and maps read-only.
+#[repr(transparent)]
+pub struct ReadOnly<T: Pod>(UnsafeCell<T>);
+
+impl<T: Pod> ReadOnly<T> {
+    /// The value.
+    pub fn get(&self) -> T {
+        // SAFETY: as in `Volatile::get`.
+        unsafe { std::ptr::read_volatile(self.0.get()) }
+    }
+}
+
+macro_rules! atomic_view {
+    ($($int:ty => $atomic:ty),*) => {$(
+        impl Volatile<$int> {
+            /// The variable as an atomic, for read-modify-write operations
+            /// that race correctly with the program's `__sync_*` builtins.
+            pub fn atomic(&self) -> &$atomic {
+                // SAFETY: same size; the section asserts natural alignment of
+                // every field (the generated layout is `repr(C)`, unpacked).
+                unsafe { <$atomic>::from_ptr(self.0.get()) }
+            }
+        }
+    )*};
+}
+
+atomic_view!(u32 => AtomicU32, u64 => AtomicU64, i32 => AtomicI32, i64 => AtomicI64);
+
+impl<T: Pod + std::fmt::Debug> std::fmt::Debug for Volatile<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+impl<T: Pod + std::fmt::Debug> std::fmt::Debug for ReadOnly<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+/// The view of a data section that a [`Section`] shows.
+///
+/// # Safety
+/// Implementors are `#[repr(C)]` structs, not packed, made only of
+/// [`Volatile`] or [`ReadOnly`] fields (padding included), so that any bytes
+/// are a valid value and every access goes through a cell. Views whose
+/// fields are [`Volatile`] must set `WRITABLE`. `ebpf_skeleton!` generates
+/// them; there is no need to write one by hand.
+pub unsafe trait SectionView {
+    /// Whether user space writes through the view (`.bss`, `.data`).
+    const WRITABLE: bool;
+}
+
+/// A data section of a loaded object, mapped into this process.
+pub struct Section<V: SectionView> {
+    ptr: NonNull<V>,
+    len: usize,
+    name: String,
+    /// Keeps the map alive as long as the mapping.
+    _map: Map,
+}
+
+// SAFETY: the mapping belongs to this value alone and is unmapped in Drop;
+// sharing between threads is left out (`!Sync`): the cells are not atomic.
+unsafe impl<V: SectionView> Send for Section<V> {}
+
+impl<V: SectionView> Section<V> {
+    /// Maps `map`, a data section's array map, as a `V`.
+    pub fn new(map: Map) -> Result<Self> {
+        let info = *map.info();
+        let name = map.name().to_owned();
+        let size = info.value_size as usize;
+        if size_of::<V>() > size {
+            return Err(Error::Size {
+                op: "map the section",
+                map: name,
+                what: "value",
+                expected: size,
+                actual: size_of::<V>(),
+            });
+        }
+        let prot = if V::WRITABLE {
+            libc::PROT_READ | libc::PROT_WRITE
+        } else {
+            libc::PROT_READ
+        };
+        let len = size.next_multiple_of(page_size()).max(page_size());
+        // SAFETY: a fresh shared mapping of the map's fd; the kernel checks
+        // the length and protection against the map.
+        let ptr = unsafe {
+            libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED, map.as_fd().as_raw_fd(), 0)
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(map.error("mmap", std::io::Error::last_os_error()));
+        }
+        let ptr = NonNull::new(ptr.cast()).ok_or_else(|| map.error("mmap", std::io::Error::other("NULL mapping")))?;
+        Ok(Section { ptr, len, name, _map: map })
+    }
+
+    /// The name of the section's map.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl<V: SectionView> Deref for Section<V> {
+    type Target = V;
+
+    fn deref(&self) -> &V {
+        // SAFETY: the mapping is live, at least `size_of::<V>()` bytes, page
+        // aligned, and `V` is valid for any bytes (SectionView's contract).
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl<V: SectionView> Drop for Section<V> {
+    fn drop(&mut self) {
+        // SAFETY: the mapping was made in `new` with this length.
+        unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
+impl<V: SectionView> std::fmt::Debug for Section<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Section").field("name", &self.name).finish()
+    }
+}
+
+fn page_size() -> usize {
+    // SAFETY: a plain query.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).unwrap_or(4096).max(1)
+}
+
+/// Checks that a value of `T` fits a section's bytes exactly.
+pub(crate) fn read_plain<T: Pod>(bytes: &[u8], section: &str) -> Result<T> {
+    T::read_from_bytes(bytes).map_err(|_| Error::Size {
+        op: "read the initial value",
+        map: section.to_owned(),
+        what: "value",
+        expected: bytes.len(),
+        actual: size_of::<T>(),
+    })
+}

@@ -1,0 +1,103 @@
+//! What generated code calls and users do not: kept here so that every
+//! expansion stays small and this logic is tested once.
+
+use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes};
+
+/// Raises the alignment of embedded object bytes to 8, as ELF parsing
+/// of 64-bit objects expects.
+#[repr(C, align(8))]
+pub struct Aligned<T: ?Sized>(pub T);
+
+/// Reads a bitfield of `width` bits starting `bit` bits into `bytes`
+/// (little-endian bit order, as BPF's little-endian targets lay them out),
+/// sign-extended when `signed`.
+pub fn bitfield_get(bytes: &[u8], bit: u32, width: u32, signed: bool) -> u64 {
+    let raw = load(bytes);
+    let width = width.clamp(1, 64);
+    let value = (raw >> bit) as u64 & mask(width);
+    if signed && width < 64 && value >> (width - 1) & 1 == 1 {
+        value | !mask(width)
+    } else {
+        value
+    }
+}
+
+/// Writes the low `width` bits of `value` into a bitfield, leaving the
+/// other bits of `bytes` as they were.
+pub fn bitfield_set(bytes: &mut [u8], bit: u32, width: u32, value: u64) {
+    let width = width.clamp(1, 64);
+    let field = u128::from(mask(width)) << bit;
+    let raw = (load(bytes) & !field) | ((u128::from(value) << bit) & field);
+    let raw = raw.to_le_bytes();
+    let n = bytes.len().min(16);
+    bytes[..n].copy_from_slice(&raw[..n]);
+}
+
+fn load(bytes: &[u8]) -> u128 {
+    let mut raw = [0u8; 16];
+    let n = bytes.len().min(16);
+    raw[..n].copy_from_slice(&bytes[..n]);
+    u128::from_le_bytes(raw)
+}
+
+fn mask(width: u32) -> u64 {
+    if width >= 64 {
+        u64::MAX
+    } else {
+        (1 << width) - 1
+    }
+}
+
+/// Reads a `T` at `offset` of a union's bytes (zeroes where the bytes end
+/// early, which the generated layout assertions rule out).
+pub fn read_at<T: FromBytes>(bytes: &[u8], offset: usize) -> T {
+    let size = size_of::<T>();
+    bytes
+        .get(offset..offset + size)
+        .and_then(|b| T::read_from_bytes(b).ok())
+        .unwrap_or_else(T::new_zeroed)
+}
+
+/// Writes `value` at `offset` of a union's bytes.
+pub fn write_at<T: IntoBytes + Immutable>(bytes: &mut [u8], offset: usize, value: &T) {
+    let src = value.as_bytes();
+    if let Some(dst) = bytes.get_mut(offset..offset + src.len()) {
+        dst.copy_from_slice(src);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bitfields_round_trip() {
+        let mut b = [0u8; 3];
+        bitfield_set(&mut b, 3, 5, 0b10110);
+        bitfield_set(&mut b, 8, 12, 0xabc);
+        assert_eq!(bitfield_get(&b, 3, 5, false), 0b10110);
+        assert_eq!(bitfield_get(&b, 8, 12, false), 0xabc);
+        assert_eq!(b, [0b1011_0000, 0xbc, 0x0a]);
+        // Signed: 0b10110 in 5 bits is -10.
+        assert_eq!(bitfield_get(&b, 3, 5, true) as i64, -10);
+        // Too-wide values are cut to the field.
+        bitfield_set(&mut b, 0, 3, 0xff);
+        assert_eq!(bitfield_get(&b, 0, 3, false), 7);
+        assert_eq!(bitfield_get(&b, 3, 5, false), 0b10110);
+    }
+
+    #[test]
+    fn a_64_bit_field_off_a_byte_boundary() {
+        let mut b = [0u8; 9];
+        bitfield_set(&mut b, 4, 64, u64::MAX - 1);
+        assert_eq!(bitfield_get(&b, 4, 64, false), u64::MAX - 1);
+    }
+
+    #[test]
+    fn union_members_read_and_write() {
+        let mut bytes = [0u8; 8];
+        write_at(&mut bytes, 0, &0x0102_0304u32);
+        assert_eq!(read_at::<u32>(&bytes, 0), 0x0102_0304);
+        assert_eq!(read_at::<u64>(&bytes, 4), 0, "out of range reads as zero");
+    }
+}
