@@ -7,6 +7,8 @@
 use std::fmt;
 use std::io;
 
+use crate::map::MapType;
+
 /// What a name refers to inside an eBPF object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -151,6 +153,45 @@ pub enum Error {
         actual: usize,
     },
 
+    /// A reader was asked of a map of another kind (a ring buffer reader of
+    /// a hash map, say).
+    #[error("map `{map}` is a {actual} map, not a {expected} map")]
+    WrongMapType {
+        /// The map's name.
+        map: String,
+        /// The kind the reader needs.
+        expected: MapType,
+        /// The map's kind.
+        actual: MapType,
+    },
+
+    /// A record cannot be read as the type asked for: the sizes differ. The
+    /// record is consumed, so the next read goes on with the next record.
+    #[error(
+        "a record of {actual} bytes from map `{map}` cannot be read as `{type_name}`, \
+         which is {expected} bytes"
+    )]
+    RecordSize {
+        /// The map the record came from.
+        map: String,
+        /// The type asked for.
+        type_name: &'static str,
+        /// The type's size.
+        expected: usize,
+        /// The record's size.
+        actual: usize,
+    },
+
+    /// A reader option is out of range (a ring size that is not a power of
+    /// two, say).
+    #[error("reading map `{map}`: {problem}")]
+    ReaderOption {
+        /// The map's name.
+        map: String,
+        /// What is wrong.
+        problem: String,
+    },
+
     /// Another system call failed.
     #[error("{what}: {source}")]
     Sys {
@@ -175,7 +216,10 @@ impl Error {
             Error::NotFound { .. }
             | Error::NotLoaded { .. }
             | Error::NoHook { .. }
-            | Error::Size { .. } => None,
+            | Error::Size { .. }
+            | Error::WrongMapType { .. }
+            | Error::RecordSize { .. }
+            | Error::ReaderOption { .. } => None,
         }
     }
 

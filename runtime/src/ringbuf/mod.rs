@@ -1,0 +1,473 @@
+//! Reading a ring buffer (`BPF_MAP_TYPE_RINGBUF`) straight from its memory.
+//!
+//! A [`RingBufReader`] maps the ring the way the kernel lays it out: one
+//! page holding the consumer position (the only thing user space writes),
+//! then, read-only, one page holding the producer position followed by the
+//! data pages mapped twice in a row, so that a record running past the end
+//! of the ring is still contiguous in memory. Records are handed out as
+//! borrowed `&[u8]` (or a typed `&T`) pointing into that memory: nothing is
+//! copied, nothing is allocated, and no system call is made while records
+//! are there to read.
+//!
+//! Unlike libbpf's `ring_buffer__consume`, which calls a callback and
+//! stores the consumer position after every record, the reader reads the
+//! producer position once per batch, walks the records up to it, and stores
+//! the consumer position once when the batch is done (or when a quarter of
+//! the ring has been read, so that producers get space back during a long
+//! drain).
+//!
+//! ```ignore
+//! let mut events = RingBufReader::new(&objs.maps.events)?;
+//! loop {
+//!     events.poll(None)?;                    // sleeps until the kernel wakes us
+//!     while let Some(ev) = events.next_as::<Event>()? {
+//!         println!("{} ran {}", ev.pid, ev.comm());
+//!     }
+//! }
+//! ```
+//!
+//! One reader per ring: two readers of the same ring (in one process or
+//! two) would each move the one consumer position the kernel keeps.
+
+mod poller;
+#[cfg(feature = "tokio")]
+pub(crate) mod stream;
+pub(crate) mod sys;
+
+use std::fmt;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::atomic::{fence, AtomicU32, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use zerocopy::{FromBytes, Immutable, KnownLayout};
+
+use crate::error::{Error, Result};
+use crate::map::{Map, MapType};
+use sys::{Deadline, Mmap};
+
+pub use poller::RingBufPoller;
+#[cfg(feature = "tokio")]
+pub use stream::{AsyncRingBufPoller, AsyncRingBufReader};
+
+/// Set in a record's length word while the producer still writes it.
+const BUSY_BIT: u32 = 1 << 31;
+/// Set in a record's length word when the producer threw the record away.
+const DISCARD_BIT: u32 = 1 << 30;
+/// The header before each record: the length word and 4 bytes of padding.
+const HEADER: usize = 8;
+
+/// A reader of one ring buffer map, over the ring's own memory.
+///
+/// Built from a [`Map`] of kind [`MapType::RINGBUF`]; it keeps its own file
+/// descriptor of the map, so it may outlive the `Map` and the object. The
+/// ring is unmapped and the descriptor closed when the reader is dropped;
+/// records read by then are given back to the kernel, the rest stay in the
+/// ring.
+pub struct RingBufReader {
+    /// Where the next record starts (records before it were handed out).
+    pos: usize,
+    /// The end of the current batch: records before it were there when the
+    /// producer position was last read. `pos` may pass it by one record.
+    limit: usize,
+    /// The consumer position last stored in the kernel's page.
+    committed: usize,
+    /// The first data page (mapped twice in a row).
+    data: *const u8,
+    /// Data size - 1 (the size is a power of two).
+    mask: usize,
+    /// The longest record a ring of this size can hold, as a length word.
+    max_len: u32,
+    /// How many bytes a batch reads at most before it stores the consumer
+    /// position.
+    batch: usize,
+    /// The kernel's consumer position, in the writable page.
+    consumer_pos: *const AtomicUsize,
+    /// The kernel's producer position, in the read-only page.
+    producer_pos: *const AtomicUsize,
+    /// The writable page holding the consumer position.
+    _consumer: Mmap,
+    /// The producer page and the data pages, mapped twice.
+    _producer: Mmap,
+    fd: OwnedFd,
+    name: String,
+}
+
+// SAFETY: the raw pointers point into the mappings this value owns; they are
+// only dereferenced through `&mut self` (or, for `producer_pos` and the
+// positions, atomically), so moving the reader to another thread is sound.
+unsafe impl Send for RingBufReader {}
+// SAFETY: `&self` methods only read the name, the fd and the producer
+// position (atomically).
+unsafe impl Sync for RingBufReader {}
+
+impl RingBufReader {
+    /// Maps the ring buffer `map` for reading.
+    ///
+    /// Fails with [`Error::WrongMapType`] when `map` is not a ring buffer.
+    pub fn new(map: &Map) -> Result<Self> {
+        let name = map.name().to_owned();
+        if map.map_type() != MapType::RINGBUF {
+            return Err(Error::WrongMapType {
+                map: name,
+                expected: MapType::RINGBUF,
+                actual: map.map_type(),
+            });
+        }
+        let fd = map
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|source| Error::Map {
+                op: "duplicate the descriptor",
+                map: name.clone(),
+                source,
+            })?;
+        let size = map.info().max_entries as usize;
+        let page = sys::page_size();
+        if !size.is_power_of_two() || !size.is_multiple_of(page) || size > u32::MAX as usize / 2 {
+            return Err(Error::ReaderOption {
+                map: name,
+                problem: format!(
+                    "its size ({size} bytes) is not a power of two multiple of the page size ({page})"
+                ),
+            });
+        }
+        let map_err = |op: &'static str| {
+            let map = name.clone();
+            move |source| Error::Map { op, map, source }
+        };
+        let consumer =
+            Mmap::new(fd.as_fd(), page, 0, true).map_err(map_err("map the consumer page"))?;
+        let producer = Mmap::new(fd.as_fd(), page + 2 * size, page, false)
+            .map_err(map_err("map the producer page and the data"))?;
+        // SAFETY: the data starts one page into the producer mapping, which is
+        // `page + 2 * size` bytes long.
+        let data = unsafe { producer.ptr().add(page) };
+        let consumer_pos = consumer.ptr().cast::<AtomicUsize>();
+        let producer_pos = producer.ptr().cast::<AtomicUsize>();
+        // SAFETY: both pages are mapped and page-aligned; the kernel keeps an
+        // `unsigned long` at the start of each.
+        let start = unsafe { (*consumer_pos).load(Ordering::Acquire) };
+        Ok(RingBufReader {
+            pos: start,
+            limit: start,
+            committed: start,
+            data,
+            mask: size - 1,
+            max_len: (size - HEADER) as u32,
+            batch: (size / 4).max(page),
+            consumer_pos,
+            producer_pos,
+            _consumer: consumer,
+            _producer: producer,
+            fd,
+            name: map.name().to_owned(),
+        })
+    }
+
+    /// The name of the map read.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The size of the ring's data area in bytes.
+    pub fn capacity(&self) -> usize {
+        self.mask + 1
+    }
+
+    /// The bytes (records and their 8-byte headers) written to the ring and
+    /// not yet read.
+    pub fn pending(&self) -> usize {
+        self.producer().wrapping_sub(self.pos)
+    }
+
+    /// The next record, or `None` when there is none right now.
+    ///
+    /// The record points into the ring; it is given back to the kernel once
+    /// the borrow ends and the batch is done. Discarded records are skipped.
+    // A lending read: the record borrows the reader, which `Iterator` cannot express.
+    #[allow(clippy::should_implement_trait)]
+    #[inline]
+    pub fn next(&mut self) -> Option<&[u8]> {
+        let (ptr, len) = self.next_raw()?;
+        // SAFETY: `next_raw` returned a committed record inside the mapping;
+        // the kernel does not write it before the consumer position passes
+        // it, which cannot happen while `self` is borrowed.
+        Some(unsafe { std::slice::from_raw_parts(ptr, len) })
+    }
+
+    /// The next record as a `&T`, without copying, or `None` when there is
+    /// none right now.
+    ///
+    /// Fails with [`Error::RecordSize`] when the record's size is not
+    /// `size_of::<T>()`; the record is consumed either way. Records start
+    /// 8-byte aligned, so `T` may need an alignment of at most 8 (a larger
+    /// one does not compile).
+    #[inline]
+    pub fn next_as<T: FromBytes + KnownLayout + Immutable>(&mut self) -> Result<Option<&T>> {
+        const {
+            assert!(
+                align_of::<T>() <= HEADER,
+                "ring buffer records are only 8-byte aligned"
+            )
+        };
+        let Some((ptr, len)) = self.next_raw() else {
+            return Ok(None);
+        };
+        // SAFETY: as in `next`; the slice's lifetime is that of the borrow of
+        // `self`, during which the record stays untouched.
+        let bytes: &[u8] = unsafe { std::slice::from_raw_parts(ptr, len) };
+        match T::ref_from_bytes(bytes) {
+            Ok(value) => Ok(Some(value)),
+            Err(_) => Err(self.size_error::<T>(len)),
+        }
+    }
+
+    /// The next record copied into a `T`, or `None` when there is none
+    /// right now. For types of any alignment; fails like
+    /// [`RingBufReader::next_as`] when the sizes differ.
+    #[inline]
+    pub fn next_copy<T: FromBytes>(&mut self) -> Result<Option<T>> {
+        let Some((ptr, len)) = self.next_raw() else {
+            return Ok(None);
+        };
+        // SAFETY: as in `next`.
+        let bytes: &[u8] = unsafe { std::slice::from_raw_parts(ptr, len) };
+        match T::read_from_bytes(bytes) {
+            Ok(value) => Ok(Some(value)),
+            Err(_) => Err(self.size_error::<T>(len)),
+        }
+    }
+
+    /// Hands every record there is now to `f`, then gives the space back to
+    /// the kernel; returns how many records there were.
+    ///
+    /// Records the producer writes meanwhile are read too: the reader looks
+    /// at the producer position again after each batch until it has not
+    /// moved.
+    #[inline]
+    pub fn drain(&mut self, mut f: impl FnMut(&[u8])) -> usize {
+        let mut count = 0;
+        while self.refill() {
+            let (data, mask, max_len, limit) = (self.data, self.mask, self.max_len, self.limit);
+            let mut pos = self.pos;
+            let mut stalled = false;
+            while (limit.wrapping_sub(pos) as isize) > 0 {
+                // SAFETY: `pos & mask` is inside the first copy of the data.
+                let header = unsafe { data.add(pos & mask) };
+                let word = load_len(header);
+                let len = word & !DISCARD_BIT;
+                if len > max_len {
+                    // Busy (still being written), or not a record at all.
+                    stalled = true;
+                    break;
+                }
+                pos = pos.wrapping_add(record_span(len));
+                if word & DISCARD_BIT == 0 {
+                    // SAFETY: a committed record of `len <= max_len` bytes
+                    // right after its header; the double mapping makes it
+                    // contiguous even across the end of the ring.
+                    f(unsafe { std::slice::from_raw_parts(header.add(HEADER), len as usize) });
+                    count += 1;
+                }
+            }
+            self.pos = pos;
+            if stalled {
+                self.stall(data_word(self, pos));
+                break;
+            }
+        }
+        count
+    }
+
+    /// Waits until a record can be read or `timeout` passes (`None` waits as
+    /// long as it takes); returns whether one can.
+    ///
+    /// Returns at once, without a system call, when a record is already
+    /// there. Otherwise the consumer position is stored first, so that the
+    /// kernel wakes the reader for the next record.
+    pub fn poll(&mut self, timeout: Option<Duration>) -> Result<bool> {
+        let deadline = Deadline::new(timeout);
+        loop {
+            if self.has_next() {
+                return Ok(true);
+            }
+            if deadline.expired() {
+                return Ok(false);
+            }
+            let readable =
+                sys::poll_readable(self.fd.as_fd(), deadline.remaining()).map_err(|source| {
+                    Error::Map {
+                        op: "poll",
+                        map: self.name.clone(),
+                        source,
+                    }
+                })?;
+            if readable && !self.has_next() {
+                // Readable but nothing to read: a record is reserved and not
+                // committed yet. Let its producer finish.
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// Whether [`RingBufReader::next`] would return a record now. Skips
+    /// discarded records; when there is none, stores the consumer position
+    /// so that the kernel's next record wakes pollers.
+    #[inline]
+    pub fn has_next(&mut self) -> bool {
+        self.peek().is_some()
+    }
+
+    /// Positions on the next committed, kept record without consuming it:
+    /// its header's address and length.
+    #[inline]
+    fn peek(&mut self) -> Option<(*const u8, u32)> {
+        loop {
+            if (self.limit.wrapping_sub(self.pos) as isize) <= 0 && !self.refill() {
+                return None;
+            }
+            // SAFETY: `pos & mask` is inside the first copy of the data.
+            let header = unsafe { self.data.add(self.pos & self.mask) };
+            let word = load_len(header);
+            let len = word & !DISCARD_BIT;
+            if len > self.max_len {
+                self.stall(word);
+                return None;
+            }
+            if word & DISCARD_BIT == 0 {
+                return Some((header, len));
+            }
+            self.pos = self.pos.wrapping_add(record_span(len));
+        }
+    }
+
+    /// Consumes the next record: its data's address and length.
+    #[inline]
+    fn next_raw(&mut self) -> Option<(*const u8, usize)> {
+        let (header, len) = self.peek()?;
+        self.pos = self.pos.wrapping_add(record_span(len));
+        // SAFETY: the data follows the 8-byte header inside the mapping.
+        Some((unsafe { header.add(HEADER) }, len as usize))
+    }
+
+    /// Ends the current batch: stores the consumer position and reads the
+    /// producer position again. Returns whether there are records to read.
+    #[inline(never)]
+    fn refill(&mut self) -> bool {
+        self.commit();
+        let mut producer = self.producer();
+        if producer == self.pos {
+            // About to report an empty ring, after which the caller may
+            // sleep: the store of the consumer position above must be seen
+            // before the producer position is read again. A producer that
+            // commits in between then either finds the consumer caught up
+            // (and wakes it) or has moved the producer position we read.
+            fence(Ordering::SeqCst);
+            producer = self.producer();
+            if producer == self.pos {
+                self.limit = self.pos;
+                return false;
+            }
+        }
+        let available = producer.wrapping_sub(self.pos);
+        self.limit = self.pos.wrapping_add(available.min(self.batch));
+        true
+    }
+
+    /// Stops the batch at a record that cannot be read yet: one still being
+    /// written (the next read looks again), or a length word no kernel
+    /// writes, which is logged.
+    #[cold]
+    fn stall(&mut self, word: u32) {
+        self.limit = self.pos;
+        self.commit();
+        if word & BUSY_BIT == 0 {
+            log::error!(
+                "ring buffer `{}`: a record at position {} claims {} bytes, more than the ring holds; \
+                 reading stops there",
+                self.name,
+                self.pos,
+                word & !DISCARD_BIT
+            );
+        }
+    }
+
+    /// Stores the consumer position if it moved.
+    #[inline]
+    fn commit(&mut self) {
+        if self.committed != self.pos {
+            // SAFETY: the consumer page is mapped writable for `self`'s life.
+            unsafe { (*self.consumer_pos).store(self.pos, Ordering::Release) };
+            self.committed = self.pos;
+        }
+    }
+
+    #[inline]
+    fn producer(&self) -> usize {
+        // SAFETY: the producer page is mapped for `self`'s life.
+        unsafe { (*self.producer_pos).load(Ordering::Acquire) }
+    }
+
+    #[cold]
+    fn size_error<T>(&self, actual: usize) -> Error {
+        Error::RecordSize {
+            map: self.name.clone(),
+            type_name: std::any::type_name::<T>(),
+            expected: size_of::<T>(),
+            actual,
+        }
+    }
+}
+
+/// The length word of the header at `header`, read with acquire ordering so
+/// that the record's bytes are read after it.
+#[inline(always)]
+fn load_len(header: *const u8) -> u32 {
+    // SAFETY: headers are 8-byte aligned inside the mapping; the kernel
+    // writes the word atomically (xchg) when it commits the record.
+    unsafe { (*header.cast::<AtomicU32>()).load(Ordering::Acquire) }
+}
+
+/// The header word at `pos`, for the stall report.
+#[inline]
+fn data_word(reader: &RingBufReader, pos: usize) -> u32 {
+    // SAFETY: as in `drain`.
+    load_len(unsafe { reader.data.add(pos & reader.mask) })
+}
+
+/// The bytes a record of `len` bytes takes in the ring: its header and its
+/// data, rounded up to 8.
+#[inline(always)]
+fn record_span(len: u32) -> usize {
+    (len as usize + HEADER + 7) & !7
+}
+
+impl AsFd for RingBufReader {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for RingBufReader {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl Drop for RingBufReader {
+    fn drop(&mut self) {
+        // Give back what was read; the mappings and the fd go with the fields.
+        self.commit();
+    }
+}
+
+impl fmt::Debug for RingBufReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RingBufReader")
+            .field("name", &self.name)
+            .field("capacity", &self.capacity())
+            .field("position", &self.pos)
+            .field("pending", &self.pending())
+            .finish()
+    }
+}
