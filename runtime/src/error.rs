@@ -192,6 +192,31 @@ pub enum Error {
         problem: String,
     },
 
+    /// A map is not of the kind a typed map needs (a typed map made from
+    /// a [`crate::Map`] of another kind).
+    #[error("map `{map}` is a {actual} map, expected {}", kinds(expected))]
+    MapKind {
+        /// The map's name.
+        map: String,
+        /// The kinds the typed map accepts.
+        expected: &'static [crate::MapType],
+        /// The map's kind.
+        actual: crate::MapType,
+    },
+
+    /// A batch operation was given a different number of keys and values.
+    #[error("{op} on map `{map}`: {keys} keys but {values} values")]
+    BatchLength {
+        /// The operation, e.g. `update batch`.
+        op: &'static str,
+        /// The map's name.
+        map: String,
+        /// The number of keys given.
+        keys: usize,
+        /// The number of values given.
+        values: usize,
+    },
+
     /// Another system call failed.
     #[error("{what}: {source}")]
     Sys {
@@ -219,7 +244,9 @@ impl Error {
             | Error::Size { .. }
             | Error::WrongMapType { .. }
             | Error::RecordSize { .. }
-            | Error::ReaderOption { .. } => None,
+            | Error::ReaderOption { .. }
+            | Error::MapKind { .. }
+            | Error::BatchLength { .. } => None,
         }
     }
 
@@ -255,6 +282,16 @@ pub(crate) fn last_error() -> io::Error {
     match err.raw_os_error() {
         Some(0) | None => io::Error::from_raw_os_error(libc::EINVAL),
         Some(_) => err,
+    }
+}
+
+/// `hash`, `hash or lru_hash`, `hash, lru_hash or array`.
+fn kinds(kinds: &[crate::MapType]) -> String {
+    let names: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+    match names.split_last() {
+        None => "no kind".to_owned(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
 }
 

@@ -42,6 +42,10 @@ pub use error::{Error, Kind, Result};
 pub use global::{ReadOnly, Section, SectionView, Volatile};
 pub use link::Link;
 pub use map::{Map, MapInfo, MapSpec, MapType, UpdateFlags};
+pub use map::{
+    Array, ArrayOfMaps, BatchCursor, BloomFilter, HashMap, HashOfMaps, LpmTrie, PerCpuArray,
+    PerCpuHashMap, PerCpuValues, PerfEventArray, ProgramArray, Queue, RingBuf, Stack, StackTraceMap,
+};
 pub use object::{attach_all, Object, OpenObject};
 pub use perf::{PerfEvent, PerfOptions, PerfReader, Wakeup};
 pub use pod::Pod;

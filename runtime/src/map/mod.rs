@@ -5,10 +5,37 @@ mod keys;
 mod kind;
 mod spec;
 
+mod array;
+mod batch;
+mod bloom;
+mod hash;
+mod lpm;
+mod of_maps;
+mod per_cpu;
+mod pin;
+mod prog_array;
+mod queue_stack;
+mod ring_perf;
+mod stack_trace;
+mod typed;
+
 pub use flags::UpdateFlags;
 pub use keys::Keys;
 pub use kind::MapType;
 pub use spec::MapSpec;
+
+pub use array::Array;
+pub use batch::{BatchCursor, BatchIter};
+pub use bloom::BloomFilter;
+pub use hash::HashMap;
+pub use lpm::LpmTrie;
+pub use of_maps::{ArrayOfMaps, HashOfMaps};
+pub use per_cpu::{PerCpuArray, PerCpuHashMap, PerCpuValues};
+pub use prog_array::ProgramArray;
+pub use queue_stack::{Queue, Stack};
+pub use ring_perf::{PerfEventArray, RingBuf};
+pub use stack_trace::StackTraceMap;
+pub use typed::{Entries, TypedKeys};
 
 use std::ffi::CString;
 use std::io;
@@ -167,6 +194,19 @@ impl Map {
             sys::bpf_map_lookup_and_delete_elem(self.raw(), key_ptr(key), value.as_mut_ptr().cast())
         };
         Ok(self.found("lookup and delete", ret)?.then_some(value))
+    }
+
+    /// Like [`Map::lookup_and_delete`], into `value`, which must be
+    /// [`Map::value_buffer_size`] bytes; `false` when there is no entry.
+    pub fn lookup_and_delete_into(&self, key: &[u8], value: &mut [u8]) -> Result<bool> {
+        const OP: &str = "lookup and delete";
+        self.check_key(OP, key)?;
+        self.check_size(OP, "value", self.value_buffer_size(), value.len())?;
+        // SAFETY: both buffers have the sizes the map expects.
+        let ret = unsafe {
+            sys::bpf_map_lookup_and_delete_elem(self.raw(), key_ptr(key), value.as_mut_ptr().cast())
+        };
+        self.found(OP, ret)
     }
 
     /// The map's keys, in the kernel's order. Entries added or removed while

@@ -1,0 +1,105 @@
+//! Hash maps: `BPF_MAP_TYPE_HASH` and `BPF_MAP_TYPE_LRU_HASH`.
+
+use std::marker::PhantomData;
+
+use super::batch::{self, BatchCursor, BatchIter};
+use super::typed::{self, typed_map, Entries, TypedKeys};
+use super::{Map, UpdateFlags};
+use crate::error::Result;
+use crate::Pod;
+
+/// A hash map (`BPF_MAP_TYPE_HASH` or `BPF_MAP_TYPE_LRU_HASH`) with keys of
+/// type `K` and values of type `V`.
+///
+/// Made from a [`Map`] with `HashMap::<K, V>::try_from(map)`, which checks
+/// the kind and that `K` and `V` have the map's key and value sizes.
+///
+/// ```ignore
+/// let counts = HashMap::<u32, u64>::try_from(objs.maps.counts)?;
+/// counts.insert(&7, &0, UpdateFlags::ANY)?;
+/// let n: Option<u64> = counts.get(&7)?;
+/// for entry in counts.entries_batched()? { /* (u32, u64) */ }
+/// ```
+pub struct HashMap<K, V> {
+    map: Map,
+    _types: PhantomData<fn() -> (K, V)>,
+}
+
+typed_map!(HashMap<K, V>, kinds: [HASH, LRU_HASH], key: Some(size_of::<K>()), value: Some(size_of::<V>()));
+
+impl<K: Pod, V: Pod> HashMap<K, V> {
+    /// The value under `key`, or `None`. Allocates nothing: one
+    /// `BPF_MAP_LOOKUP_ELEM`.
+    #[inline]
+    pub fn get(&self, key: &K) -> Result<Option<V>> {
+        typed::lookup(&self.map, key)
+    }
+
+    /// Stores `value` under `key`; `flags` say whether the entry must or
+    /// must not exist already (`EEXIST` / `ENOENT` otherwise). A full map
+    /// fails with `E2BIG` (an LRU map evicts instead).
+    #[inline]
+    pub fn insert(&self, key: &K, value: &V, flags: UpdateFlags) -> Result<()> {
+        self.map.update(key.as_bytes(), value.as_bytes(), flags)
+    }
+
+    /// Removes the entry under `key`; `false` if there was none.
+    pub fn remove(&self, key: &K) -> Result<bool> {
+        self.map.delete(key.as_bytes())
+    }
+
+    /// The map's keys, one `BPF_MAP_GET_NEXT_KEY` each.
+    pub fn keys(&self) -> TypedKeys<'_, K> {
+        TypedKeys::new(&self.map)
+    }
+
+    /// The map's entries, key by key (two system calls an entry); for a
+    /// whole map [`HashMap::entries_batched`] is much faster.
+    pub fn iter(&self) -> Entries<'_, K, V> {
+        Entries::new(&self.map, typed::lookup::<K, V>)
+    }
+
+    /// Reads the entries after `cursor` into `keys` and `values` (as many
+    /// as the shorter of the two holds) with one `BPF_MAP_LOOKUP_BATCH`,
+    /// and returns how many it read; 0 once [`BatchCursor::is_done`].
+    ///
+    /// A hash bucket is read whole: when the next bucket has more entries
+    /// than the buffers hold, the call fails with `ENOSPC` and leaves the
+    /// cursor as it was, so it can be retried with larger buffers.
+    pub fn get_batch(
+        &self,
+        cursor: &mut BatchCursor,
+        keys: &mut [K],
+        values: &mut [V],
+    ) -> Result<usize> {
+        batch::get_plain(&self.map, cursor, keys, values)
+    }
+
+    /// Stores `values[i]` under `keys[i]` with one `BPF_MAP_UPDATE_BATCH`.
+    /// On failure the entries before the failing one are stored.
+    pub fn update_batch(&self, keys: &[K], values: &[V], flags: UpdateFlags) -> Result<()> {
+        batch::update_plain(&self.map, keys, values, flags)
+    }
+
+    /// Removes the entries under `keys` (`BPF_MAP_DELETE_BATCH`) and returns
+    /// how many there were; keys without an entry are skipped.
+    pub fn delete_batch(&self, keys: &[K]) -> Result<usize> {
+        batch::delete_keys(&self.map, keys)
+    }
+
+    /// Every entry of the map, read in large batches: a few system calls for
+    /// the whole map instead of two an entry. Falls back to [`HashMap::iter`]
+    /// on kernels that cannot batch.
+    pub fn entries_batched(&self) -> Result<Vec<(K, V)>> {
+        match batch::read_all(&self.map, batch::decode_plain::<V>)? {
+            Some(entries) => Ok(entries),
+            None => self.iter().collect(),
+        }
+    }
+
+    /// The map's entries, read `batch_size` at a time (more when a hash
+    /// bucket holds more), holding one batch in memory.
+    pub fn iter_batched(&self, batch_size: usize) -> BatchIter<'_, K, V> {
+        BatchIter::new(&self.map, batch_size, batch::decode_plain::<V>)
+    }
+}

@@ -1,0 +1,57 @@
+//! Typed handles of the maps programs stream records through:
+//! `BPF_MAP_TYPE_RINGBUF` and `BPF_MAP_TYPE_PERF_EVENT_ARRAY`.
+//!
+//! These check the kind and hold the map; reading records is the readers'
+//! job ([`crate::RingBufReader`], [`crate::PerfReader`], which take
+//! [`RingBuf::map`] / [`PerfEventArray::map`]). A `reader()` method on each
+//! belongs with the readers: add it there, in an `impl RingBuf { ... }`
+//! block of `crate::ringbuf` (and `impl PerfEventArray` in `crate::perf`),
+//! using the public [`RingBuf::map`].
+
+use std::marker::PhantomData;
+
+use super::typed::typed_map;
+use super::Map;
+
+/// A ring buffer (`BPF_MAP_TYPE_RINGBUF`) that programs write records to
+/// (`bpf_ringbuf_output`, `bpf_ringbuf_reserve`), shared by every CPU.
+///
+/// Made from a [`Map`] with `RingBuf::try_from(map)`.
+pub struct RingBuf {
+    map: Map,
+    _types: PhantomData<fn() -> ()>,
+}
+
+typed_map!(RingBuf, kinds: [RINGBUF], key: None, value: None);
+
+impl RingBuf {
+    /// The size of the ring's data area in bytes (the map's `max_entries`).
+    pub fn capacity(&self) -> usize {
+        self.map.info().max_entries as usize
+    }
+}
+
+/// A perf event array (`BPF_MAP_TYPE_PERF_EVENT_ARRAY`): programs write
+/// samples (`bpf_perf_event_output`) to the perf event stored at a CPU's
+/// index, each CPU having a ring of its own.
+///
+/// Made from a [`Map`] with `PerfEventArray::try_from(map)`.
+pub struct PerfEventArray {
+    map: Map,
+    _types: PhantomData<fn() -> ()>,
+}
+
+typed_map!(PerfEventArray, kinds: [PERF_EVENT_ARRAY], key: Some(4), value: Some(4));
+
+impl PerfEventArray {
+    /// The number of slots (at least the number of possible CPUs, as libbpf
+    /// sizes the map unless the program says otherwise).
+    pub fn len(&self) -> u32 {
+        self.map.info().max_entries
+    }
+
+    /// Whether the array has no slots.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
