@@ -7,8 +7,6 @@
 use std::fmt;
 use std::io;
 
-use crate::map::MapType;
-
 /// What a name refers to inside an eBPF object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -153,18 +151,6 @@ pub enum Error {
         actual: usize,
     },
 
-    /// A reader was asked of a map of another kind (a ring buffer reader of
-    /// a hash map, say).
-    #[error("map `{map}` is a {actual} map, not a {expected} map")]
-    WrongMapType {
-        /// The map's name.
-        map: String,
-        /// The kind the reader needs.
-        expected: MapType,
-        /// The map's kind.
-        actual: MapType,
-    },
-
     /// A record cannot be read as the type asked for: the sizes differ. The
     /// record is consumed, so the next read goes on with the next record.
     #[error(
@@ -242,7 +228,6 @@ impl Error {
             | Error::NotLoaded { .. }
             | Error::NoHook { .. }
             | Error::Size { .. }
-            | Error::WrongMapType { .. }
             | Error::RecordSize { .. }
             | Error::ReaderOption { .. }
             | Error::MapKind { .. }

@@ -22,7 +22,8 @@
 //!
 //! The kernel pads each sample so that records stay 8-byte aligned: a
 //! sample is up to 7 bytes longer than what the program wrote (4 bytes for
-//! an 8-byte write), and the padding is zeros.
+//! an 8-byte write). The kernel skips the padding rather than writing it,
+//! so those bytes hold whatever the ring held there before.
 
 mod ring;
 #[cfg(feature = "tokio")]
@@ -144,15 +145,15 @@ impl PerfReader {
 
     /// Opens the rings `options` asks for.
     ///
-    /// Fails with [`Error::WrongMapType`] when `map` is not a perf event
+    /// Fails with [`Error::MapKind`] when `map` is not a perf event
     /// array, and [`Error::ReaderOption`] when the page count is not a power
     /// of two or a CPU has no slot in the map.
     pub fn with_options(map: &Map, options: &PerfOptions) -> Result<Self> {
         let name = map.name().to_owned();
         if map.map_type() != MapType::PERF_EVENT_ARRAY {
-            return Err(Error::WrongMapType {
+            return Err(Error::MapKind {
                 map: name,
-                expected: MapType::PERF_EVENT_ARRAY,
+                expected: &[MapType::PERF_EVENT_ARRAY],
                 actual: map.map_type(),
             });
         }
@@ -394,6 +395,19 @@ impl PerfReader {
     #[cfg(feature = "tokio")]
     pub(crate) fn clear_events(&mut self) {
         let _ = self.epoll.wait(Some(Duration::ZERO), |_| {});
+    }
+}
+
+impl crate::map::PerfEventArray {
+    /// A reader of every online CPU's ring with the default options; see
+    /// [`PerfReader::new`].
+    pub fn reader(&self) -> Result<PerfReader> {
+        PerfReader::new(self.map())
+    }
+
+    /// A reader set up as `options` says; see [`PerfReader::with_options`].
+    pub fn reader_with(&self, options: &PerfOptions) -> Result<PerfReader> {
+        PerfReader::with_options(self.map(), options)
     }
 }
 

@@ -103,13 +103,13 @@ unsafe impl Sync for RingBufReader {}
 impl RingBufReader {
     /// Maps the ring buffer `map` for reading.
     ///
-    /// Fails with [`Error::WrongMapType`] when `map` is not a ring buffer.
+    /// Fails with [`Error::MapKind`] when `map` is not a ring buffer.
     pub fn new(map: &Map) -> Result<Self> {
         let name = map.name().to_owned();
         if map.map_type() != MapType::RINGBUF {
-            return Err(Error::WrongMapType {
+            return Err(Error::MapKind {
                 map: name,
-                expected: MapType::RINGBUF,
+                expected: &[MapType::RINGBUF],
                 actual: map.map_type(),
             });
         }
@@ -440,6 +440,13 @@ fn data_word(reader: &RingBufReader, pos: usize) -> u32 {
 #[inline(always)]
 fn record_span(len: u32) -> usize {
     (len as usize + HEADER + 7) & !7
+}
+
+impl crate::map::RingBuf {
+    /// A reader of this ring buffer; see [`RingBufReader::new`].
+    pub fn reader(&self) -> Result<RingBufReader> {
+        RingBufReader::new(self.map())
+    }
 }
 
 impl AsFd for RingBufReader {

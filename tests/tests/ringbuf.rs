@@ -1,0 +1,441 @@
+//! The ring buffer reader against the kernel: records written by
+//! `ringbuf.bpf.o` (run with BPF_PROG_TEST_RUN, or on getppid(2)) arrive in
+//! order, complete and intact, across the end of the ring, past discarded
+//! records, through an overflow, and a dropped reader leaves nothing behind.
+
+use std::collections::BTreeMap;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use ebpf_skeleton::libbpf_sys as sys;
+use ebpf_skeleton::ringbuf::{RingBufPoller, RingBufReader};
+use ebpf_skeleton::{ebpf_skeleton, Error, MapType, Program, UpdateFlags};
+use ebpf_skeleton_tests::{eventually, getppid_n, map_exists, tid, u64_value};
+
+ebpf_skeleton!("../bpf/ringbuf.bpf.o");
+
+/// `stats` keys, as in ringbuf.bpf.c.
+const WRITTEN: u32 = 0;
+const DROPPED: u32 = 1;
+/// `produce`'s rings.
+const EVENTS: u64 = 0;
+const SMALL: u64 = 1;
+
+/// Runs a `raw_tp` program once with `args` as its context.
+fn run(prog: &Program, args: &[u64]) {
+    let mut ctx = [0u64; 12];
+    ctx[..args.len()].copy_from_slice(args);
+    let mut opts = sys::bpf_test_run_opts {
+        sz: size_of::<sys::bpf_test_run_opts>() as _,
+        ctx_in: ctx.as_ptr().cast(),
+        ctx_size_in: size_of_val(&ctx) as u32,
+        ..Default::default()
+    };
+    let fd = prog.fd().expect("loaded").as_raw_fd();
+    // SAFETY: `opts` points at `ctx`, which outlives the call.
+    let ret = unsafe { sys::bpf_prog_test_run_opts(fd, &mut opts) };
+    assert_eq!(
+        ret,
+        0,
+        "test run of {}: {}",
+        prog.name(),
+        std::io::Error::from_raw_os_error(-ret)
+    );
+}
+
+/// Writes `count` records of `size` bytes numbered from `first` into `ring`.
+fn produce(objs: &ringbuf::Objects, count: u64, size: u64, first: u64, ring: u64) {
+    run(&objs.programs.produce, &[count, size, first, ring, 0]);
+}
+
+fn stat(objs: &ringbuf::Objects, key: u32) -> u64 {
+    u64_value(&objs.maps.stats.lookup(&key.to_ne_bytes()).unwrap().unwrap())
+}
+
+// The record format of records.h, recomputed from the received bytes.
+fn fill(seq: u64, i: u64) -> u64 {
+    (seq + 1).wrapping_mul(0x9e3779b97f4a7c15) ^ (i << 56 | i)
+}
+
+fn checksum(words: &[u64]) -> u64 {
+    words.iter().fold(0xcbf29ce484222325, |sum, &w| {
+        (sum ^ w).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// Checks one record: its size, its sequence number, every word, and the
+/// checksum over what arrived.
+fn check_record(bytes: &[u8], size: usize, seq: u64) {
+    assert_eq!(bytes.len(), size, "record {seq}: size");
+    let words: Vec<u64> = bytes
+        .chunks_exact(8)
+        .map(|w| u64::from_ne_bytes(w.try_into().unwrap()))
+        .collect();
+    let last = words.len() - 1;
+    assert_eq!(words[0], seq, "sequence number");
+    for (i, &w) in words.iter().enumerate().take(last).skip(1) {
+        assert_eq!(w, fill(seq, i as u64), "record {seq}, word {i}");
+    }
+    assert_eq!(
+        words[last],
+        checksum(&words[..last]),
+        "record {seq}: checksum"
+    );
+}
+
+#[test]
+fn records_arrive_in_order_complete_and_intact() {
+    let objs = ringbuf::Objects::load().expect("load ringbuf.bpf.o");
+    let mut reader = RingBufReader::new(&objs.maps.events).expect("reader");
+    assert_eq!(reader.capacity(), 256 * 1024);
+    assert_eq!(reader.name(), "events");
+    assert!(reader.next().is_none(), "a new ring is empty");
+
+    let mut seq = 0;
+    for size in [16, 24, 64, 136, 256] {
+        produce(&objs, 500, size as u64, seq, EVENTS);
+        assert_eq!(reader.pending(), 500 * (size + 8));
+
+        // Half through the lending API, half through drain.
+        for _ in 0..250 {
+            let record = reader.next().expect("a record");
+            check_record(record, size, seq);
+            seq += 1;
+        }
+        let drained = reader.drain(|record| {
+            check_record(record, size, seq);
+            seq += 1;
+        });
+        assert_eq!(drained, 250);
+        assert!(reader.next().is_none());
+        assert_eq!(reader.pending(), 0);
+    }
+    assert_eq!(stat(&objs, WRITTEN), seq);
+    assert_eq!(stat(&objs, DROPPED), 0);
+}
+
+#[test]
+fn records_wrapping_the_end_of_the_ring_arrive_whole() {
+    let objs = ringbuf::Objects::load().expect("load");
+    let mut reader = RingBufReader::new(&objs.maps.small).expect("reader");
+    assert_eq!(reader.capacity(), 4096);
+
+    // 40-byte records take 48 bytes with their header; 4096 is no multiple
+    // of 48, so every few rounds a record starts before the end of the ring
+    // and ends after it. 60 rounds of 50 records go around the ring 35 times.
+    let (size, per_round, rounds) = (40usize, 50u64, 60u64);
+    let mut seq = 0;
+    for round in 0..rounds {
+        produce(&objs, per_round, size as u64, round * per_round, SMALL);
+        if round % 2 == 0 {
+            while let Some(record) = reader.next() {
+                check_record(record, size, seq);
+                seq += 1;
+            }
+        } else {
+            reader.drain(|record| {
+                check_record(record, size, seq);
+                seq += 1;
+            });
+        }
+        assert_eq!(seq, (round + 1) * per_round, "round {round}");
+    }
+    assert!(seq as usize * (size + 8) > 30 * reader.capacity());
+    assert_eq!(stat(&objs, DROPPED), 0);
+}
+
+#[test]
+fn discarded_records_are_skipped() {
+    let objs = ringbuf::Objects::load().expect("load");
+    let mut reader = RingBufReader::new(&objs.maps.events).expect("reader");
+    // Odd sequence numbers are reserved, then discarded.
+    run(&objs.programs.produce_discards, &[1000, 0]);
+    assert_eq!(
+        reader.pending(),
+        1000 * 24,
+        "discarded records take room until read"
+    );
+
+    let mut expected = 0;
+    while let Some(&[seq, inverted]) = reader.next_as::<[u64; 2]>().expect("16-byte records") {
+        assert_eq!((seq, inverted), (expected, !expected));
+        expected += 2;
+    }
+    assert_eq!(expected, 1000);
+    assert_eq!(reader.pending(), 0, "discarded records are consumed too");
+
+    // A ring holding only discarded records reads as empty.
+    run(&objs.programs.produce_discards, &[1, 1]);
+    assert!(!reader.has_next());
+    assert!(reader.next().is_none());
+    assert_eq!(reader.pending(), 0);
+}
+
+#[test]
+fn typed_reads_check_the_record_size() {
+    let objs = ringbuf::Objects::load().expect("load");
+    let mut reader = RingBufReader::new(&objs.maps.events).expect("reader");
+    produce(&objs, 3, 24, 7, EVENTS);
+
+    let err = reader.next_as::<[u64; 2]>().unwrap_err();
+    assert!(
+        matches!(&err, Error::RecordSize { expected: 16, actual: 24, map, .. } if map == "events"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "a record of 24 bytes from map `events` cannot be read as `[u64; 2]`, which is 16 bytes"
+    );
+    // The record was consumed: the next read goes on.
+    let words = reader.next_as::<[u64; 3]>().unwrap().expect("record 8");
+    assert_eq!(words[0], 8);
+    assert_eq!(words[2], checksum(&words[..2]));
+    let copy: [u64; 3] = reader.next_copy().unwrap().expect("record 9");
+    assert_eq!(copy[0], 9);
+    assert_eq!(reader.next_copy::<[u64; 3]>().unwrap(), None);
+}
+
+#[test]
+fn a_map_of_another_kind_is_refused() {
+    let objs = ringbuf::Objects::load().expect("load");
+    let err = RingBufReader::new(&objs.maps.stats).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::MapKind {
+                expected: [MapType::RINGBUF],
+                actual: MapType::ARRAY,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "map `stats` is a array map, expected ringbuf"
+    );
+}
+
+#[test]
+fn an_overflowing_ring_drops_the_excess_and_goes_on() {
+    let objs = ringbuf::Objects::load().expect("load");
+    let mut reader = RingBufReader::new(&objs.maps.small).expect("reader");
+
+    // 200 records of 48 bytes into 4096: at most 85 fit, the rest find no
+    // room and the program counts them.
+    produce(&objs, 200, 40, 0, SMALL);
+    let (written, dropped) = (stat(&objs, WRITTEN), stat(&objs, DROPPED));
+    assert_eq!(written + dropped, 200);
+    assert_eq!(written, 4096 / 48, "the ring holds exactly what fits");
+
+    // What was written arrives whole; what was dropped never appears.
+    let mut seq = 0;
+    let n = reader.drain(|record| {
+        check_record(record, 40, seq);
+        seq += 1;
+    });
+    assert_eq!(n as u64, written);
+    assert!(reader.next().is_none());
+
+    // Read, the ring takes records again.
+    produce(&objs, 50, 40, 1000, SMALL);
+    assert_eq!(stat(&objs, DROPPED), dropped);
+    let mut seq = 1000;
+    assert_eq!(
+        reader.drain(|record| {
+            check_record(record, 40, seq);
+            seq += 1;
+        }),
+        50
+    );
+}
+
+#[test]
+fn poll_waits_for_records_from_syscalls() {
+    let objs = ringbuf::Objects::load().expect("load");
+    let _link = objs.programs.on_getppid.attach().expect("attach");
+    let mut reader = RingBufReader::new(&objs.maps.events).expect("reader");
+    assert!(!reader.poll(Some(Duration::ZERO)).unwrap(), "nothing yet");
+    assert!(
+        !reader.poll(Some(Duration::from_millis(20))).unwrap(),
+        "still nothing"
+    );
+
+    const CALLS: u64 = 2000;
+    let target = &objs.maps.target;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            target
+                .update(&0u32.to_ne_bytes(), &tid().to_ne_bytes(), UpdateFlags::ANY)
+                .unwrap();
+            for _ in 0..CALLS {
+                getppid_n(1);
+                std::thread::yield_now();
+            }
+        });
+        let mut expected = 0;
+        while expected < CALLS {
+            assert!(
+                reader.poll(Some(Duration::from_secs(30))).unwrap(),
+                "woken for record {expected}"
+            );
+            while let Some(&[seq, inverted]) = reader.next_as::<[u64; 2]>().unwrap() {
+                assert_eq!((seq, inverted), (expected, !expected));
+                expected += 1;
+            }
+        }
+    });
+    assert!(!reader.poll(Some(Duration::from_millis(20))).unwrap());
+    assert_eq!(stat(&objs, WRITTEN), CALLS);
+}
+
+#[test]
+fn a_poller_reads_several_rings() {
+    let objs = ringbuf::Objects::load().expect("load");
+    let mut poller = RingBufPoller::new().unwrap();
+    let events = poller
+        .add(RingBufReader::new(&objs.maps.events).unwrap())
+        .unwrap();
+    let small = poller
+        .add(RingBufReader::new(&objs.maps.small).unwrap())
+        .unwrap();
+    assert_eq!((events, small, poller.len()), (0, 1, 2));
+    assert_eq!(poller.reader(small).unwrap().name(), "small");
+    assert!(!poller.poll(Some(Duration::from_millis(10))).unwrap());
+
+    produce(&objs, 30, 64, 0, EVENTS);
+    produce(&objs, 20, 32, 100, SMALL);
+    assert!(poller.poll(Some(Duration::from_secs(5))).unwrap());
+
+    let mut seen: BTreeMap<usize, Vec<u64>> = BTreeMap::new();
+    // A few through `next`, the rest through `drain`.
+    for _ in 0..10 {
+        let (ring, record) = poller.next().expect("a record");
+        let size = if ring == events { 64 } else { 32 };
+        let seq = u64::from_ne_bytes(record[..8].try_into().unwrap());
+        check_record(record, size, seq);
+        seen.entry(ring).or_default().push(seq);
+    }
+    let n = poller.drain(|ring, record| {
+        let size = if ring == events { 64 } else { 32 };
+        let seq = u64::from_ne_bytes(record[..8].try_into().unwrap());
+        check_record(record, size, seq);
+        seen.entry(ring).or_default().push(seq);
+    });
+    assert_eq!(n, 40);
+    assert_eq!(seen[&events], (0..30).collect::<Vec<_>>());
+    assert_eq!(seen[&small], (100..120).collect::<Vec<_>>());
+    assert!(!poller.has_next());
+
+    // The readers come back out, positions kept.
+    produce(&objs, 1, 16, 500, SMALL);
+    let mut readers: Vec<_> = poller.into_iter().collect();
+    assert!(readers[0].next().is_none());
+    check_record(readers[1].next().unwrap(), 16, 500);
+}
+
+#[test]
+fn a_reader_dropped_mid_stream_hands_over_its_position() {
+    let objs = ringbuf::Objects::load().expect("load");
+    produce(&objs, 100, 16, 0, EVENTS);
+
+    let mut first = RingBufReader::new(&objs.maps.events).unwrap();
+    for seq in 0..10 {
+        check_record(first.next().unwrap(), 16, seq);
+    }
+    drop(first);
+
+    // The records read were given back; the next reader starts after them.
+    let mut second = RingBufReader::new(&objs.maps.events).unwrap();
+    assert_eq!(second.pending(), 90 * 24);
+    let mut seq = 10;
+    second.drain(|record| {
+        check_record(record, 16, seq);
+        seq += 1;
+    });
+    assert_eq!(seq, 100);
+}
+
+#[test]
+fn a_reader_keeps_the_map_alive_and_releases_it_on_drop() {
+    let objs = ringbuf::Objects::load().expect("load");
+    let map_id = objs.maps.events.info().id;
+    let mut reader = RingBufReader::new(&objs.maps.events).unwrap();
+    produce(&objs, 20, 16, 0, EVENTS);
+    check_record(reader.next().unwrap(), 16, 0);
+
+    // The reader holds its own descriptor and mappings of the ring.
+    drop(objs);
+    assert!(map_exists(map_id));
+    check_record(reader.next().unwrap(), 16, 1);
+
+    // Dropped mid-stream (18 records unread), it leaves nothing holding the map.
+    drop(reader);
+    assert!(eventually(Duration::from_secs(10), || !map_exists(map_id)));
+}
+
+/// Runs `test` alone in a child process (this test binary, filtered to one
+/// test), so that it can count the process's descriptors and mappings
+/// without other tests' threads changing them.
+fn in_own_process(name: &str, test: impl FnOnce()) {
+    const ALONE: &str = "EBPF_SKELETON_TEST_ALONE";
+    if std::env::var_os(ALONE).is_some() {
+        return test();
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--test-threads=1", "--nocapture"])
+        .env(ALONE, "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "{name} failed in its own process ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+fn mappings() -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .count()
+}
+
+#[test]
+fn dropped_readers_leave_no_descriptor_or_mapping_behind() {
+    in_own_process(
+        "dropped_readers_leave_no_descriptor_or_mapping_behind",
+        || {
+            let objs = ringbuf::Objects::load().expect("load");
+            produce(&objs, 100, 64, 0, EVENTS);
+            let (fds, maps) = (open_fds(), mappings());
+
+            let mut reader = RingBufReader::new(&objs.maps.events).unwrap();
+            check_record(reader.next().unwrap(), 64, 0);
+            assert_eq!(open_fds(), fds + 1, "the reader's own descriptor");
+            assert!(mappings() >= maps + 2, "the consumer page and the data");
+            drop(reader);
+            assert_eq!((open_fds(), mappings()), (fds, maps));
+
+            let mut poller = RingBufPoller::new().unwrap();
+            poller
+                .add(RingBufReader::new(&objs.maps.events).unwrap())
+                .unwrap();
+            poller
+                .add(RingBufReader::new(&objs.maps.small).unwrap())
+                .unwrap();
+            assert_eq!(
+                poller.next().map(|(ring, r)| (ring, r.len())),
+                Some((0, 64))
+            );
+            drop(poller);
+            assert_eq!((open_fds(), mappings()), (fds, maps));
+        },
+    );
+}
