@@ -6,7 +6,7 @@
 
 use object::elf::{EM_BPF, SHF_EXECINSTR};
 use object::read::elf::ElfFile64;
-use object::{Endianness, Object as _, ObjectSection, ObjectSymbol, SectionFlags, SymbolKind};
+use object::{Endianness, Object as _, ObjectSection, ObjectSymbol, RelocationTarget, SectionFlags, SymbolKind};
 
 use std::collections::HashMap;
 
@@ -55,10 +55,16 @@ pub fn read(file: &ObjectFile) -> Result<Object, ElfError> {
             map.def = map_def(btf, &map.name).map_err(ElfError::Btf)?;
         }
     }
+    let text_maps = elf
+        .section_by_name(".text")
+        .map(|text| maps_used(&elf, &text, 0..u64::MAX))
+        .transpose()?
+        .unwrap_or_default();
     Ok(Object {
         name: module_name(&file.path),
         programs: programs(&elf)?,
         maps,
+        text_maps,
         sections: btf.as_ref().map(data_sections).unwrap_or_default(),
         btf,
     })
@@ -192,13 +198,41 @@ fn programs(elf: &ElfFile64<'_, Endianness>) -> Result<Vec<Program>, ElfError> {
         if section_name == ".text" || !is_executable(section.flags()) {
             continue;
         }
+        let range = symbol.address()..symbol.address() + symbol.size();
         programs.push((index.0, symbol.address(), Program {
             name: symbol.name().map_err(corrupt)?.to_owned(),
             section: section_name.to_owned(),
+            maps: maps_used(elf, &section, range)?,
         }));
     }
     programs.sort_by_key(|&(section, address, _)| (section, address));
     Ok(programs.into_iter().map(|(_, _, p)| p).collect())
+}
+
+/// The maps that instructions at `range` of `section` refer to.
+fn maps_used(
+    elf: &ElfFile64<'_, Endianness>,
+    section: &object::read::elf::ElfSection64<'_, '_, Endianness>,
+    range: std::ops::Range<u64>,
+) -> Result<Vec<String>, ElfError> {
+    let Some(maps) = elf.section_by_name(".maps") else {
+        return Ok(Vec::new());
+    };
+    let mut used = Vec::new();
+    for (offset, reloc) in section.relocations() {
+        if !range.contains(&offset) {
+            continue;
+        }
+        let RelocationTarget::Symbol(index) = reloc.target() else { continue };
+        let symbol = elf.symbol_by_index(index).map_err(corrupt)?;
+        if symbol.section_index() == Some(maps.index()) {
+            let name = symbol.name().map_err(corrupt)?.to_owned();
+            if !used.contains(&name) {
+                used.push(name);
+            }
+        }
+    }
+    Ok(used)
 }
 
 /// The variables of the `.maps` section, in the order they are laid out.
@@ -207,6 +241,7 @@ fn maps(elf: &ElfFile64<'_, Endianness>) -> Result<Vec<Map>, ElfError> {
         return Ok(Vec::new());
     };
     let mut maps: Vec<(u64, Map)> = Vec::new();
+    let section_ref = &section;
     for symbol in elf.symbols() {
         if symbol.section_index() != Some(section.index()) || symbol.kind() == SymbolKind::Section {
             continue;
@@ -215,7 +250,9 @@ fn maps(elf: &ElfFile64<'_, Endianness>) -> Result<Vec<Map>, ElfError> {
         if name.is_empty() {
             continue;
         }
-        maps.push((symbol.address(), Map { name: name.to_owned(), def: None }));
+        let range = symbol.address()..symbol.address() + symbol.size();
+        let inner = maps_used(elf, section_ref, range)?;
+        maps.push((symbol.address(), Map { name: name.to_owned(), def: None, inner }));
     }
     maps.sort_by_key(|&(address, _)| address);
     Ok(maps.into_iter().map(|(_, m)| m).collect())

@@ -130,9 +130,9 @@ fn map_field(gen: &mut TypeGen<'_>, m: &Map) -> Result<MapField, String> {
 }
 
 /// Typed map fields, once the runtime has the typed maps.
-const TYPED_MAPS: bool = false;
+const TYPED_MAPS: bool = true;
 
-fn kind_name(kind: u32) -> &'static str {
+pub fn kind_name(kind: u32) -> &'static str {
     const NAMES: &[&str] = &[
         "unspec", "hash", "array", "prog_array", "perf_event_array", "percpu_hash", "percpu_array",
         "stack_trace", "cgroup_array", "lru_hash", "lru_percpu_hash", "lpm_trie", "array_of_maps",
@@ -173,14 +173,22 @@ fn section(gen: &mut TypeGen<'_>, s: &DataSection) -> Result<SectionField, Strin
         .collect();
     let base = camel(&s.name);
     let (plain, view) = (format_ident!("{}", base), format_ident!("{}View", base));
-    if gen.needs_packing(&base, sec.size.into(), &members)? {
+    // A section ends where its last variable does; the Rust structs round
+    // that up to their alignment (the runtime copies only the section's
+    // bytes, and maps whole pages).
+    let mut align = 1;
+    for m in &members {
+        align = align.max(gen.align_of(m.ty)?);
+    }
+    let padded = u64::from(sec.size).next_multiple_of(align);
+    if gen.needs_packing(&base, padded, &members)? {
         return Err("a variable lies off its natural alignment, which a live view cannot hold".into());
     }
-    let size = sec.size as usize;
-    let body = gen.struct_body(&base, sec.size.into(), &members, Scope::Skeleton, &|t| t)?;
+    let size = padded as usize;
+    let body = gen.struct_body(&base, padded, &members, Scope::Skeleton, &|t| t)?;
     let writable = !s.name.starts_with(".rodata");
     let cell = if writable { quote!(__ebs::Volatile) } else { quote!(__ebs::ReadOnly) };
-    let view_body = gen.struct_body(&format!("{base}View"), sec.size.into(), &members, Scope::Skeleton, &|t| quote!(#cell<#t>))?;
+    let view_body = gen.struct_body(&format!("{base}View"), padded, &members, Scope::Skeleton, &|t| quote!(#cell<#t>))?;
     let (fields, asserts) = (body.fields, body.asserts);
     let (view_fields, view_asserts) = (view_body.fields, view_body.asserts);
     let plain_doc = format!("The global variables of `{}`, as set before load.", s.name);

@@ -10,6 +10,8 @@
 mod args;
 mod btf;
 mod check;
+mod ctxt;
+mod derive;
 mod elf;
 mod expand;
 mod ident;
@@ -31,6 +33,29 @@ use proc_macro::TokenStream;
 pub fn ebpf_skeleton(input: TokenStream) -> TokenStream {
     let invoked_from = proc_macro::Span::call_site().local_file();
     skeleton(input.into(), invoked_from)
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
+}
+
+/// Loads the programs, maps and data sections a struct names, and only
+/// those, from a compiled eBPF object; every name, kind and key or value
+/// size is checked at compile time.
+///
+/// ```ignore
+/// #[derive(ebpf_skeleton::Objects)]
+/// #[ebpf(object = "bpf/execsnoop.bpf.o")]
+/// struct Tracer {
+///     handle_exec: Program,
+///     #[ebpf(name = "events")]
+///     ring: RingBuf,
+/// }
+/// let tracer = Tracer::load()?;
+/// ```
+#[proc_macro_derive(Objects, attributes(ebpf))]
+pub fn derive_objects(input: TokenStream) -> TokenStream {
+    let invoked_from = proc_macro::Span::call_site().local_file();
+    syn::parse::<syn::DeriveInput>(input)
+        .and_then(|input| derive::objects(input, invoked_from))
         .unwrap_or_else(|e| e.to_compile_error())
         .into()
 }

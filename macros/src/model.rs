@@ -15,6 +15,8 @@ pub struct Object {
     pub sections: Vec<DataSection>,
     /// The object's types, when it has a `.BTF` section.
     pub btf: Option<Btf>,
+    /// Maps the subprograms in `.text` refer to: any program may call them.
+    pub text_maps: Vec<String>,
 }
 
 /// A program: a global function in an executable section other than `.text`.
@@ -23,6 +25,8 @@ pub struct Program {
     pub name: String,
     /// The ELF section, which libbpf reads the program type and hook from.
     pub section: String,
+    /// The maps its instructions refer to (by relocation).
+    pub maps: Vec<String>,
 }
 
 /// A map declared in the `.maps` section.
@@ -31,6 +35,8 @@ pub struct Map {
     pub name: String,
     /// What its BTF definition says, when there is one.
     pub def: Option<MapDef>,
+    /// Maps it holds from the start (`.values = { &inner }` of a map of maps).
+    pub inner: Vec<String>,
 }
 
 /// A map's definition from BTF (`__uint(type, ...)`, `__type(key, ...)`).

@@ -109,7 +109,10 @@ impl<V: SectionView> Section<V> {
         let info = *map.info();
         let name = map.name().to_owned();
         let size = info.value_size as usize;
-        if size_of::<V>() > size {
+        let len = size.next_multiple_of(page_size()).max(page_size());
+        // The view may be longer than the section by its trailing alignment
+        // padding, which still lies inside the mapped page.
+        if size_of::<V>() > len || size_of::<V>() >= size + 16 {
             return Err(Error::Size {
                 op: "map the section",
                 map: name,
@@ -123,7 +126,6 @@ impl<V: SectionView> Section<V> {
         } else {
             libc::PROT_READ
         };
-        let len = size.next_multiple_of(page_size()).max(page_size());
         // SAFETY: a fresh shared mapping of the map's fd; the kernel checks
         // the length and protection against the map.
         let ptr = unsafe {
@@ -171,13 +173,31 @@ fn page_size() -> usize {
     usize::try_from(size).unwrap_or(4096).max(1)
 }
 
-/// Checks that a value of `T` fits a section's bytes exactly.
+/// Reads a section's bytes as `T`, which is the section's size rounded up
+/// to its alignment (the padding reads as zeroes).
 pub(crate) fn read_plain<T: Pod>(bytes: &[u8], section: &str) -> Result<T> {
-    T::read_from_bytes(bytes).map_err(|_| Error::Size {
-        op: "read the initial value",
+    check_plain::<T>(bytes.len(), section, "read the initial value")?;
+    let mut value = T::new_zeroed();
+    value.as_mut_bytes()[..bytes.len()].copy_from_slice(bytes);
+    Ok(value)
+}
+
+/// The bytes of `value` a section of `len` bytes holds.
+pub(crate) fn plain_bytes<'a, T: Pod>(value: &'a T, len: usize, section: &str) -> Result<&'a [u8]> {
+    check_plain::<T>(len, section, "set the initial value")?;
+    Ok(&value.as_bytes()[..len])
+}
+
+fn check_plain<T: Pod>(len: usize, section: &str, op: &'static str) -> Result<()> {
+    let size = size_of::<T>();
+    if size >= len && size < len + 16 {
+        return Ok(());
+    }
+    Err(Error::Size {
+        op,
         map: section.to_owned(),
         what: "value",
-        expected: bytes.len(),
-        actual: size_of::<T>(),
+        expected: len,
+        actual: size,
     })
 }

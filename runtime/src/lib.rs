@@ -27,6 +27,7 @@ mod global;
 mod link;
 pub mod map;
 mod object;
+mod options;
 pub mod perf;
 mod pod;
 mod print;
@@ -35,7 +36,7 @@ mod program;
 pub mod ringbuf;
 pub mod section;
 
-pub use ebpf_skeleton_macros::ebpf_skeleton;
+pub use ebpf_skeleton_macros::{ebpf_skeleton, Objects};
 /// The raw libbpf bindings this crate is built on, for what it does not wrap.
 pub use libbpf_sys;
 pub use error::{Error, Kind, Result};
@@ -47,6 +48,7 @@ pub use map::{
     PerCpuHashMap, PerCpuValues, PerfEventArray, ProgramArray, Queue, RingBuf, Stack, StackTraceMap,
 };
 pub use object::{attach_all, Object, OpenObject};
+pub use options::LoadOptions;
 pub use perf::{PerfEvent, PerfOptions, PerfReader, Wakeup};
 pub use pod::Pod;
 pub use program::{Program, ProgramSpec};

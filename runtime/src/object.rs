@@ -14,7 +14,6 @@ use crate::link::Link;
 use crate::map::{Map, MapSpec};
 use crate::program::{Program, ProgramSpec};
 use crate::{print, section, Pod};
-use zerocopy::IntoBytes;
 
 /// The verifier log buffer handed to libbpf. The kernel writes to it only
 /// when a program fails to load; untouched pages of it cost nothing. A small
@@ -117,13 +116,13 @@ impl OpenObject {
 
     /// The names of the object's programs, in section order.
     pub fn program_names(&self) -> Vec<String> {
-        programs(self.inner.ptr).map(|p| program_name(p)).collect()
+        programs_of(self.inner.ptr).map(|p| program_name(p)).collect()
     }
 
     /// The names of the object's maps, data sections (`.bss`, `.rodata`, ...)
     /// included under libbpf's names for them.
     pub fn map_names(&self) -> Vec<String> {
-        maps(self.inner.ptr).map(|m| map_name(m)).collect()
+        maps_of(self.inner.ptr).map(|m| map_name(m)).collect()
     }
 
     /// The current settings of the program `name`.
@@ -171,7 +170,9 @@ impl OpenObject {
     /// `.data` and `.bss`.
     pub fn set_section_data<T: Pod>(&mut self, section: &str, value: &T) -> Result<()> {
         let map = self.find_section(section)?;
-        let bytes = value.as_bytes();
+        // SAFETY: `map` is a map of this open object.
+        let len = unsafe { sys::bpf_map__value_size(map) } as usize;
+        let bytes = crate::global::plain_bytes(value, len, section)?;
         // SAFETY: `map` is an internal map of this open, unloaded object;
         // libbpf copies the bytes and checks their size.
         let ret = unsafe { sys::bpf_map__set_initial_value(map, bytes.as_ptr().cast(), bytes.len() as _) };
@@ -186,6 +187,40 @@ impl OpenObject {
 
     fn find_section(&self, section: &str) -> Result<*mut sys::bpf_map> {
         find_section(self.inner.ptr, &self.inner.name, section)
+    }
+
+    /// Keeps only `programs` and `maps` for load: every other program is
+    /// set not to load, every other map (data sections aside) not to be
+    /// created. Names the object lacks are errors.
+    pub fn retain(&mut self, programs: &[&str], maps: &[&str]) -> Result<()> {
+        for name in programs {
+            self.find_program(name)?;
+        }
+        for name in maps {
+            self.find_map(name)?;
+        }
+        for prog in programs_of(self.inner.ptr) {
+            let keep = programs.contains(&program_name(prog).as_str());
+            // SAFETY: `prog` belongs to this open, unloaded object.
+            let ret = unsafe { sys::bpf_program__set_autoload(prog, keep) };
+            self.configured(ret, "autoload", Kind::Program, program_name(prog))?;
+        }
+        for map in maps_of(self.inner.ptr) {
+            // SAFETY: `map` belongs to this open, unloaded object.
+            if unsafe { sys::bpf_map__is_internal(map) } {
+                continue;
+            }
+            let keep = maps.contains(&map_name(map).as_str());
+            // SAFETY: as above.
+            let ret = unsafe { sys::bpf_map__set_autocreate(map, keep) };
+            self.configured(ret, "autocreate", Kind::Map, map_name(map))?;
+        }
+        Ok(())
+    }
+
+    fn configured(&self, ret: i32, what: &'static str, kind: Kind, name: String) -> Result<()> {
+        check(ret).map_err(|source| Error::Configure { what, kind, name, source })?;
+        Ok(())
     }
 
     /// Creates the maps and loads the programs into the kernel.
@@ -282,7 +317,7 @@ impl Object {
 
     /// Every program of the object, loaded or not.
     pub fn programs(&self) -> Vec<Program> {
-        programs(self.inner.ptr)
+        programs_of(self.inner.ptr)
             .map(|p| Program::new(self.inner.clone(), p))
             .collect()
     }
@@ -334,13 +369,13 @@ fn find_program(
     object: &str,
     name: &str,
 ) -> Result<*mut sys::bpf_program> {
-    programs(obj)
+    programs_of(obj)
         .find(|&p| program_name(p) == name)
         .ok_or_else(|| not_found(object, Kind::Program, name))
 }
 
 fn find_map(obj: NonNull<sys::bpf_object>, object: &str, name: &str) -> Result<*mut sys::bpf_map> {
-    maps(obj)
+    maps_of(obj)
         .find(|&m| map_name(m) == name)
         .ok_or_else(|| not_found(object, Kind::Map, name))
 }
@@ -348,7 +383,7 @@ fn find_map(obj: NonNull<sys::bpf_object>, object: &str, name: &str) -> Result<*
 /// libbpf names a data section's map `<object prefix>.bss` (or `.data.x`
 /// for custom sections), so the map is found by its suffix.
 fn find_section(obj: NonNull<sys::bpf_object>, object: &str, section: &str) -> Result<*mut sys::bpf_map> {
-    maps(obj)
+    maps_of(obj)
         .find(|&m| {
             // SAFETY: `m` is a map of the live object.
             let internal = unsafe { sys::bpf_map__is_internal(m) };
@@ -365,7 +400,7 @@ fn not_found(object: &str, kind: Kind, name: &str) -> Error {
     }
 }
 
-fn programs(obj: NonNull<sys::bpf_object>) -> impl Iterator<Item = *mut sys::bpf_program> {
+fn programs_of(obj: NonNull<sys::bpf_object>) -> impl Iterator<Item = *mut sys::bpf_program> {
     let mut prev = std::ptr::null_mut();
     std::iter::from_fn(move || {
         // SAFETY: `obj` is a live object and `prev` one of its programs or NULL.
@@ -374,7 +409,7 @@ fn programs(obj: NonNull<sys::bpf_object>) -> impl Iterator<Item = *mut sys::bpf
     })
 }
 
-fn maps(obj: NonNull<sys::bpf_object>) -> impl Iterator<Item = *mut sys::bpf_map> {
+fn maps_of(obj: NonNull<sys::bpf_object>) -> impl Iterator<Item = *mut sys::bpf_map> {
     let mut prev = std::ptr::null_mut();
     std::iter::from_fn(move || {
         // SAFETY: `obj` is a live object and `prev` one of its maps or NULL.

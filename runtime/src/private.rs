@@ -1,12 +1,37 @@
 //! What generated code calls and users do not: kept here so that every
 //! expansion stays small and this logic is tested once.
 
-use zerocopy::{FromBytes, FromZeros, Immutable, IntoBytes};
+use zerocopy::{FromBytes, Immutable, IntoBytes};
 
 /// Raises the alignment of embedded object bytes to 8, as ELF parsing
 /// of 64-bit objects expects.
 #[repr(C, align(8))]
 pub struct Aligned<T: ?Sized>(pub T);
+
+/// Implemented when a Rust type's size (`RUST`) equals the size the
+/// object's BTF gives (`Self`), so a mismatch is a compile error naming both.
+#[diagnostic::on_unimplemented(
+    message = "this type is {RUST} bytes, but the object's BTF says `{Self}`",
+    label = "its size differs from the object's"
+)]
+pub trait SizeIs<const RUST: usize> {}
+
+/// A map key of `N` bytes, as the object's BTF describes it.
+pub struct BtfKeyBytes<const N: usize>;
+/// A map value of `N` bytes, as the object's BTF describes it.
+pub struct BtfValueBytes<const N: usize>;
+/// A struct of `N` bytes, as the object's BTF describes it.
+pub struct BtfStructBytes<const N: usize>;
+/// A member at byte offset `N`, as the object's BTF describes it.
+pub struct BtfOffset<const N: usize>;
+
+impl<const N: usize> SizeIs<N> for BtfKeyBytes<N> {}
+impl<const N: usize> SizeIs<N> for BtfValueBytes<N> {}
+impl<const N: usize> SizeIs<N> for BtfStructBytes<N> {}
+impl<const N: usize> SizeIs<N> for BtfOffset<N> {}
+
+/// Compiles only when `B`'s size is `RUST`.
+pub const fn same_size<B: SizeIs<RUST>, const RUST: usize>() {}
 
 /// Reads a bitfield of `width` bits starting `bit` bits into `bytes`
 /// (little-endian bit order, as BPF's little-endian targets lay them out),

@@ -146,6 +146,28 @@ impl Program {
         Ok(info.id)
     }
 
+    /// Runs the program once in the kernel (`BPF_PROG_TEST_RUN`) and
+    /// returns its return value. `ctx` is the program's context, in and out
+    /// (a `syscall` program's argument struct, for example); `None` for
+    /// programs that take none.
+    pub fn test_run(&self, ctx: Option<&mut [u8]>) -> Result<u32> {
+        let fd = fd_raw(self.fd()?);
+        let mut opts = sys::bpf_test_run_opts {
+            sz: size_of::<sys::bpf_test_run_opts>() as _,
+            ..Default::default()
+        };
+        if let Some(ctx) = ctx {
+            opts.ctx_in = ctx.as_ptr().cast();
+            opts.ctx_size_in = ctx.len() as u32;
+            opts.ctx_out = ctx.as_mut_ptr().cast();
+            opts.ctx_size_out = ctx.len() as u32;
+        }
+        // SAFETY: the context buffer outlives the call, sizes match it.
+        let ret = unsafe { sys::bpf_prog_test_run_opts(fd, &mut opts) };
+        check(ret).map_err(|source| Error::sys(format!("test-running program `{}`", self.name), source))?;
+        Ok(opts.retval)
+    }
+
     /// Attaches the program to the hook its section names, such as
     /// `tp/syscalls/sys_enter_execve` or `fentry/do_unlinkat`.
     ///

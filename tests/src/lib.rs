@@ -62,3 +62,63 @@ pub fn map_exists(id: u32) -> bool {
         false
     }
 }
+
+/// A struct's layout as libbpf reads it from an object's BTF: an
+/// independent reading to compare generated Rust layouts against.
+pub struct BtfLayout {
+    /// Size in bytes.
+    pub size: usize,
+    /// Member names and bit offsets.
+    pub members: Vec<(String, usize)>,
+}
+
+impl BtfLayout {
+    /// The bit offset of `member`.
+    pub fn offset_of(&self, member: &str) -> Option<usize> {
+        self.members.iter().find(|(n, _)| n == member).map(|&(_, o)| o)
+    }
+}
+
+/// Reads the struct or typedef'd struct `name` from an object with libbpf.
+pub fn btf_layout(object: &[u8], name: &str) -> BtfLayout {
+    use ebpf_skeleton::libbpf_sys as sys;
+    use std::ffi::{CStr, CString};
+    // SAFETY: libbpf parses a copy of the bytes; the btf is freed below and
+    // every pointer read from it is used before that.
+    unsafe {
+        let btf = sys::btf__new(object.as_ptr().cast(), object.len() as _);
+        let btf = if btf.is_null() {
+            let path = std::env::temp_dir().join(format!("btf-layout-{}.o", std::process::id()));
+            std::fs::write(&path, object).unwrap();
+            let c = CString::new(path.to_str().unwrap()).unwrap();
+            let parsed = sys::btf__parse_elf(c.as_ptr(), std::ptr::null_mut());
+            std::fs::remove_file(&path).ok();
+            parsed
+        } else {
+            btf
+        };
+        assert!(!btf.is_null(), "libbpf could not read the object's BTF");
+        let c_name = CString::new(name).unwrap();
+        let mut id = sys::btf__find_by_name(btf, c_name.as_ptr());
+        assert!(id > 0, "no BTF type named {name}");
+        let mut t = sys::btf__type_by_id(btf, id as u32);
+        while ((*t).info >> 24) & 0x1f == sys::BTF_KIND_TYPEDEF {
+            id = (*t).__bindgen_anon_1.type_ as i32;
+            t = sys::btf__type_by_id(btf, id as u32);
+        }
+        let size = (*t).__bindgen_anon_1.size as usize;
+        let vlen = ((*t).info & 0xffff) as usize;
+        let kind_flag = (*t).info >> 31 == 1;
+        let members = std::slice::from_raw_parts(t.add(1).cast::<sys::btf_member>(), vlen);
+        let members = members
+            .iter()
+            .map(|m| {
+                let name = CStr::from_ptr(sys::btf__name_by_offset(btf, m.name_off)).to_string_lossy().into_owned();
+                let offset = if kind_flag { m.offset & 0xffffff } else { m.offset };
+                (name, offset as usize)
+            })
+            .collect();
+        sys::btf__free(btf);
+        BtfLayout { size, members }
+    }
+}

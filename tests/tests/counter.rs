@@ -3,15 +3,13 @@
 
 use std::time::Duration;
 
-use ebpf_skeleton::{ebpf_skeleton, Error, UpdateFlags};
+use ebpf_skeleton::{ebpf_skeleton, Error, HashMap, UpdateFlags};
 use ebpf_skeleton_tests::{eventually, getppid_n, map_exists, program_exists, tid, u64_value};
 
 ebpf_skeleton!("../bpf/counter.bpf.o");
 
-fn count_of(map: &ebpf_skeleton::Map, tid: u32) -> u64 {
-    map.lookup(&tid.to_ne_bytes())
-        .expect("lookup")
-        .map_or(0, |v| u64_value(&v))
+fn count_of(map: &HashMap<u32, u64>, tid: u32) -> u64 {
+    map.get(&tid).expect("lookup").unwrap_or(0)
 }
 
 #[test]
@@ -71,11 +69,9 @@ fn max_entries_set_before_load_reaches_the_kernel() {
 
     // The kernel enforces it: a third key does not fit.
     for key in [1u32, 2] {
-        counts.update(&key.to_ne_bytes(), &9u64.to_ne_bytes(), UpdateFlags::ANY).unwrap();
+        counts.insert(&key, &9, UpdateFlags::ANY).unwrap();
     }
-    let err = counts
-        .update(&3u32.to_ne_bytes(), &9u64.to_ne_bytes(), UpdateFlags::ANY)
-        .unwrap_err();
+    let err = counts.insert(&3, &9, UpdateFlags::ANY).unwrap_err();
     assert_eq!(err.errno(), Some(libc::E2BIG), "{err}");
     assert!(err.to_string().contains("map `counts`"), "{err}");
 }
@@ -83,7 +79,8 @@ fn max_entries_set_before_load_reaches_the_kernel() {
 #[test]
 fn byte_map_api_round_trips() {
     let objs = counter::Objects::load().expect("load");
-    let map = &objs.maps.counts;
+    // The byte-level map under the typed one.
+    let map = objs.maps.counts.map();
     let (k1, k2) = (11u32.to_ne_bytes(), 22u32.to_ne_bytes());
     assert_eq!(map.lookup(&k1).unwrap(), None);
 
@@ -140,5 +137,8 @@ fn specs_open_without_touching_the_kernel() {
     assert_eq!(specs.programs.count_getppid.section(), "tp/syscalls/sys_enter_getppid");
     assert!(specs.programs.count_getppid.autoload);
     assert_eq!(specs.maps.raw_counts.map_type(), ebpf_skeleton::MapType::HASH);
+    // The map fields are typed from BTF: `counts` is a hash of u32 to u64.
+    fn typed(_: &HashMap<u32, u64>) {}
+    let _ = |objs: &counter::Objects| typed(&objs.maps.counts);
     assert_eq!(counter::bytes().as_ptr() as usize % 8, 0, "embedded bytes are 8-byte aligned");
 }

@@ -36,22 +36,22 @@ fn every_map_kind_is_a_field_with_its_kernel_type() {
     let objs = everything::Objects::load().expect("load everything.bpf.o");
     let maps = &objs.maps;
     let expected = [
-        (&maps.r#type, MapType::HASH),
-        (&maps.self_, MapType::HASH),
-        (&maps.percpu_hash, MapType::PERCPU_HASH),
-        (&maps.percpu_array, MapType::PERCPU_ARRAY),
-        (&maps.lru_hash, MapType::LRU_HASH),
-        (&maps.lru_percpu_hash, MapType::LRU_PERCPU_HASH),
-        (&maps.routes, MapType::LPM_TRIE),
-        (&maps.queue, MapType::QUEUE),
-        (&maps.stack, MapType::STACK),
-        (&maps.bloom, MapType::BLOOM_FILTER),
-        (&maps.jump_table, MapType::PROG_ARRAY),
-        (&maps.array_of_maps, MapType::ARRAY_OF_MAPS),
-        (&maps.hash_of_maps, MapType::HASH_OF_MAPS),
-        (&maps.stacks, MapType::STACK_TRACE),
-        (&maps.ring, MapType::RINGBUF),
-        (&maps.perf, MapType::PERF_EVENT_ARRAY),
+        (maps.r#type.map(), MapType::HASH),
+        (maps.self_.map(), MapType::HASH),
+        (maps.percpu_hash.map(), MapType::PERCPU_HASH),
+        (maps.percpu_array.map(), MapType::PERCPU_ARRAY),
+        (maps.lru_hash.map(), MapType::LRU_HASH),
+        (maps.lru_percpu_hash.map(), MapType::LRU_PERCPU_HASH),
+        (maps.routes.map(), MapType::LPM_TRIE),
+        (maps.queue.map(), MapType::QUEUE),
+        (maps.stack.map(), MapType::STACK),
+        (maps.bloom.map(), MapType::BLOOM_FILTER),
+        (maps.jump_table.map(), MapType::PROG_ARRAY),
+        (maps.array_of_maps.map(), MapType::ARRAY_OF_MAPS),
+        (maps.hash_of_maps.map(), MapType::HASH_OF_MAPS),
+        (maps.stacks.map(), MapType::STACK_TRACE),
+        (maps.ring.map(), MapType::RINGBUF),
+        (maps.perf.map(), MapType::PERF_EVENT_ARRAY),
         (&maps.sk_storage, MapType::SK_STORAGE),
         (&maps.task_storage, MapType::TASK_STORAGE),
         (&maps.devmap, MapType::DEVMAP),
@@ -81,10 +81,7 @@ fn attach_hooks_every_program_that_names_its_hook_and_each_runs() {
         assert!(p.is_loaded(), "{}", p.name());
     }
 
-    objs.maps
-        .target
-        .update(&0u32.to_ne_bytes(), &tid().to_ne_bytes(), UpdateFlags::ANY)
-        .unwrap();
+    objs.maps.target.set(0, &tid(), UpdateFlags::ANY).unwrap();
     getppid_n(5);
     for x in 0..3 {
         everything_uprobe_target(x);
@@ -92,7 +89,7 @@ fn attach_hooks_every_program_that_names_its_hook_and_each_runs() {
     read_iterator(links.iter().find(|l| l.program() == "loop").unwrap());
 
     let hits: Vec<u64> = (0..SLOTS.len() as u32)
-        .map(|slot| u64_value(&objs.maps.hits.lookup(&slot.to_ne_bytes()).unwrap().unwrap()))
+        .map(|slot| objs.maps.hits.get(slot).unwrap().unwrap())
         .collect();
     assert_eq!(hits, [5, 5, 5, 3, 1], "slots {SLOTS:?}");
 }
@@ -114,19 +111,20 @@ fn a_program_without_a_hook_says_so() {
 #[test]
 fn queue_and_stack_through_the_byte_api() {
     let objs = everything::Objects::load().expect("load");
+    let (queue, stack) = (objs.maps.queue.map(), objs.maps.stack.map());
     for v in [1u64, 2, 3] {
-        objs.maps.queue.update(&[], &v.to_ne_bytes(), UpdateFlags::ANY).unwrap();
-        objs.maps.stack.update(&[], &v.to_ne_bytes(), UpdateFlags::ANY).unwrap();
+        queue.update(&[], &v.to_ne_bytes(), UpdateFlags::ANY).unwrap();
+        stack.update(&[], &v.to_ne_bytes(), UpdateFlags::ANY).unwrap();
     }
     let pop = |m: &ebpf_skeleton::Map| m.lookup_and_delete(&[]).unwrap().map(|v| u64_value(&v));
-    assert_eq!([pop(&objs.maps.queue), pop(&objs.maps.queue)], [Some(1), Some(2)]);
-    assert_eq!([pop(&objs.maps.stack), pop(&objs.maps.stack)], [Some(3), Some(2)]);
+    assert_eq!([pop(queue), pop(queue)], [Some(1), Some(2)]);
+    assert_eq!([pop(stack), pop(stack)], [Some(3), Some(2)]);
 }
 
 #[test]
 fn per_cpu_values_span_every_possible_cpu() {
     let objs = everything::Objects::load().expect("load");
-    let map = &objs.maps.percpu_array;
+    let map = objs.maps.percpu_array.map();
     let cpus = ebpf_skeleton::possible_cpus();
     assert_eq!(map.value_buffer_size(), 8 * cpus);
     let values: Vec<u8> = (0..cpus as u64).flat_map(|c| (c + 10).to_ne_bytes()).collect();

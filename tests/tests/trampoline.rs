@@ -8,7 +8,7 @@
 //! the errno, and says there is no verifier log.
 
 use ebpf_skeleton::{ebpf_skeleton, Error, UpdateFlags};
-use ebpf_skeleton_tests::{getppid_n, tid, u64_value};
+use ebpf_skeleton_tests::{getppid_n, tid};
 
 ebpf_skeleton!("../bpf/trampoline.bpf.o");
 
@@ -32,13 +32,10 @@ fn trampoline_programs_run_or_are_refused_clearly() {
 fn counts_calls(objs: trampoline::Objects) {
     let links = objs.attach().expect("attach");
     assert_eq!(links.len(), 3);
-    objs.maps
-        .target
-        .update(&0u32.to_ne_bytes(), &tid().to_ne_bytes(), UpdateFlags::ANY)
-        .unwrap();
+    objs.maps.target.set(0, &tid(), UpdateFlags::ANY).unwrap();
     getppid_n(4);
     std::fs::File::open("/proc/self/status").unwrap();
-    let hit = |slot: u32| u64_value(&objs.maps.hits.lookup(&slot.to_ne_bytes()).unwrap().unwrap());
+    let hit = |slot: u32| objs.maps.hits.get(slot).unwrap().unwrap();
     assert_eq!([hit(0), hit(1)], [4, 4]);
     assert!(hit(2) >= 1);
 }

@@ -36,17 +36,17 @@ pub enum Kind {
     Struct(Composite),
     Union(Composite),
     Enum(Enum),
-    Fwd { union: bool },
+    Fwd,
     Typedef(TypeId),
     Volatile(TypeId),
     Const(TypeId),
     Restrict(TypeId),
-    Func(TypeId),
+    Func,
     FuncProto,
     Var { ty: TypeId, global: bool },
     Datasec(Datasec),
     Float { size: u32 },
-    DeclTag(TypeId),
+    DeclTag,
     TypeTag(TypeId),
 }
 
@@ -102,7 +102,6 @@ pub struct VarSecinfo {
     /// The `Var` type.
     pub var: TypeId,
     pub offset: u32,
-    pub size: u32,
 }
 
 impl Btf {
@@ -183,17 +182,17 @@ pub fn kind_name(kind: &Kind) -> &'static str {
         Kind::Struct(_) => "struct",
         Kind::Union(_) => "union",
         Kind::Enum(_) => "enum",
-        Kind::Fwd { .. } => "forward declaration",
+        Kind::Fwd => "forward declaration",
         Kind::Typedef(_) => "typedef",
         Kind::Volatile(_) => "volatile",
         Kind::Const(_) => "const",
         Kind::Restrict(_) => "restrict",
-        Kind::Func(_) => "function",
+        Kind::Func => "function",
         Kind::FuncProto => "function prototype",
         Kind::Var { .. } => "variable",
         Kind::Datasec(_) => "data section",
         Kind::Float { .. } => "float",
-        Kind::DeclTag(_) => "declaration tag",
+        Kind::DeclTag => "declaration tag",
         Kind::TypeTag(_) => "type tag",
     }
 }

@@ -78,17 +78,17 @@ impl Reader<'_> {
             4 => (Kind::Struct(self.composite(body, size_or_type, vlen, kind_flag, strings)?), 12 * vlen),
             5 => (Kind::Union(self.composite(body, size_or_type, vlen, kind_flag, strings)?), 12 * vlen),
             6 => (Kind::Enum(self.enum32(body, size_or_type, vlen, kind_flag, strings)?), 8 * vlen),
-            7 => (Kind::Fwd { union: kind_flag }, 0),
+            7 => (Kind::Fwd, 0),
             8 => (Kind::Typedef(size_or_type), 0),
             9 => (Kind::Volatile(size_or_type), 0),
             10 => (Kind::Const(size_or_type), 0),
             11 => (Kind::Restrict(size_or_type), 0),
-            12 => (Kind::Func(size_or_type), 0),
+            12 => (Kind::Func, 0),
             13 => (Kind::FuncProto, 8 * vlen),
             14 => (Kind::Var { ty: size_or_type, global: self.u32(body)? != 0 }, 4),
             15 => (Kind::Datasec(self.datasec(body, size_or_type, vlen)?), 12 * vlen),
             16 => (Kind::Float { size: size_or_type }, 0),
-            17 => (Kind::DeclTag(size_or_type), 4),
+            17 => (Kind::DeclTag, 4),
             18 => (Kind::TypeTag(size_or_type), 0),
             19 => (Kind::Enum(self.enum64(body, size_or_type, vlen, kind_flag, strings)?), 12 * vlen),
             other => return Err(format!("BTF type `{name}` has an unknown kind {other}")),
@@ -162,7 +162,7 @@ impl Reader<'_> {
         let mut vars = Vec::with_capacity(vlen);
         for i in 0..vlen {
             let v = at + 12 * i;
-            vars.push(VarSecinfo { var: self.u32(v)?, offset: self.u32(v + 4)?, size: self.u32(v + 8)? });
+            vars.push(VarSecinfo { var: self.u32(v)?, offset: self.u32(v + 4)? });
         }
         Ok(Datasec { size, vars })
     }

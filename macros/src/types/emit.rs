@@ -109,7 +109,8 @@ impl TypeGen<'_> {
                     let storage = format_ident!("_bitfield_{}", index);
                     let size = size as usize;
                     let ty = wrap(quote!([u8; #size]));
-                    body.fields.extend(quote!(#storage: #ty,));
+                    // Public (but hidden) so `..Default::default()` works.
+                    body.fields.extend(quote!(#[doc(hidden)] pub #storage: #ty,));
                     let offset = offset as usize;
                     body.asserts.extend(quote! {
                         ::core::assert!(::core::mem::offset_of!(Self_, #storage) == #offset);
@@ -122,7 +123,7 @@ impl TypeGen<'_> {
                     let pad = format_ident!("_pad_{}", index);
                     let size = size as usize;
                     let ty = wrap(quote!([u8; #size]));
-                    body.fields.extend(quote!(#pad: #ty,));
+                    body.fields.extend(quote!(#[doc(hidden)] pub #pad: #ty,));
                 }
             }
         }
@@ -205,7 +206,8 @@ impl TypeGen<'_> {
             #[repr(C)]
             #derives
             pub struct #name {
-                _align: [#align_ty; 0],
+                #[doc(hidden)]
+                pub _align: [#align_ty; 0],
                 /// The union's bytes; read them through the accessors.
                 pub bytes: [u8; #size],
             }

@@ -6,11 +6,11 @@ use crate::btf::{Btf, Kind, Member, TypeId};
 /// One piece of a planned struct, in offset order.
 pub enum Slot {
     /// An ordinary member at a byte offset.
-    Field { name: String, ty: TypeId, offset: u64, size: u64 },
+    Field { name: String, ty: TypeId, offset: u64 },
     /// Bytes holding one or more bitfields.
     Bits { index: usize, offset: u64, size: u64, fields: Vec<BitField> },
     /// Padding no member covers.
-    Pad { index: usize, offset: u64, size: u64 },
+    Pad { index: usize, size: u64 },
 }
 
 /// A bitfield inside a [`Slot::Bits`] storage.
@@ -55,7 +55,7 @@ impl Planner<'_> {
         let offset = u64::from(m.bit_offset / 8);
         let size = self.btf.size_of(m.ty)?;
         self.pad_to(offset)?;
-        self.slots.push(Slot::Field { name: m.name.clone(), ty: m.ty, offset, size });
+        self.slots.push(Slot::Field { name: m.name.clone(), ty: m.ty, offset });
         self.cursor = offset + size;
         Ok(())
     }
@@ -89,7 +89,7 @@ impl Planner<'_> {
             return Err(format!("members of `{}` overlap at byte {offset}", self.owner));
         }
         if offset > self.cursor {
-            self.slots.push(Slot::Pad { index: self.pads, offset: self.cursor, size: offset - self.cursor });
+            self.slots.push(Slot::Pad { index: self.pads, size: offset - self.cursor });
             self.pads += 1;
             self.cursor = offset;
         }

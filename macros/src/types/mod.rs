@@ -58,7 +58,9 @@ impl<'a> TypeGen<'a> {
         let id = self.btf.skip_qualifiers(id)?;
         let ty = self.btf.get(id)?;
         Ok(match &ty.kind {
-            Kind::Int(int) => int_type(int.size, int.signed && !int.char, int.bool),
+            // Plain `char` (clang marks it signed) is a byte: `char[N]` reads
+            // as `[u8; N]`, which is what text in Rust wants.
+            Kind::Int(int) => int_type(int.size, int.signed && !int.char && ty.name != "char", int.bool),
             Kind::Ptr(_) => quote!(u64),
             Kind::Float { size: 4 } => quote!(f32),
             Kind::Float { size: 8 } => quote!(f64),
@@ -72,7 +74,7 @@ impl<'a> TypeGen<'a> {
             Kind::Struct(_) | Kind::Union(_) | Kind::Enum(_) => self.named(id, hint, scope),
             Kind::Typedef(target) => self.typedef(id, *target, scope)?,
             Kind::Void => return Err("`void` has no Rust type".into()),
-            Kind::Fwd { .. } => {
+            Kind::Fwd => {
                 return Err(format!(
                     "`{}` is only declared in the object (a forward declaration); its layout is unknown",
                     ty.name

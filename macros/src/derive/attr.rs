@@ -1,0 +1,82 @@
+//! `#[ebpf(...)]` attributes of `#[derive(Objects)]`.
+
+use syn::{Attribute, LitStr};
+
+use crate::ctxt::Ctxt;
+
+/// `#[ebpf(object = "prog.bpf.o")]` on the struct.
+pub struct Container {
+    pub object: Option<LitStr>,
+}
+
+/// `#[ebpf(name = "events")]` on a field.
+#[derive(Default)]
+pub struct Field {
+    pub name: Option<LitStr>,
+}
+
+impl Container {
+    pub fn parse(cx: &mut Ctxt, attrs: &[Attribute]) -> Self {
+        let mut object: Option<LitStr> = None;
+        for attr in ebpf_attrs(attrs) {
+            let result = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("object") {
+                    let value: LitStr = meta.value()?.parse()?;
+                    if let Some(first) = &object {
+                        cx.error(
+                            value.span(),
+                            format!("the object is named twice (first `{}`); a struct loads one object", first.value()),
+                        );
+                    } else {
+                        object = Some(value);
+                    }
+                    Ok(())
+                } else {
+                    Err(meta.error(format!(
+                        "unknown attribute `{}`; on the struct, `#[ebpf(object = \"prog.bpf.o\")]` is expected",
+                        path_text(&meta.path)
+                    )))
+                }
+            });
+            if let Err(e) = result {
+                cx.push(e);
+            }
+        }
+        Container { object }
+    }
+}
+
+impl Field {
+    pub fn parse(cx: &mut Ctxt, attrs: &[Attribute]) -> Self {
+        let mut field = Field::default();
+        for attr in ebpf_attrs(attrs) {
+            let result = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("name") {
+                    let value: LitStr = meta.value()?.parse()?;
+                    if field.name.is_some() {
+                        cx.error(value.span(), "`name` is given twice");
+                    }
+                    field.name = Some(value);
+                    Ok(())
+                } else {
+                    Err(meta.error(format!(
+                        "unknown attribute `{}`; on a field, `#[ebpf(name = \"...\")]` is expected",
+                        path_text(&meta.path)
+                    )))
+                }
+            });
+            if let Err(e) = result {
+                cx.push(e);
+            }
+        }
+        field
+    }
+}
+
+fn ebpf_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident("ebpf"))
+}
+
+fn path_text(path: &syn::Path) -> String {
+    path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+}

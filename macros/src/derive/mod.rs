@@ -1,0 +1,246 @@
+//! `#[derive(Objects)]`: a user struct naming part of an object, loaded
+//! with only that part, every name and type checked at compile time.
+
+mod attr;
+mod field;
+
+use std::path::PathBuf;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Data, DeriveInput, Fields, LitStr};
+
+use crate::ctxt::Ctxt;
+use crate::model::Object;
+use crate::{check, elf, locate};
+use field::{type_for_kind, Want};
+
+/// One checked field: how to fill it from the loaded object.
+struct Resolved {
+    ident: syn::Ident,
+    fill: TokenStream,
+}
+
+pub fn objects(input: DeriveInput, invoked_from: Option<PathBuf>) -> syn::Result<TokenStream> {
+    let mut cx = Ctxt::default();
+    let container = attr::Container::parse(&mut cx, &input.attrs);
+    let fields = named_fields(&input)?;
+    if !input.generics.params.is_empty() {
+        cx.error(input.generics.span(), "`#[derive(Objects)]` does not take generic parameters");
+    }
+    let Some(lit) = container.object else {
+        cx.error(input.ident.span(), "name the object to load: `#[ebpf(object = \"prog.bpf.o\")]`");
+        return cx.finish().map(|_| TokenStream::new());
+    };
+    let file = locate::read(&lit, invoked_from.as_deref())?;
+    let object = elf::read(&file).map_err(|e| syn::Error::new(lit.span(), e.message(&lit.value())))?;
+
+    let mut resolver = Resolver { cx, object: &object, lit: &lit, programs: Vec::new(), maps: Vec::new(), claimed: Vec::new(), asserts: TokenStream::new() };
+    let resolved: Vec<Resolved> = fields.iter().filter_map(|f| resolver.field(f)).collect();
+    let Resolver { cx, programs, maps, asserts, .. } = resolver;
+    cx.finish()?;
+    Ok(expand(&input.ident, &object, &file.path, &programs, &keep_maps(&object, &programs, &maps), &resolved, asserts))
+}
+
+fn named_fields(input: &DeriveInput) -> syn::Result<Vec<syn::Field>> {
+    match &input.data {
+        Data::Struct(s) => match &s.fields {
+            Fields::Named(named) => Ok(named.named.iter().cloned().collect()),
+            _ => Err(syn::Error::new(input.ident.span(), "`#[derive(Objects)]` needs a struct with named fields")),
+        },
+        _ => Err(syn::Error::new(input.ident.span(), "`#[derive(Objects)]` needs a struct with named fields")),
+    }
+}
+
+struct Resolver<'a> {
+    cx: Ctxt,
+    object: &'a Object,
+    lit: &'a LitStr,
+    /// Programs the struct names.
+    programs: Vec<String>,
+    /// Maps the struct names.
+    maps: Vec<String>,
+    /// Every name a field took, with the field, to catch duplicates.
+    claimed: Vec<(String, String)>,
+    asserts: TokenStream,
+}
+
+impl Resolver<'_> {
+    fn field(&mut self, f: &syn::Field) -> Option<Resolved> {
+        let attrs = attr::Field::parse(&mut self.cx, &f.attrs);
+        let ident = f.ident.clone()?;
+        let field_name = ident.to_string().trim_start_matches("r#").to_owned();
+        let (name, span) = match &attrs.name {
+            Some(lit) => (lit.value(), lit.span()),
+            None => (field_name.clone(), ident.span()),
+        };
+        let Some(want) = field::want(&f.ty) else {
+            self.cx.error(
+                f.ty.span(),
+                "unsupported field type: expected `Program`, a map type (`Map`, `HashMap`, `RingBuf`, ...) or `Section`",
+            );
+            return None;
+        };
+        if let Some((_, first)) = self.claimed.iter().find(|(n, _)| *n == name) {
+            self.cx.error(span, format!("`{name}` is already loaded into field `{first}`; name each program or map once"));
+            return None;
+        }
+        self.claimed.push((name.clone(), field_name));
+        let fill = match want {
+            Want::Program => self.program(&name, span)?,
+            Want::Map { ty, kinds, key, value } => self.map(&name, span, ty, kinds, key, value)?,
+            Want::Section => self.section(&name, span)?,
+        };
+        Some(Resolved { ident, fill })
+    }
+
+    fn program(&mut self, name: &str, span: Span) -> Option<TokenStream> {
+        if self.object.programs.iter().any(|p| p.name == name) {
+            self.programs.push(name.to_owned());
+            return Some(quote!(loaded.program(#name)?));
+        }
+        if self.object.maps.iter().any(|m| m.name == name) {
+            self.cx.error(span, format!("`{name}` is a map in `{}`, but this field is a `Program`", self.lit.value()));
+        } else {
+            self.missing(name, span);
+        }
+        None
+    }
+
+    fn map(
+        &mut self,
+        name: &str,
+        span: Span,
+        ty: &str,
+        kinds: &[u32],
+        key: Option<syn::Type>,
+        value: Option<syn::Type>,
+    ) -> Option<TokenStream> {
+        let Some(map) = self.object.maps.iter().find(|m| m.name == name) else {
+            if self.object.programs.iter().any(|p| p.name == name) {
+                self.cx.error(span, format!("`{name}` is a program in `{}`, but this field is a `{ty}`", self.lit.value()));
+            } else {
+                self.missing(name, span);
+            }
+            return None;
+        };
+        let def = map.def.clone().unwrap_or_default();
+        if let Some(kind) = def.kind.filter(|k| !kinds.is_empty() && !kinds.contains(k)) {
+            let hint = type_for_kind(kind).map(|t| format!("; use `{t}`")).unwrap_or_default();
+            self.cx.error(
+                span,
+                format!("`{name}` is a {} map in `{}`, not what a `{ty}` field holds{hint}", kind_name(kind), self.lit.value()),
+            );
+            return None;
+        }
+        self.maps.push(name.to_owned());
+        let btf = self.object.btf.as_ref();
+        let key_size = def.key.and_then(|k| btf?.size_of(k).ok()).or(def.key_size.map(u64::from));
+        let value_size = def.value.and_then(|v| btf?.size_of(v).ok()).or(def.value_size.map(u64::from));
+        if let (Some(key), Some(size)) = (key, key_size) {
+            self.asserts.extend(size_assert(&key, size, "key"));
+        }
+        if let (Some(value), Some(size)) = (value, value_size) {
+            self.asserts.extend(size_assert(&value, size, "value"));
+        }
+        if ty == "Map" {
+            Some(quote!(loaded.map(#name)?))
+        } else {
+            Some(quote!(::core::convert::TryFrom::try_from(loaded.map(#name)?)?))
+        }
+    }
+
+    fn section(&mut self, name: &str, span: Span) -> Option<TokenStream> {
+        let section = if name.starts_with('.') { name.to_owned() } else { format!(".{name}") };
+        if self.object.sections.iter().any(|s| s.name == section) {
+            return Some(quote!(loaded.section(#section)?));
+        }
+        let names = self.object.sections.iter().map(|s| s.name.as_str());
+        let hint = check::nearest(&section, names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+        self.cx.error(span, format!("`{}` has no data section `{section}`{hint}", self.lit.value()));
+        None
+    }
+
+    fn missing(&mut self, name: &str, span: Span) {
+        let names = self.object.programs.iter().map(|p| p.name.as_str()).chain(self.object.maps.iter().map(|m| m.name.as_str()));
+        let hint = check::nearest(name, names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+        self.cx.error(span, format!("`{}` has no program or map named `{name}`{hint}", self.lit.value()));
+    }
+}
+
+/// Asserts at compile time that a key or value type has the BTF's size;
+/// the error names both sizes and points at the type.
+fn size_assert(ty: &syn::Type, btf_size: u64, what: &str) -> TokenStream {
+    let size = btf_size as usize;
+    let marker = if what == "key" { quote!(BtfKeyBytes) } else { quote!(BtfValueBytes) };
+    quote_spanned! {ty.span()=>
+        ::ebpf_skeleton::__private::same_size::<
+            ::ebpf_skeleton::__private::#marker<#size>,
+            { ::core::mem::size_of::<#ty>() },
+        >();
+    }
+}
+
+/// Maps to create: those named, those the named programs (and the
+/// subprograms they may call) use, and the inner maps of maps of maps.
+fn keep_maps(object: &Object, programs: &[String], named: &[String]) -> Vec<String> {
+    let mut keep: Vec<String> = named.to_vec();
+    for p in object.programs.iter().filter(|p| programs.contains(&p.name)) {
+        keep.extend(p.maps.iter().cloned());
+    }
+    if !programs.is_empty() {
+        keep.extend(object.text_maps.iter().cloned());
+    }
+    let mut i = 0;
+    while i < keep.len() {
+        if let Some(m) = object.maps.iter().find(|m| m.name == keep[i]) {
+            keep.extend(m.inner.iter().cloned());
+        }
+        i += 1;
+    }
+    let mut seen = Vec::new();
+    keep.retain(|m| if seen.contains(m) { false } else { seen.push(m.clone()); true });
+    keep
+}
+
+fn kind_name(kind: u32) -> String {
+    crate::expand::kind_name(kind).to_owned()
+}
+
+fn expand(
+    name: &syn::Ident,
+    object: &Object,
+    path: &std::path::Path,
+    programs: &[String],
+    maps: &[String],
+    fields: &[Resolved],
+    asserts: TokenStream,
+) -> TokenStream {
+    let object_name = &object.name;
+    let path = path.to_string_lossy();
+    let idents = fields.iter().map(|f| &f.ident);
+    let fills = fields.iter().map(|f| &f.fill);
+    let doc = format!("Loads the parts of `{object_name}` this struct names, and nothing else.");
+    quote! {
+        impl #name {
+            #[doc = #doc]
+            pub fn load() -> ::ebpf_skeleton::Result<Self> {
+                Self::load_with(::ebpf_skeleton::LoadOptions::default())
+            }
+
+            #[doc = #doc]
+            pub fn load_with(options: ::ebpf_skeleton::LoadOptions) -> ::ebpf_skeleton::Result<Self> {
+                static OBJECT: &::ebpf_skeleton::__private::Aligned<[u8]> =
+                    &::ebpf_skeleton::__private::Aligned(*::core::include_bytes!(#path));
+                let mut object = ::ebpf_skeleton::OpenObject::from_static(#object_name, &OBJECT.0)?;
+                object.retain(&[#(#programs),*], &[#(#maps),*])?;
+                options.apply(&mut object)?;
+                let loaded = object.load()?;
+                ::core::result::Result::Ok(#name { #( #idents: #fills, )* })
+            }
+        }
+
+        const _: () = { #asserts };
+    }
+}
