@@ -122,3 +122,60 @@ pub fn btf_layout(object: &[u8], name: &str) -> BtfLayout {
         BtfLayout { size, members }
     }
 }
+
+/// The names of every program in the kernel, as `bpftool prog` lists them
+/// (truncated by the kernel to 15 bytes).
+pub fn kernel_program_names() -> Vec<String> {
+    use ebpf_skeleton::libbpf_sys as sys;
+    kernel_names(
+        |id, next| unsafe { sys::bpf_prog_get_next_id(id, next) },
+        |id| unsafe { sys::bpf_prog_get_fd_by_id(id) },
+        |fd| {
+            let mut info = sys::bpf_prog_info::default();
+            let mut len = std::mem::size_of_val(&info) as u32;
+            // SAFETY: `info` is writable for `len` bytes.
+            unsafe { sys::bpf_prog_get_info_by_fd(fd, &mut info, &mut len) };
+            c_name(&info.name)
+        },
+    )
+}
+
+/// The names of every map in the kernel (truncated to 15 bytes).
+pub fn kernel_map_names() -> Vec<String> {
+    use ebpf_skeleton::libbpf_sys as sys;
+    kernel_names(
+        |id, next| unsafe { sys::bpf_map_get_next_id(id, next) },
+        |id| unsafe { sys::bpf_map_get_fd_by_id(id) },
+        |fd| {
+            let mut info = sys::bpf_map_info::default();
+            let mut len = std::mem::size_of_val(&info) as u32;
+            // SAFETY: `info` is writable for `len` bytes.
+            unsafe { sys::bpf_map_get_info_by_fd(fd, &mut info, &mut len) };
+            c_name(&info.name)
+        },
+    )
+}
+
+fn kernel_names(
+    next: impl Fn(u32, &mut u32) -> i32,
+    open: impl Fn(u32) -> i32,
+    name: impl Fn(i32) -> String,
+) -> Vec<String> {
+    let (mut id, mut names) = (0u32, Vec::new());
+    let mut following = 0u32;
+    while next(id, &mut following) == 0 {
+        id = following;
+        let fd = open(id);
+        if fd >= 0 {
+            names.push(name(fd));
+            // SAFETY: we own the fd just opened.
+            unsafe { libc::close(fd) };
+        }
+    }
+    names
+}
+
+fn c_name(raw: &[std::os::raw::c_char]) -> String {
+    let bytes: Vec<u8> = raw.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}

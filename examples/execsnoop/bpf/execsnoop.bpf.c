@@ -29,6 +29,10 @@ struct event {
 	char filename[FILENAME_LEN];
 };
 
+/* Ring buffer records carry no type in BTF; this unused pointer puts
+ * `struct event` there, for `types = [event]`. */
+struct event *unused_event __attribute__((unused));
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
