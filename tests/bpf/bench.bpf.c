@@ -17,6 +17,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 RING(ring0);
 RING(ring1);
 RING(ring2);
+RING(ring3);
 
 #define PERF(name)                                              \
 	struct {                                                \
@@ -67,8 +68,10 @@ static long ring_one(__u64 i, struct fill_ctx *c)
 		err = bpf_ringbuf_output(&ring0, buf, size, 0);
 	else if (c->ring == 1)
 		err = bpf_ringbuf_output(&ring1, buf, size, 0);
-	else
+	else if (c->ring == 2)
 		err = bpf_ringbuf_output(&ring2, buf, size, 0);
+	else
+		err = bpf_ringbuf_output(&ring3, buf, size, 0);
 	if (err)
 		return 1; /* full */
 	c->written++;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use ebpf_skeleton::libbpf_sys as sys;
 use ebpf_skeleton::perf::{online_cpus, PerfEvent, PerfOptions, PerfReader, Wakeup};
 use ebpf_skeleton::{ebpf_skeleton, Error, MapType, Program, UpdateFlags};
-use ebpf_skeleton_tests::{getppid_n, tid, u64_value};
+use ebpf_skeleton_tests::{getppid_n, tid};
 
 ebpf_skeleton!("../bpf/perf.bpf.o");
 
@@ -50,8 +50,8 @@ fn produce(objs: &perf::Objects, cpu: u32, count: u64, size: u64, first: u64) {
 
 /// The per-CPU counter `key` of `cpu`.
 fn stat(objs: &perf::Objects, key: u32, cpu: u32) -> u64 {
-    let values = objs.maps.stats.lookup(&key.to_ne_bytes()).unwrap().unwrap();
-    u64_value(&values[cpu as usize * 8..])
+    let values = objs.maps.stats.get(key).unwrap().unwrap();
+    values.get(cpu as usize).expect("a possible CPU")
 }
 
 // The record format of records.h, recomputed from the received bytes.
@@ -100,7 +100,7 @@ fn seq_of(bytes: &[u8]) -> u64 {
 fn samples_arrive_per_cpu_in_order_complete_and_intact() {
     let objs = perf::Objects::load().expect("load perf.bpf.o");
     let cpus = online_cpus().unwrap();
-    let mut reader = PerfReader::new(&objs.maps.events).expect("reader");
+    let mut reader = objs.maps.events.reader().expect("reader");
     assert_eq!(reader.cpus(), cpus);
     assert_eq!(reader.name(), "events");
     assert!(reader.next().is_none());
@@ -141,7 +141,7 @@ fn samples_wrapping_the_end_of_a_ring_arrive_whole() {
     let objs = perf::Objects::load().expect("load");
     let cpu = *online_cpus().unwrap().last().unwrap();
     let options = PerfOptions::new().pages(1).cpus([cpu]);
-    let mut reader = PerfReader::with_options(&objs.maps.events, &options).expect("reader");
+    let mut reader = objs.maps.events.reader_with(&options).expect("reader");
 
     // A 96-byte sample is a 112-byte record (header, u32 length, data and
     // padding); 4096 is no multiple of 112, so records keep straddling the
@@ -175,7 +175,7 @@ fn an_overflowing_ring_reports_its_loss() {
     let objs = perf::Objects::load().expect("load");
     let cpu = online_cpus().unwrap()[0];
     let options = PerfOptions::new().pages(1).cpus([cpu]);
-    let mut reader = PerfReader::with_options(&objs.maps.events, &options).expect("reader");
+    let mut reader = objs.maps.events.reader_with(&options).expect("reader");
 
     // 200 records of 112 bytes into a 4096-byte ring: 36 fit.
     produce(&objs, cpu, 200, 96, 0);
@@ -228,7 +228,7 @@ fn typed_reads_allow_only_the_kernels_padding() {
     let objs = perf::Objects::load().expect("load");
     let cpu = online_cpus().unwrap()[0];
     let options = PerfOptions::new().cpus([cpu]);
-    let mut reader = PerfReader::with_options(&objs.maps.events, &options).unwrap();
+    let mut reader = objs.maps.events.reader_with(&options).unwrap();
     produce(&objs, cpu, 3, 24, 5);
 
     // 24 bytes come with 4 bytes of padding: a 24-byte type reads them.
@@ -248,7 +248,7 @@ fn typed_reads_allow_only_the_kernels_padding() {
 #[test]
 fn bad_maps_and_options_are_refused() {
     let objs = perf::Objects::load().expect("load");
-    let err = PerfReader::new(&objs.maps.stats).unwrap_err();
+    let err = PerfReader::new(objs.maps.stats.map()).unwrap_err();
     assert!(
         matches!(
             err,
@@ -264,15 +264,21 @@ fn bad_maps_and_options_are_refused() {
         "map `stats` is a percpu_array map, expected perf_event_array"
     );
 
-    let err =
-        PerfReader::with_options(&objs.maps.events, &PerfOptions::new().pages(3)).unwrap_err();
+    let err = objs
+        .maps
+        .events
+        .reader_with(&PerfOptions::new().pages(3))
+        .unwrap_err();
     assert_eq!(
         err.to_string(),
         "reading map `events`: 3 pages per CPU is not a power of two (up to 2^20)"
     );
     let slots = objs.maps.events.info().max_entries;
-    let err =
-        PerfReader::with_options(&objs.maps.events, &PerfOptions::new().cpus([slots])).unwrap_err();
+    let err = objs
+        .maps
+        .events
+        .reader_with(&PerfOptions::new().cpus([slots]))
+        .unwrap_err();
     assert!(matches!(err, Error::ReaderOption { .. }), "{err:?}");
     assert!(
         err.to_string()
@@ -286,7 +292,7 @@ fn wakeup_after_a_number_of_events() {
     let objs = perf::Objects::load().expect("load");
     let cpu = online_cpus().unwrap()[0];
     let options = PerfOptions::new().cpus([cpu]).wakeup(Wakeup::Events(4));
-    let mut reader = PerfReader::with_options(&objs.maps.events, &options).unwrap();
+    let mut reader = objs.maps.events.reader_with(&options).unwrap();
     reader.wait_wakeup(Some(Duration::ZERO)).unwrap();
 
     produce(&objs, cpu, 3, 16, 0);
@@ -314,7 +320,7 @@ fn wakeup_after_a_number_of_bytes() {
         .pages(2)
         .cpus([cpu])
         .wakeup(Wakeup::Bytes(2048));
-    let mut reader = PerfReader::with_options(&objs.maps.events, &options).unwrap();
+    let mut reader = objs.maps.events.reader_with(&options).unwrap();
     reader.wait_wakeup(Some(Duration::ZERO)).unwrap();
 
     // 16-byte samples are 32-byte records: 20 are 640 bytes, 80 are 2560.
@@ -344,7 +350,7 @@ fn wakeup_after_a_number_of_bytes() {
 fn poll_waits_for_samples_from_syscalls() {
     let objs = perf::Objects::load().expect("load");
     let _link = objs.programs.on_getppid.attach().expect("attach");
-    let mut reader = PerfReader::new(&objs.maps.events).expect("reader");
+    let mut reader = objs.maps.events.reader().expect("reader");
     assert!(!reader.poll(Some(Duration::ZERO)).unwrap());
     assert!(!reader.poll(Some(Duration::from_millis(20))).unwrap());
 
@@ -353,9 +359,7 @@ fn poll_waits_for_samples_from_syscalls() {
     let mut seqs = Vec::new();
     std::thread::scope(|s| {
         s.spawn(|| {
-            target
-                .update(&0u32.to_ne_bytes(), &tid().to_ne_bytes(), UpdateFlags::ANY)
-                .unwrap();
+            target.set(0, &tid(), UpdateFlags::ANY).unwrap();
             for _ in 0..CALLS {
                 getppid_n(1);
                 std::thread::yield_now();
@@ -421,7 +425,7 @@ fn a_reader_dropped_mid_stream_leaves_nothing_behind() {
         let cpus = online_cpus().unwrap();
         let (fds, maps) = (open_fds(), mappings());
 
-        let mut reader = PerfReader::new(&objs.maps.events).unwrap();
+        let mut reader = objs.maps.events.reader().unwrap();
         // One perf event per CPU, the map's and the epoll's descriptors.
         assert_eq!(open_fds(), fds + cpus.len() + 2);
         assert!(mappings() >= maps + cpus.len());

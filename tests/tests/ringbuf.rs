@@ -10,7 +10,7 @@ use std::time::Duration;
 use ebpf_skeleton::libbpf_sys as sys;
 use ebpf_skeleton::ringbuf::{RingBufPoller, RingBufReader};
 use ebpf_skeleton::{ebpf_skeleton, Error, MapType, Program, UpdateFlags};
-use ebpf_skeleton_tests::{eventually, getppid_n, map_exists, tid, u64_value};
+use ebpf_skeleton_tests::{eventually, getppid_n, map_exists, tid};
 
 ebpf_skeleton!("../bpf/ringbuf.bpf.o");
 
@@ -49,7 +49,7 @@ fn produce(objs: &ringbuf::Objects, count: u64, size: u64, first: u64, ring: u64
 }
 
 fn stat(objs: &ringbuf::Objects, key: u32) -> u64 {
-    u64_value(&objs.maps.stats.lookup(&key.to_ne_bytes()).unwrap().unwrap())
+    objs.maps.stats.get(key).unwrap().unwrap()
 }
 
 // The record format of records.h, recomputed from the received bytes.
@@ -86,7 +86,7 @@ fn check_record(bytes: &[u8], size: usize, seq: u64) {
 #[test]
 fn records_arrive_in_order_complete_and_intact() {
     let objs = ringbuf::Objects::load().expect("load ringbuf.bpf.o");
-    let mut reader = RingBufReader::new(&objs.maps.events).expect("reader");
+    let mut reader = objs.maps.events.reader().expect("reader");
     assert_eq!(reader.capacity(), 256 * 1024);
     assert_eq!(reader.name(), "events");
     assert!(reader.next().is_none(), "a new ring is empty");
@@ -117,7 +117,7 @@ fn records_arrive_in_order_complete_and_intact() {
 #[test]
 fn records_wrapping_the_end_of_the_ring_arrive_whole() {
     let objs = ringbuf::Objects::load().expect("load");
-    let mut reader = RingBufReader::new(&objs.maps.small).expect("reader");
+    let mut reader = objs.maps.small.reader().expect("reader");
     assert_eq!(reader.capacity(), 4096);
 
     // 40-byte records take 48 bytes with their header; 4096 is no multiple
@@ -147,7 +147,7 @@ fn records_wrapping_the_end_of_the_ring_arrive_whole() {
 #[test]
 fn discarded_records_are_skipped() {
     let objs = ringbuf::Objects::load().expect("load");
-    let mut reader = RingBufReader::new(&objs.maps.events).expect("reader");
+    let mut reader = objs.maps.events.reader().expect("reader");
     // Odd sequence numbers are reserved, then discarded.
     run(&objs.programs.produce_discards, &[1000, 0]);
     assert_eq!(
@@ -174,7 +174,7 @@ fn discarded_records_are_skipped() {
 #[test]
 fn typed_reads_check_the_record_size() {
     let objs = ringbuf::Objects::load().expect("load");
-    let mut reader = RingBufReader::new(&objs.maps.events).expect("reader");
+    let mut reader = objs.maps.events.reader().expect("reader");
     produce(&objs, 3, 24, 7, EVENTS);
 
     let err = reader.next_as::<[u64; 2]>().unwrap_err();
@@ -198,7 +198,7 @@ fn typed_reads_check_the_record_size() {
 #[test]
 fn a_map_of_another_kind_is_refused() {
     let objs = ringbuf::Objects::load().expect("load");
-    let err = RingBufReader::new(&objs.maps.stats).unwrap_err();
+    let err = RingBufReader::new(objs.maps.stats.map()).unwrap_err();
     assert!(
         matches!(
             err,
@@ -219,7 +219,7 @@ fn a_map_of_another_kind_is_refused() {
 #[test]
 fn an_overflowing_ring_drops_the_excess_and_goes_on() {
     let objs = ringbuf::Objects::load().expect("load");
-    let mut reader = RingBufReader::new(&objs.maps.small).expect("reader");
+    let mut reader = objs.maps.small.reader().expect("reader");
 
     // 200 records of 48 bytes into 4096: at most 85 fit, the rest find no
     // room and the program counts them.
@@ -254,7 +254,7 @@ fn an_overflowing_ring_drops_the_excess_and_goes_on() {
 fn poll_waits_for_records_from_syscalls() {
     let objs = ringbuf::Objects::load().expect("load");
     let _link = objs.programs.on_getppid.attach().expect("attach");
-    let mut reader = RingBufReader::new(&objs.maps.events).expect("reader");
+    let mut reader = objs.maps.events.reader().expect("reader");
     assert!(!reader.poll(Some(Duration::ZERO)).unwrap(), "nothing yet");
     assert!(
         !reader.poll(Some(Duration::from_millis(20))).unwrap(),
@@ -265,9 +265,7 @@ fn poll_waits_for_records_from_syscalls() {
     let target = &objs.maps.target;
     std::thread::scope(|s| {
         s.spawn(|| {
-            target
-                .update(&0u32.to_ne_bytes(), &tid().to_ne_bytes(), UpdateFlags::ANY)
-                .unwrap();
+            target.set(0, &tid(), UpdateFlags::ANY).unwrap();
             for _ in 0..CALLS {
                 getppid_n(1);
                 std::thread::yield_now();
@@ -293,12 +291,8 @@ fn poll_waits_for_records_from_syscalls() {
 fn a_poller_reads_several_rings() {
     let objs = ringbuf::Objects::load().expect("load");
     let mut poller = RingBufPoller::new().unwrap();
-    let events = poller
-        .add(RingBufReader::new(&objs.maps.events).unwrap())
-        .unwrap();
-    let small = poller
-        .add(RingBufReader::new(&objs.maps.small).unwrap())
-        .unwrap();
+    let events = poller.add(objs.maps.events.reader().unwrap()).unwrap();
+    let small = poller.add(objs.maps.small.reader().unwrap()).unwrap();
     assert_eq!((events, small, poller.len()), (0, 1, 2));
     assert_eq!(poller.reader(small).unwrap().name(), "small");
     assert!(!poller.poll(Some(Duration::from_millis(10))).unwrap());
@@ -339,14 +333,14 @@ fn a_reader_dropped_mid_stream_hands_over_its_position() {
     let objs = ringbuf::Objects::load().expect("load");
     produce(&objs, 100, 16, 0, EVENTS);
 
-    let mut first = RingBufReader::new(&objs.maps.events).unwrap();
+    let mut first = objs.maps.events.reader().unwrap();
     for seq in 0..10 {
         check_record(first.next().unwrap(), 16, seq);
     }
     drop(first);
 
     // The records read were given back; the next reader starts after them.
-    let mut second = RingBufReader::new(&objs.maps.events).unwrap();
+    let mut second = objs.maps.events.reader().unwrap();
     assert_eq!(second.pending(), 90 * 24);
     let mut seq = 10;
     second.drain(|record| {
@@ -360,7 +354,7 @@ fn a_reader_dropped_mid_stream_hands_over_its_position() {
 fn a_reader_keeps_the_map_alive_and_releases_it_on_drop() {
     let objs = ringbuf::Objects::load().expect("load");
     let map_id = objs.maps.events.info().id;
-    let mut reader = RingBufReader::new(&objs.maps.events).unwrap();
+    let mut reader = objs.maps.events.reader().unwrap();
     produce(&objs, 20, 16, 0, EVENTS);
     check_record(reader.next().unwrap(), 16, 0);
 
@@ -416,7 +410,7 @@ fn dropped_readers_leave_no_descriptor_or_mapping_behind() {
             produce(&objs, 100, 64, 0, EVENTS);
             let (fds, maps) = (open_fds(), mappings());
 
-            let mut reader = RingBufReader::new(&objs.maps.events).unwrap();
+            let mut reader = objs.maps.events.reader().unwrap();
             check_record(reader.next().unwrap(), 64, 0);
             assert_eq!(open_fds(), fds + 1, "the reader's own descriptor");
             assert!(mappings() >= maps + 2, "the consumer page and the data");
@@ -424,12 +418,8 @@ fn dropped_readers_leave_no_descriptor_or_mapping_behind() {
             assert_eq!((open_fds(), mappings()), (fds, maps));
 
             let mut poller = RingBufPoller::new().unwrap();
-            poller
-                .add(RingBufReader::new(&objs.maps.events).unwrap())
-                .unwrap();
-            poller
-                .add(RingBufReader::new(&objs.maps.small).unwrap())
-                .unwrap();
+            poller.add(objs.maps.events.reader().unwrap()).unwrap();
+            poller.add(objs.maps.small.reader().unwrap()).unwrap();
             assert_eq!(
                 poller.next().map(|(ring, r)| (ring, r.len())),
                 Some((0, 64))
