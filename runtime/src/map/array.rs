@@ -66,6 +66,8 @@ impl<V: Pod> Array<V> {
     }
 
     /// Stores `values[i]` at `indexes[i]` with one `BPF_MAP_UPDATE_BATCH`.
+    /// The kernel takes only [`UpdateFlags::ANY`] and [`UpdateFlags::LOCK`]
+    /// here (`EINVAL` otherwise).
     pub fn update_batch(&self, indexes: &[u32], values: &[V], flags: UpdateFlags) -> Result<()> {
         batch::update_plain(&self.map, indexes, values, flags)
     }

@@ -76,6 +76,8 @@ impl<K: Pod, V: Pod> HashMap<K, V> {
     }
 
     /// Stores `values[i]` under `keys[i]` with one `BPF_MAP_UPDATE_BATCH`.
+    /// The kernel takes only [`UpdateFlags::ANY`] and [`UpdateFlags::LOCK`]
+    /// here (`EINVAL` otherwise).
     /// On failure the entries before the failing one are stored.
     pub fn update_batch(&self, keys: &[K], values: &[V], flags: UpdateFlags) -> Result<()> {
         batch::update_plain(&self.map, keys, values, flags)

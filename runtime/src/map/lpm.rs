@@ -71,6 +71,8 @@ impl<K: Pod, V: Pod> LpmTrie<K, V> {
     }
 
     /// Stores `values[i]` under `keys[i]` with one `BPF_MAP_UPDATE_BATCH`.
+    /// The kernel takes only [`UpdateFlags::ANY`] and [`UpdateFlags::LOCK`]
+    /// here (`EINVAL` otherwise).
     pub fn update_batch(&self, keys: &[K], values: &[V], flags: UpdateFlags) -> Result<()> {
         batch::update_plain(&self.map, keys, values, flags)
     }

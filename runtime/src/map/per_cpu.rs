@@ -258,7 +258,8 @@ impl<K: Pod, V: Pod> PerCpuHashMap<K, V> {
         get_batch_per_cpu(&self.map, cursor, keys, values)
     }
 
-    /// Stores `values[i]` under `keys[i]` with one `BPF_MAP_UPDATE_BATCH`.
+    /// Stores `values[i]` under `keys[i]` with one `BPF_MAP_UPDATE_BATCH`
+    /// (flags: [`UpdateFlags::ANY`] or [`UpdateFlags::LOCK`]).
     pub fn update_batch(
         &self,
         keys: &[K],
@@ -340,7 +341,8 @@ impl<V: Pod> PerCpuArray<V> {
         get_batch_per_cpu(&self.map, cursor, indexes, values)
     }
 
-    /// Stores `values[i]` at `indexes[i]` with one `BPF_MAP_UPDATE_BATCH`.
+    /// Stores `values[i]` at `indexes[i]` with one `BPF_MAP_UPDATE_BATCH`
+    /// (flags: [`UpdateFlags::ANY`] or [`UpdateFlags::LOCK`]).
     pub fn update_batch(
         &self,
         indexes: &[u32],

@@ -117,6 +117,15 @@ macro_rules! typed_map {
             }
         }
 
+        impl $(<$($g: $crate::Pod),+>)? ::std::convert::From<$name $(<$($g),+>)?>
+            for $crate::Map
+        {
+            /// Gives back the byte-level map, as `into_map` does.
+            fn from(typed: $name $(<$($g),+>)?) -> $crate::Map {
+                typed.map
+            }
+        }
+
         impl $(<$($g: $crate::Pod),+>)? ::std::os::fd::AsFd for $name $(<$($g),+>)? {
             fn as_fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
                 self.map.as_fd()
