@@ -15,6 +15,7 @@ mod derive;
 mod elf;
 mod expand;
 mod ident;
+mod layout_attr;
 mod locate;
 mod model;
 mod types;
@@ -56,6 +57,25 @@ pub fn derive_objects(input: TokenStream) -> TokenStream {
     let invoked_from = proc_macro::Span::call_site().local_file();
     syn::parse::<syn::DeriveInput>(input)
         .and_then(|input| derive::objects(input, invoked_from))
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
+}
+
+/// Checks a `#[repr(C)]` struct of your own against a struct of the
+/// object's BTF, member by member (names, offsets, sizes), and derives
+/// zerocopy's byte-conversion traits for it; a mismatch is a compile error
+/// at the field that differs.
+///
+/// ```ignore
+/// #[ebpf_skeleton::layout(object = "bpf/execsnoop.bpf.o", btf = "event")]
+/// #[repr(C)]
+/// struct Event { pid: u32, ppid: u32, uid: u32, comm: [u8; 16], filename: [u8; 256] }
+/// ```
+#[proc_macro_attribute]
+pub fn layout(args: TokenStream, item: TokenStream) -> TokenStream {
+    let invoked_from = proc_macro::Span::call_site().local_file();
+    syn::parse::<syn::ItemStruct>(item)
+        .and_then(|item| layout_attr::layout(args.into(), item, invoked_from))
         .unwrap_or_else(|e| e.to_compile_error())
         .into()
 }

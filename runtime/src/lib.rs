@@ -36,7 +36,7 @@ mod program;
 pub mod ringbuf;
 pub mod section;
 
-pub use ebpf_skeleton_macros::{ebpf_skeleton, Objects};
+pub use ebpf_skeleton_macros::{ebpf_skeleton, layout, Objects};
 /// The raw libbpf bindings this crate is built on, for what it does not wrap.
 pub use libbpf_sys;
 pub use error::{Error, Kind, Result};

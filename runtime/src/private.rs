@@ -28,7 +28,18 @@ pub struct BtfOffset<const N: usize>;
 impl<const N: usize> SizeIs<N> for BtfKeyBytes<N> {}
 impl<const N: usize> SizeIs<N> for BtfValueBytes<N> {}
 impl<const N: usize> SizeIs<N> for BtfStructBytes<N> {}
-impl<const N: usize> SizeIs<N> for BtfOffset<N> {}
+impl<const N: usize> OffsetIs<N> for BtfOffset<N> {}
+
+/// Implemented when a field's offset in Rust (`RUST`) equals the offset
+/// the object's BTF gives (`Self`).
+#[diagnostic::on_unimplemented(
+    message = "this field is at byte {RUST}, but the object's BTF says `{Self}`",
+    label = "its offset differs from the object's"
+)]
+pub trait OffsetIs<const RUST: usize> {}
+
+/// Compiles only when `B`'s offset is `RUST`.
+pub const fn same_offset<B: OffsetIs<RUST>, const RUST: usize>() {}
 
 /// Compiles only when `B`'s size is `RUST`.
 pub const fn same_size<B: SizeIs<RUST>, const RUST: usize>() {}

@@ -47,14 +47,18 @@ impl Container {
 }
 
 impl Field {
-    pub fn parse(cx: &mut Ctxt, attrs: &[Attribute]) -> Self {
+    /// The field's attributes; `None` when they are wrong (already
+    /// reported), so that no error follows from a guess.
+    pub fn parse(cx: &mut Ctxt, attrs: &[Attribute]) -> Option<Self> {
         let mut field = Field::default();
+        let mut ok = true;
         for attr in ebpf_attrs(attrs) {
             let result = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("name") {
                     let value: LitStr = meta.value()?.parse()?;
                     if field.name.is_some() {
                         cx.error(value.span(), "`name` is given twice");
+                        ok = false;
                     }
                     field.name = Some(value);
                     Ok(())
@@ -67,9 +71,10 @@ impl Field {
             });
             if let Err(e) = result {
                 cx.push(e);
+                ok = false;
             }
         }
-        field
+        ok.then_some(field)
     }
 }
 

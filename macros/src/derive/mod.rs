@@ -68,7 +68,7 @@ struct Resolver<'a> {
 
 impl Resolver<'_> {
     fn field(&mut self, f: &syn::Field) -> Option<Resolved> {
-        let attrs = attr::Field::parse(&mut self.cx, &f.attrs);
+        let attrs = attr::Field::parse(&mut self.cx, &f.attrs)?;
         let ident = f.ident.clone()?;
         let field_name = ident.to_string().trim_start_matches("r#").to_owned();
         let (name, span) = match &attrs.name {

@@ -1,0 +1,150 @@
+//! `#[layout(object = "...", btf = "name")]`: a user's own `#[repr(C)]`
+//! struct, checked field by field against a BTF struct of the object, and
+//! given zerocopy's byte-conversion traits.
+
+use std::path::PathBuf;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Fields, ItemStruct, LitStr};
+
+use crate::btf::{Btf, Kind, Member};
+use crate::ctxt::Ctxt;
+use crate::{check, elf, locate};
+
+struct Args {
+    object: Option<LitStr>,
+    btf: Option<LitStr>,
+}
+
+fn parse_args(cx: &mut Ctxt, args: TokenStream) -> Args {
+    let mut out = Args { object: None, btf: None };
+    let parser = syn::meta::parser(|meta| {
+        let slot = if meta.path.is_ident("object") {
+            &mut out.object
+        } else if meta.path.is_ident("btf") {
+            &mut out.btf
+        } else {
+            return Err(meta.error("unknown argument; expected `object = \"prog.bpf.o\"` and `btf = \"type_name\"`"));
+        };
+        let value: LitStr = meta.value()?.parse()?;
+        if slot.is_some() {
+            return Err(syn::Error::new(value.span(), "given twice"));
+        }
+        *slot = Some(value);
+        Ok(())
+    });
+    if let Err(e) = syn::parse::Parser::parse2(parser, args) {
+        cx.push(e);
+    }
+    out
+}
+
+pub fn layout(args: TokenStream, item: ItemStruct, invoked_from: Option<PathBuf>) -> syn::Result<TokenStream> {
+    let mut cx = Ctxt::default();
+    let args = parse_args(&mut cx, args);
+    if !item.attrs.iter().any(is_repr_c) {
+        cx.error(item.ident.span(), "add `#[repr(C)]`: only a C layout can match the object's");
+    }
+    let (Some(object_lit), Some(btf_lit)) = (args.object, args.btf) else {
+        cx.error(Span::call_site(), "expected `#[layout(object = \"prog.bpf.o\", btf = \"type_name\")]`");
+        return cx.finish().map(|_| TokenStream::new());
+    };
+    let file = locate::read(&object_lit, invoked_from.as_deref())?;
+    let object = elf::read(&file).map_err(|e| syn::Error::new(object_lit.span(), e.message(&object_lit.value())))?;
+    let Some(btf) = &object.btf else {
+        return Err(syn::Error::new(object_lit.span(), format!("`{}` has no BTF (build it with `clang -g`)", object_lit.value())));
+    };
+    let Some((size, members)) = find_struct(btf, &btf_lit.value()) else {
+        let names = btf.types.iter().filter(|t| matches!(t.kind, Kind::Struct(_) | Kind::Union(_))).map(|t| t.name.as_str());
+        let hint = check::nearest(&btf_lit.value(), names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+        cx.error(btf_lit.span(), format!("`{}` has no struct named `{}` in its BTF{hint}", object_lit.value(), btf_lit.value()));
+        return cx.finish().map(|_| TokenStream::new());
+    };
+    let asserts = check_fields(&mut cx, btf, &item, &btf_lit.value(), size, &members);
+    cx.finish()?;
+    let ident = &item.ident;
+    Ok(quote! {
+        #[derive(
+            ::ebpf_skeleton::zerocopy::FromBytes,
+            ::ebpf_skeleton::zerocopy::IntoBytes,
+            ::ebpf_skeleton::zerocopy::Immutable,
+            ::ebpf_skeleton::zerocopy::KnownLayout,
+        )]
+        #[zerocopy(crate = "::ebpf_skeleton::zerocopy")]
+        #item
+        const _: () = {
+            type Self_ = #ident;
+            #asserts
+        };
+    })
+}
+
+fn is_repr_c(attr: &syn::Attribute) -> bool {
+    attr.path().is_ident("repr")
+        && attr.parse_nested_meta(|meta| if meta.path.is_ident("C") { Err(meta.error("found")) } else { Ok(()) }).is_err()
+}
+
+/// The struct (or typedef of one) named `name`: its size and members.
+fn find_struct(btf: &Btf, name: &str) -> Option<(u32, Vec<Member>)> {
+    let id = btf.types.iter().position(|t| t.name == name && matches!(t.kind, Kind::Struct(_) | Kind::Typedef(_)))?;
+    match &btf.types.get(btf.skip_aliases(id as u32).ok()? as usize)?.kind {
+        Kind::Struct(c) => Some((c.size, c.members.clone())),
+        _ => None,
+    }
+}
+
+/// Matches fields to members by name; returns the size and offset
+/// assertions for the fields that match.
+fn check_fields(cx: &mut Ctxt, btf: &Btf, item: &ItemStruct, c_name: &str, size: u32, members: &[Member]) -> TokenStream {
+    let Fields::Named(fields) = &item.fields else {
+        cx.error(item.ident.span(), "expected a struct with named fields");
+        return TokenStream::new();
+    };
+    let size = size as usize;
+    let ident = &item.ident;
+    let mut asserts = quote_spanned! {ident.span()=>
+        ::ebpf_skeleton::__private::same_size::<::ebpf_skeleton::__private::BtfStructBytes<#size>, { ::core::mem::size_of::<Self_>() }>();
+    };
+    let mut matched = Vec::new();
+    for field in &fields.named {
+        let Some(ident) = &field.ident else { continue };
+        let name = ident.to_string().trim_start_matches("r#").to_owned();
+        if name.starts_with('_') {
+            continue; // padding the user spelled out
+        }
+        let Some(member) = members.iter().find(|m| m.name == name) else {
+            let hint = check::nearest(&name, members.iter().map(|m| m.name.as_str()))
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
+            cx.error(ident.span(), format!("the BTF struct `{c_name}` has no member `{name}`{hint}"));
+            continue;
+        };
+        matched.push(name.clone());
+        if member.bitfield_size > 0 || member.bit_offset % 8 != 0 {
+            cx.error(ident.span(), format!("`{name}` is a bitfield in `{c_name}`: use the type `ebpf_skeleton!` generates, which has accessors for it"));
+            continue;
+        }
+        let offset = (member.bit_offset / 8) as usize;
+        let ty = &field.ty;
+        asserts.extend(quote_spanned! {ident.span()=>
+            ::ebpf_skeleton::__private::same_offset::<::ebpf_skeleton::__private::BtfOffset<#offset>, { ::core::mem::offset_of!(Self_, #ident) }>();
+        });
+        if let Ok(member_size) = btf.size_of(member.ty) {
+            let member_size = member_size as usize;
+            asserts.extend(quote_spanned! {ty.span()=>
+                ::ebpf_skeleton::__private::same_size::<::ebpf_skeleton::__private::BtfValueBytes<#member_size>, { ::core::mem::size_of::<#ty>() }>();
+            });
+        }
+    }
+    let missing: Vec<&str> = members
+        .iter()
+        .filter(|m| !m.name.is_empty() && !matched.contains(&m.name))
+        .map(|m| m.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        cx.error(item.ident.span(), format!("members of `{c_name}` missing from this struct: `{}`", missing.join("`, `")));
+    }
+    quote!(#asserts)
+}

@@ -1,0 +1,9 @@
+use ebpf_skeleton::*;
+
+#[derive(Objects)]
+#[ebpf(object = "../../../tests/bpf/partial.bpf.o")]
+struct Tracer {
+    derive_keep: HashMap<u32, u64>,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use ebpf_skeleton::*;
+
+#[derive(Objects)]
+struct Tracer {
+    events: RingBuf,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use ebpf_skeleton::*;
+
+#[derive(Objects)]
+#[ebpf(object = "../../../tests/bpf/partial.bpf.o")]
+struct Tracer {
+    keep_counts: Program,
+}
+
+fn main() {}
