@@ -7,13 +7,21 @@ if ! command -v clang-19 >/dev/null || [ ! -e /usr/include/bpf/bpf_helpers.h ]; 
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-19 libbpf-dev linux-libc-dev >/dev/null
 fi
 arch_include="/usr/include/$(uname -m)-linux-gnu"
+# Objects that include "vmlinux.h" get one generated from the running
+# kernel's BTF (bpftool, from apt), never committed.
+vmlinux_dir="$(mktemp -d)"
+trap 'rm -rf "$vmlinux_dir"' EXIT
+if grep -lq '#include "vmlinux.h"' "$root"/tests/bpf/*.bpf.c; then
+	command -v bpftool >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bpftool >/dev/null; }
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$vmlinux_dir/vmlinux.h"
+fi
 for src in "$root"/tests/bpf/*.bpf.c "$root"/examples/*/bpf/*.bpf.c "$root"/ui-tests/objects/*.bpf.c; do
 	[ -e "$src" ] || continue
 	out="${src%.c}.o"
 	# -g keeps BTF (needed for maps, CO-RE and the generated types);
 	# --target=bpf with -mcpu=v3 matches what the kernel here accepts.
 	clang-19 -g -O2 --target=bpf -mcpu=v3 -D__TARGET_ARCH_x86 \
-		-I"$arch_include" -I"$(dirname "$src")" -I"$root/tests/bpf" \
+		-I"$arch_include" -I"$(dirname "$src")" -I"$root/tests/bpf" -I"$vmlinux_dir" \
 		-Wall -Werror -c "$src" -o "$out"
 	# Strip DWARF but keep BTF: smaller objects, same content for libbpf.
 	llvm-strip-19 -g "$out" 2>/dev/null || true
