@@ -92,6 +92,7 @@ fn read_btf(elf: &ElfFile64<'_, Endianness>) -> Result<Option<Btf>, ElfError> {
         infos.insert(name.to_owned(), SectionInfo { size: section.size(), symbols });
     }
     btf::fix_datasecs(&mut btf, &infos).map_err(ElfError::Btf)?;
+    btf::fix_kconfig(&mut btf).map_err(ElfError::Btf)?;
     Ok(Some(btf))
 }
 
@@ -159,7 +160,7 @@ fn data_sections(btf: &Btf) -> Vec<DataSection> {
 }
 
 fn is_global_section(name: &str) -> bool {
-    matches!(name, ".bss" | ".data" | ".rodata")
+    matches!(name, ".bss" | ".data" | ".rodata" | ".kconfig")
         || name.starts_with(".data.")
         || name.starts_with(".rodata.")
 }

@@ -186,7 +186,7 @@ fn section(gen: &mut TypeGen<'_>, s: &DataSection) -> Result<SectionField, Strin
     }
     let size = padded as usize;
     let body = gen.struct_body(&base, padded, &members, Scope::Skeleton, &|t| t)?;
-    let writable = !s.name.starts_with(".rodata");
+    let writable = !s.name.starts_with(".rodata") && s.name != ".kconfig";
     let cell = if writable { quote!(__ebs::Volatile) } else { quote!(__ebs::ReadOnly) };
     let view_body = gen.struct_body(&format!("{base}View"), padded, &members, Scope::Skeleton, &|t| quote!(#cell<#t>))?;
     let (fields, asserts) = (body.fields, body.asserts);
@@ -269,9 +269,14 @@ fn module(object: &Object, path: &Path, types: &TokenStream, maps: &[MapField], 
             }
         })
         .collect();
+    // `.kconfig` is filled in by libbpf at load: it has no settings.
+    let settable: Vec<&SectionField> = sections.iter().filter(|s| s.section != ".kconfig").collect();
+    let set_names: Vec<&str> = settable.iter().map(|s| s.section.as_str()).collect();
+    let set_fields: Vec<&Ident> = settable.iter().map(|s| &s.field).collect();
+    let set_plain: Vec<&Ident> = settable.iter().map(|s| &s.plain).collect();
+    let set_docs: Vec<String> = settable.iter().map(|s| format!("The global variables of `{}`.", s.section)).collect();
     let sec_names: Vec<&str> = sections.iter().map(|s| s.section.as_str()).collect();
     let sec_fields: Vec<&Ident> = sections.iter().map(|s| &s.field).collect();
-    let sec_plain: Vec<&Ident> = sections.iter().map(|s| &s.plain).collect();
     let sec_views: Vec<&Ident> = sections.iter().map(|s| &s.view).collect();
     let sec_items = sections.iter().map(|s| &s.items);
     let sec_docs: Vec<String> = sections.iter().map(|s| format!("The global variables of `{}`.", s.section)).collect();
@@ -308,7 +313,7 @@ fn module(object: &Object, path: &Path, types: &TokenStream, maps: &[MapField], 
                 pub programs: ProgramSpecs,
                 /// The maps' settings.
                 pub maps: MapSpecs,
-                #( #[doc = #sec_docs] pub #sec_fields: #sec_plain, )*
+                #( #[doc = #set_docs] pub #set_fields: #set_plain, )*
                 object: __ebs::OpenObject,
             }
 
@@ -357,17 +362,17 @@ fn module(object: &Object, path: &Path, types: &TokenStream, maps: &[MapField], 
                         maps: MapSpecs {
                             #( #map_idents: object.map_spec(#map_names)?, )*
                         },
-                        #( #sec_fields: object.section_data(#sec_names)?, )*
+                        #( #set_fields: object.section_data(#set_names)?, )*
                         object,
                     })
                 }
 
                 /// Applies the settings and loads the object into the kernel.
                 pub fn load(self) -> __ebs::Result<Objects> {
-                    let Specs { programs, maps, mut object, #(#sec_fields),* } = self;
+                    let Specs { programs, maps, mut object, #(#set_fields),* } = self;
                     #( object.apply_program(&programs.#prog_idents)?; )*
                     #( object.apply_map(&maps.#map_idents)?; )*
-                    #( object.set_section_data(#sec_names, &#sec_fields)?; )*
+                    #( object.set_section_data(#set_names, &#set_fields)?; )*
                     let loaded = object.load()?;
                     Ok(Objects {
                         programs: Programs {

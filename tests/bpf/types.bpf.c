@@ -95,6 +95,13 @@ __u64 stats_hits SEC(".data.stats") = 5;
 __u8 stats_flags[3] SEC(".data.stats") = { 1, 2, 3 };
 const volatile __u32 limit SEC(".rodata.limits") = 100;
 
+/* Filled in by libbpf at load from the running kernel. */
+extern __u32 LINUX_KERNEL_VERSION __kconfig;
+extern _Bool CONFIG_BPF_SYSCALL __kconfig __weak;
+extern int CONFIG_HZ __kconfig __weak;
+extern __u64 CONFIG_NOT_A_REAL_OPTION __kconfig __weak;
+__u64 kconfig_seen = 0;
+
 SEC("syscall")
 int fill(void *ctx)
 {
@@ -157,6 +164,7 @@ int check(void *ctx)
 	r |= (s->big == BIG_HUGE) << 8;
 	r |= (s->name[0] == 'r' && s->name[4] == 0) << 9;
 	check_result = r;
+	kconfig_seen = LINUX_KERNEL_VERSION + CONFIG_BPF_SYSCALL + CONFIG_HZ + CONFIG_NOT_A_REAL_OPTION;
 	echoed = input * multiplier + limit;
 	return 0;
 }

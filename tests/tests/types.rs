@@ -157,3 +157,20 @@ fn globals_set_before_load_reach_the_program() {
     assert_eq!(objs.bss.runs.get(), 16);
     assert_eq!(objs.data_stats.stats_hits.get(), 5);
 }
+
+#[test]
+fn kconfig_values_come_from_the_running_kernel() {
+    let objs = types::Objects::load().expect("load");
+    let kconfig = &objs.kconfig;
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    let mut parts = release.trim().split(|c: char| !c.is_ascii_digit()).map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor, patch) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
+    assert_eq!(kconfig.LINUX_KERNEL_VERSION.get(), (major << 16) | (minor << 8) | patch.min(255));
+    assert_eq!(kconfig.CONFIG_BPF_SYSCALL.get(), 1);
+    assert!(kconfig.CONFIG_HZ.get() >= 100, "HZ {}", kconfig.CONFIG_HZ.get());
+    assert_eq!(kconfig.CONFIG_NOT_A_REAL_OPTION.get(), 0, "a weak option the kernel lacks is 0");
+    // The program sees the same values.
+    objs.programs.check.test_run(None).unwrap();
+    let expected = u64::from(kconfig.LINUX_KERNEL_VERSION.get()) + 1 + kconfig.CONFIG_HZ.get() as u64;
+    assert_eq!(objs.bss.kconfig_seen.get(), expected);
+}

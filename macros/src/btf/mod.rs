@@ -7,7 +7,7 @@
 mod fixup;
 mod parse;
 
-pub use fixup::{fix_datasecs, SectionInfo};
+pub use fixup::{fix_datasecs, fix_kconfig, SectionInfo};
 pub use parse::parse;
 
 /// A BTF type id; 0 is `void`.
