@@ -17,11 +17,16 @@ impl Parse for SkeletonArgs {
         if input.is_empty() {
             return Err(input.error(USAGE));
         }
-        let path: LitStr = input.parse().map_err(|e| syn::Error::new(e.span(), USAGE))?;
+        let path: LitStr = input
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), USAGE))?;
         if path.value().is_empty() {
             return Err(syn::Error::new(path.span(), "the object path is empty"));
         }
-        let mut args = SkeletonArgs { path, types: Vec::new() };
+        let mut args = SkeletonArgs {
+            path,
+            types: Vec::new(),
+        };
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
@@ -39,7 +44,10 @@ impl SkeletonArgs {
             .parse()
             .map_err(|e| syn::Error::new(e.span(), format!("unexpected argument; {OPTIONS}")))?;
         if key != "types" {
-            return Err(syn::Error::new(key.span(), format!("unknown argument `{key}`; {OPTIONS}")));
+            return Err(syn::Error::new(
+                key.span(),
+                format!("unknown argument `{key}`; {OPTIONS}"),
+            ));
         }
         if !self.types.is_empty() {
             return Err(syn::Error::new(key.span(), "`types` is given twice"));

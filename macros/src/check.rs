@@ -21,12 +21,24 @@ pub fn skeleton(object: &Object, lit: &LitStr) -> syn::Result<()> {
         ));
     }
     let mut errors = Vec::new();
-    errors.extend(collisions("program", object.programs.iter().map(|p| &p.name[..]), lit));
-    errors.extend(collisions("map", object.maps.iter().map(|m| &m.name[..]), lit));
+    errors.extend(collisions(
+        "program",
+        object.programs.iter().map(|p| &p.name[..]),
+        lit,
+    ));
+    errors.extend(collisions(
+        "map",
+        object.maps.iter().map(|m| &m.name[..]),
+        lit,
+    ));
     combine(errors)
 }
 
-fn collisions<'a>(kind: &str, names: impl Iterator<Item = &'a str>, lit: &LitStr) -> Vec<syn::Error> {
+fn collisions<'a>(
+    kind: &str,
+    names: impl Iterator<Item = &'a str>,
+    lit: &LitStr,
+) -> Vec<syn::Error> {
     let mut seen: HashMap<String, &str> = HashMap::new();
     let mut errors = Vec::new();
     for name in names {

@@ -6,7 +6,10 @@
 
 use object::elf::{EM_BPF, SHF_EXECINSTR};
 use object::read::elf::ElfFile64;
-use object::{Endianness, Object as _, ObjectSection, ObjectSymbol, RelocationTarget, SectionFlags, SymbolKind};
+use object::{
+    Endianness, Object as _, ObjectSection, ObjectSymbol, RelocationTarget, SectionFlags,
+    SymbolKind,
+};
 
 use std::collections::HashMap;
 
@@ -86,10 +89,18 @@ fn read_btf(elf: &ElfFile64<'_, Endianness>) -> Result<Option<Btf>, ElfError> {
         }
         let symbols = elf
             .symbols()
-            .filter(|s| s.section_index() == Some(section.index()) && s.kind() != SymbolKind::Section)
+            .filter(|s| {
+                s.section_index() == Some(section.index()) && s.kind() != SymbolKind::Section
+            })
             .filter_map(|s| Some((s.name().ok()?.to_owned(), s.address())))
             .collect();
-        infos.insert(name.to_owned(), SectionInfo { size: section.size(), symbols });
+        infos.insert(
+            name.to_owned(),
+            SectionInfo {
+                size: section.size(),
+                symbols,
+            },
+        );
     }
     btf::fix_datasecs(&mut btf, &infos).map_err(ElfError::Btf)?;
     btf::fix_kconfig(&mut btf).map_err(ElfError::Btf)?;
@@ -101,7 +112,11 @@ fn map_def(btf: &Btf, name: &str) -> Result<Option<MapDef>, String> {
     let Some((_, maps)) = btf.datasec(".maps") else {
         return Ok(None);
     };
-    let var = maps.vars.iter().map(|v| v.var).find(|&v| btf.types[v as usize].name == name);
+    let var = maps
+        .vars
+        .iter()
+        .map(|v| v.var)
+        .find(|&v| btf.types[v as usize].name == name);
     let Some(var) = var else { return Ok(None) };
     let Kind::Var { ty, .. } = btf.get(var)?.kind else {
         return Err(format!("map `{name}` is not a variable in BTF"));
@@ -147,9 +162,14 @@ fn data_sections(btf: &Btf) -> Vec<DataSection> {
         .iter()
         .enumerate()
         .filter_map(|(id, t)| {
-            let Kind::Datasec(sec) = &t.kind else { return None };
+            let Kind::Datasec(sec) = &t.kind else {
+                return None;
+            };
             let holds_globals = sec.vars.iter().any(|v| {
-                matches!(btf.types.get(v.var as usize).map(|t| &t.kind), Some(Kind::Var { global: true, .. }))
+                matches!(
+                    btf.types.get(v.var as usize).map(|t| &t.kind),
+                    Some(Kind::Var { global: true, .. })
+                )
             });
             (holds_globals && is_global_section(&t.name)).then(|| DataSection {
                 name: t.name.clone(),
@@ -193,18 +213,24 @@ fn programs(elf: &ElfFile64<'_, Endianness>) -> Result<Vec<Program>, ElfError> {
         if symbol.kind() != SymbolKind::Text || !symbol.is_global() {
             continue;
         }
-        let Some(index) = symbol.section_index() else { continue };
+        let Some(index) = symbol.section_index() else {
+            continue;
+        };
         let section = elf.section_by_index(index).map_err(corrupt)?;
         let section_name = section.name().map_err(corrupt)?;
         if section_name == ".text" || !is_executable(section.flags()) {
             continue;
         }
         let range = symbol.address()..symbol.address() + symbol.size();
-        programs.push((index.0, symbol.address(), Program {
-            name: symbol.name().map_err(corrupt)?.to_owned(),
-            section: section_name.to_owned(),
-            maps: maps_used(elf, &section, range)?,
-        }));
+        programs.push((
+            index.0,
+            symbol.address(),
+            Program {
+                name: symbol.name().map_err(corrupt)?.to_owned(),
+                section: section_name.to_owned(),
+                maps: maps_used(elf, &section, range)?,
+            },
+        ));
     }
     programs.sort_by_key(|&(section, address, _)| (section, address));
     Ok(programs.into_iter().map(|(_, _, p)| p).collect())
@@ -224,7 +250,9 @@ fn maps_used(
         if !range.contains(&offset) {
             continue;
         }
-        let RelocationTarget::Symbol(index) = reloc.target() else { continue };
+        let RelocationTarget::Symbol(index) = reloc.target() else {
+            continue;
+        };
         let symbol = elf.symbol_by_index(index).map_err(corrupt)?;
         if symbol.section_index() == Some(maps.index()) {
             let name = symbol.name().map_err(corrupt)?.to_owned();
@@ -253,7 +281,14 @@ fn maps(elf: &ElfFile64<'_, Endianness>) -> Result<Vec<Map>, ElfError> {
         }
         let range = symbol.address()..symbol.address() + symbol.size();
         let inner = maps_used(elf, section_ref, range)?;
-        maps.push((symbol.address(), Map { name: name.to_owned(), def: None, inner }));
+        maps.push((
+            symbol.address(),
+            Map {
+                name: name.to_owned(),
+                def: None,
+                inner,
+            },
+        ));
     }
     maps.sort_by_key(|&(address, _)| address);
     Ok(maps.into_iter().map(|(_, m)| m).collect())
@@ -270,7 +305,10 @@ fn corrupt(e: object::Error) -> ElfError {
 /// The file name up to its first dot: `bpf/exec-snoop.bpf.o` gives
 /// `exec-snoop` (made a Rust identifier later).
 fn module_name(path: &std::path::Path) -> String {
-    let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     file.split('.').next().unwrap_or_default().to_owned()
 }
 

@@ -22,7 +22,10 @@ pub struct Request<'a> {
 }
 
 /// `pub mod <name> { Specs, Objects, types, ... }`.
-pub fn skeleton(object: &Object, request: &Request<'_>) -> Result<TokenStream, Vec<(Span, String)>> {
+pub fn skeleton(
+    object: &Object,
+    request: &Request<'_>,
+) -> Result<TokenStream, Vec<(Span, String)>> {
     let empty = Btf { types: Vec::new() };
     let mut gen = TypeGen::new(object.btf.as_ref().unwrap_or(&empty));
     let mut errors = Vec::new();
@@ -35,15 +38,21 @@ pub fn skeleton(object: &Object, request: &Request<'_>) -> Result<TokenStream, V
     let maps: Vec<MapField> = object
         .maps
         .iter()
-        .map(|m| map_field(&mut gen, m).unwrap_or_else(|e| {
-            errors.push((Span::call_site(), format!("map `{}`: {e}", m.name)));
-            MapField::untyped(m)
-        }))
+        .map(|m| {
+            map_field(&mut gen, m).unwrap_or_else(|e| {
+                errors.push((Span::call_site(), format!("map `{}`: {e}", m.name)));
+                MapField::untyped(m)
+            })
+        })
         .collect();
     let sections: Vec<SectionField> = object
         .sections
         .iter()
-        .filter_map(|s| section(&mut gen, s).map_err(|e| errors.push((Span::call_site(), format!("section `{}`: {e}", s.name)))).ok())
+        .filter_map(|s| {
+            section(&mut gen, s)
+                .map_err(|e| errors.push((Span::call_site(), format!("section `{}`: {e}", s.name))))
+                .ok()
+        })
         .collect();
     let types = gen.finish().unwrap_or_else(|e| {
         errors.push((Span::call_site(), e));
@@ -59,8 +68,15 @@ fn requested_type(gen: &mut TypeGen<'_>, wanted: &syn::Ident) -> Result<(), Stri
     let name = wanted.to_string();
     let btf = gen.btf();
     let id = btf.find_named(&name).ok_or_else(|| {
-        let mut msg = format!("the object's BTF has no struct, union, enum or typedef named `{name}`");
-        if let Some(near) = crate::check::nearest(&name, btf.types.iter().filter(|t| is_nameable(&t.kind)).map(|t| t.name.as_str())) {
+        let mut msg =
+            format!("the object's BTF has no struct, union, enum or typedef named `{name}`");
+        if let Some(near) = crate::check::nearest(
+            &name,
+            btf.types
+                .iter()
+                .filter(|t| is_nameable(&t.kind))
+                .map(|t| t.name.as_str()),
+        ) {
             msg.push_str(&format!("; did you mean `{near}`?"));
         }
         msg
@@ -69,7 +85,10 @@ fn requested_type(gen: &mut TypeGen<'_>, wanted: &syn::Ident) -> Result<(), Stri
 }
 
 fn is_nameable(kind: &Kind) -> bool {
-    matches!(kind, Kind::Struct(_) | Kind::Union(_) | Kind::Enum(_) | Kind::Typedef(_))
+    matches!(
+        kind,
+        Kind::Struct(_) | Kind::Union(_) | Kind::Enum(_) | Kind::Typedef(_)
+    )
 }
 
 /// A map's field: its Rust type and how it is made from the byte map.
@@ -103,8 +122,14 @@ fn map_field(gen: &mut TypeGen<'_>, m: &Map) -> Result<MapField, String> {
         return Ok(field);
     }
     let hint = camel(&m.name);
-    let key = def.key.map(|k| gen.rust_type(k, &format!("{hint}Key"), Scope::Skeleton)).transpose()?;
-    let value = def.value.map(|v| gen.rust_type(v, &format!("{hint}Value"), Scope::Skeleton)).transpose()?;
+    let key = def
+        .key
+        .map(|k| gen.rust_type(k, &format!("{hint}Key"), Scope::Skeleton))
+        .transpose()?;
+    let value = def
+        .value
+        .map(|v| gen.rust_type(v, &format!("{hint}Value"), Scope::Skeleton))
+        .transpose()?;
     let kind = def.kind.unwrap_or(0);
     let typed = match (kind, key, value) {
         (1 | 9, Some(k), Some(v)) => quote!(__ebs::HashMap<#k, #v>),
@@ -134,12 +159,40 @@ const TYPED_MAPS: bool = true;
 
 pub fn kind_name(kind: u32) -> &'static str {
     const NAMES: &[&str] = &[
-        "unspec", "hash", "array", "prog_array", "perf_event_array", "percpu_hash", "percpu_array",
-        "stack_trace", "cgroup_array", "lru_hash", "lru_percpu_hash", "lpm_trie", "array_of_maps",
-        "hash_of_maps", "devmap", "sockmap", "cpumap", "xskmap", "sockhash", "cgroup_storage",
-        "reuseport_sockarray", "percpu_cgroup_storage", "queue", "stack", "sk_storage", "devmap_hash",
-        "struct_ops", "ringbuf", "inode_storage", "task_storage", "bloom_filter", "user_ringbuf",
-        "cgrp_storage", "arena",
+        "unspec",
+        "hash",
+        "array",
+        "prog_array",
+        "perf_event_array",
+        "percpu_hash",
+        "percpu_array",
+        "stack_trace",
+        "cgroup_array",
+        "lru_hash",
+        "lru_percpu_hash",
+        "lpm_trie",
+        "array_of_maps",
+        "hash_of_maps",
+        "devmap",
+        "sockmap",
+        "cpumap",
+        "xskmap",
+        "sockhash",
+        "cgroup_storage",
+        "reuseport_sockarray",
+        "percpu_cgroup_storage",
+        "queue",
+        "stack",
+        "sk_storage",
+        "devmap_hash",
+        "struct_ops",
+        "ringbuf",
+        "inode_storage",
+        "task_storage",
+        "bloom_filter",
+        "user_ringbuf",
+        "cgrp_storage",
+        "arena",
     ];
     NAMES.get(kind as usize).copied().unwrap_or("unknown kind")
 }
@@ -182,13 +235,25 @@ fn section(gen: &mut TypeGen<'_>, s: &DataSection) -> Result<SectionField, Strin
     }
     let padded = u64::from(sec.size).next_multiple_of(align);
     if gen.needs_packing(&base, padded, &members)? {
-        return Err("a variable lies off its natural alignment, which a live view cannot hold".into());
+        return Err(
+            "a variable lies off its natural alignment, which a live view cannot hold".into(),
+        );
     }
     let size = padded as usize;
     let body = gen.struct_body(&base, padded, &members, Scope::Skeleton, &|t| t)?;
     let writable = !s.name.starts_with(".rodata") && s.name != ".kconfig";
-    let cell = if writable { quote!(__ebs::Volatile) } else { quote!(__ebs::ReadOnly) };
-    let view_body = gen.struct_body(&format!("{base}View"), padded, &members, Scope::Skeleton, &|t| quote!(#cell<#t>))?;
+    let cell = if writable {
+        quote!(__ebs::Volatile)
+    } else {
+        quote!(__ebs::ReadOnly)
+    };
+    let view_body = gen.struct_body(
+        &format!("{base}View"),
+        padded,
+        &members,
+        Scope::Skeleton,
+        &|t| quote!(#cell<#t>),
+    )?;
     let (fields, asserts) = (body.fields, body.asserts);
     let (view_fields, view_asserts) = (view_body.fields, view_body.asserts);
     let plain_doc = format!("The global variables of `{}`, as set before load.", s.name);
@@ -240,7 +305,13 @@ fn section(gen: &mut TypeGen<'_>, s: &DataSection) -> Result<SectionField, Strin
     })
 }
 
-fn module(object: &Object, path: &Path, types: &TokenStream, maps: &[MapField], sections: &[SectionField]) -> TokenStream {
+fn module(
+    object: &Object,
+    path: &Path,
+    types: &TokenStream,
+    maps: &[MapField],
+    sections: &[SectionField],
+) -> TokenStream {
     let module = ident::field(&object.name);
     let name = &object.name;
     let path = path.to_string_lossy();
@@ -251,9 +322,16 @@ fn module(object: &Object, path: &Path, types: &TokenStream, maps: &[MapField], 
         sections.len()
     );
     let prog_names: Vec<&str> = object.programs.iter().map(|p| p.name.as_str()).collect();
-    let prog_idents: Vec<Ident> = object.programs.iter().map(|p| ident::field(&p.name)).collect();
-    let prog_docs: Vec<String> =
-        object.programs.iter().map(|p| format!("The program `{}` (section `{}`).", p.name, p.section)).collect();
+    let prog_idents: Vec<Ident> = object
+        .programs
+        .iter()
+        .map(|p| ident::field(&p.name))
+        .collect();
+    let prog_docs: Vec<String> = object
+        .programs
+        .iter()
+        .map(|p| format!("The program `{}` (section `{}`).", p.name, p.section))
+        .collect();
     let map_names: Vec<&str> = maps.iter().map(|m| m.name.as_str()).collect();
     let map_idents: Vec<&Ident> = maps.iter().map(|m| &m.ident).collect();
     let map_types: Vec<&TokenStream> = maps.iter().map(|m| &m.ty).collect();
@@ -270,16 +348,25 @@ fn module(object: &Object, path: &Path, types: &TokenStream, maps: &[MapField], 
         })
         .collect();
     // `.kconfig` is filled in by libbpf at load: it has no settings.
-    let settable: Vec<&SectionField> = sections.iter().filter(|s| s.section != ".kconfig").collect();
+    let settable: Vec<&SectionField> = sections
+        .iter()
+        .filter(|s| s.section != ".kconfig")
+        .collect();
     let set_names: Vec<&str> = settable.iter().map(|s| s.section.as_str()).collect();
     let set_fields: Vec<&Ident> = settable.iter().map(|s| &s.field).collect();
     let set_plain: Vec<&Ident> = settable.iter().map(|s| &s.plain).collect();
-    let set_docs: Vec<String> = settable.iter().map(|s| format!("The global variables of `{}`.", s.section)).collect();
+    let set_docs: Vec<String> = settable
+        .iter()
+        .map(|s| format!("The global variables of `{}`.", s.section))
+        .collect();
     let sec_names: Vec<&str> = sections.iter().map(|s| s.section.as_str()).collect();
     let sec_fields: Vec<&Ident> = sections.iter().map(|s| &s.field).collect();
     let sec_views: Vec<&Ident> = sections.iter().map(|s| &s.view).collect();
     let sec_items = sections.iter().map(|s| &s.items);
-    let sec_docs: Vec<String> = sections.iter().map(|s| format!("The global variables of `{}`.", s.section)).collect();
+    let sec_docs: Vec<String> = sections
+        .iter()
+        .map(|s| format!("The global variables of `{}`.", s.section))
+        .collect();
 
     quote! {
         #[doc = #module_doc]

@@ -19,14 +19,19 @@ struct Args {
 }
 
 fn parse_args(cx: &mut Ctxt, args: TokenStream) -> Args {
-    let mut out = Args { object: None, btf: None };
+    let mut out = Args {
+        object: None,
+        btf: None,
+    };
     let parser = syn::meta::parser(|meta| {
         let slot = if meta.path.is_ident("object") {
             &mut out.object
         } else if meta.path.is_ident("btf") {
             &mut out.btf
         } else {
-            return Err(meta.error("unknown argument; expected `object = \"prog.bpf.o\"` and `btf = \"type_name\"`"));
+            return Err(meta.error(
+                "unknown argument; expected `object = \"prog.bpf.o\"` and `btf = \"type_name\"`",
+            ));
         };
         let value: LitStr = meta.value()?.parse()?;
         if slot.is_some() {
@@ -41,25 +46,55 @@ fn parse_args(cx: &mut Ctxt, args: TokenStream) -> Args {
     out
 }
 
-pub fn layout(args: TokenStream, item: ItemStruct, invoked_from: Option<PathBuf>) -> syn::Result<TokenStream> {
+pub fn layout(
+    args: TokenStream,
+    item: ItemStruct,
+    invoked_from: Option<PathBuf>,
+) -> syn::Result<TokenStream> {
     let mut cx = Ctxt::default();
     let args = parse_args(&mut cx, args);
     if !item.attrs.iter().any(is_repr_c) {
-        cx.error(item.ident.span(), "add `#[repr(C)]`: only a C layout can match the object's");
+        cx.error(
+            item.ident.span(),
+            "add `#[repr(C)]`: only a C layout can match the object's",
+        );
     }
     let (Some(object_lit), Some(btf_lit)) = (args.object, args.btf) else {
-        cx.error(Span::call_site(), "expected `#[layout(object = \"prog.bpf.o\", btf = \"type_name\")]`");
+        cx.error(
+            Span::call_site(),
+            "expected `#[layout(object = \"prog.bpf.o\", btf = \"type_name\")]`",
+        );
         return cx.finish().map(|_| TokenStream::new());
     };
     let file = locate::read(&object_lit, invoked_from.as_deref())?;
-    let object = elf::read(&file).map_err(|e| syn::Error::new(object_lit.span(), e.message(&object_lit.value())))?;
+    let object = elf::read(&file)
+        .map_err(|e| syn::Error::new(object_lit.span(), e.message(&object_lit.value())))?;
     let Some(btf) = &object.btf else {
-        return Err(syn::Error::new(object_lit.span(), format!("`{}` has no BTF (build it with `clang -g`)", object_lit.value())));
+        return Err(syn::Error::new(
+            object_lit.span(),
+            format!(
+                "`{}` has no BTF (build it with `clang -g`)",
+                object_lit.value()
+            ),
+        ));
     };
     let Some((size, members)) = find_struct(btf, &btf_lit.value()) else {
-        let names = btf.types.iter().filter(|t| matches!(t.kind, Kind::Struct(_) | Kind::Union(_))).map(|t| t.name.as_str());
-        let hint = check::nearest(&btf_lit.value(), names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
-        cx.error(btf_lit.span(), format!("`{}` has no struct named `{}` in its BTF{hint}", object_lit.value(), btf_lit.value()));
+        let names = btf
+            .types
+            .iter()
+            .filter(|t| matches!(t.kind, Kind::Struct(_) | Kind::Union(_)))
+            .map(|t| t.name.as_str());
+        let hint = check::nearest(&btf_lit.value(), names)
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
+        cx.error(
+            btf_lit.span(),
+            format!(
+                "`{}` has no struct named `{}` in its BTF{hint}",
+                object_lit.value(),
+                btf_lit.value()
+            ),
+        );
         return cx.finish().map(|_| TokenStream::new());
     };
     let asserts = check_fields(&mut cx, btf, &item, &btf_lit.value(), size, &members);
@@ -83,13 +118,28 @@ pub fn layout(args: TokenStream, item: ItemStruct, invoked_from: Option<PathBuf>
 
 fn is_repr_c(attr: &syn::Attribute) -> bool {
     attr.path().is_ident("repr")
-        && attr.parse_nested_meta(|meta| if meta.path.is_ident("C") { Err(meta.error("found")) } else { Ok(()) }).is_err()
+        && attr
+            .parse_nested_meta(|meta| {
+                if meta.path.is_ident("C") {
+                    Err(meta.error("found"))
+                } else {
+                    Ok(())
+                }
+            })
+            .is_err()
 }
 
 /// The struct (or typedef of one) named `name`: its size and members.
 fn find_struct(btf: &Btf, name: &str) -> Option<(u32, Vec<Member>)> {
-    let id = btf.types.iter().position(|t| t.name == name && matches!(t.kind, Kind::Struct(_) | Kind::Typedef(_)))?;
-    match &btf.types.get(btf.skip_aliases(id as u32).ok()? as usize)?.kind {
+    let id = btf
+        .types
+        .iter()
+        .position(|t| t.name == name && matches!(t.kind, Kind::Struct(_) | Kind::Typedef(_)))?;
+    match &btf
+        .types
+        .get(btf.skip_aliases(id as u32).ok()? as usize)?
+        .kind
+    {
         Kind::Struct(c) => Some((c.size, c.members.clone())),
         _ => None,
     }
@@ -97,7 +147,14 @@ fn find_struct(btf: &Btf, name: &str) -> Option<(u32, Vec<Member>)> {
 
 /// Matches fields to members by name; returns the size and offset
 /// assertions for the fields that match.
-fn check_fields(cx: &mut Ctxt, btf: &Btf, item: &ItemStruct, c_name: &str, size: u32, members: &[Member]) -> TokenStream {
+fn check_fields(
+    cx: &mut Ctxt,
+    btf: &Btf,
+    item: &ItemStruct,
+    c_name: &str,
+    size: u32,
+    members: &[Member],
+) -> TokenStream {
     let Fields::Named(fields) = &item.fields else {
         cx.error(item.ident.span(), "expected a struct with named fields");
         return TokenStream::new();
@@ -118,7 +175,10 @@ fn check_fields(cx: &mut Ctxt, btf: &Btf, item: &ItemStruct, c_name: &str, size:
             let hint = check::nearest(&name, members.iter().map(|m| m.name.as_str()))
                 .map(|n| format!("; did you mean `{n}`?"))
                 .unwrap_or_default();
-            cx.error(ident.span(), format!("the BTF struct `{c_name}` has no member `{name}`{hint}"));
+            cx.error(
+                ident.span(),
+                format!("the BTF struct `{c_name}` has no member `{name}`{hint}"),
+            );
             continue;
         };
         matched.push(name.clone());
@@ -144,7 +204,13 @@ fn check_fields(cx: &mut Ctxt, btf: &Btf, item: &ItemStruct, c_name: &str, size:
         .map(|m| m.name.as_str())
         .collect();
     if !missing.is_empty() {
-        cx.error(item.ident.span(), format!("members of `{c_name}` missing from this struct: `{}`", missing.join("`, `")));
+        cx.error(
+            item.ident.span(),
+            format!(
+                "members of `{c_name}` missing from this struct: `{}`",
+                missing.join("`, `")
+            ),
+        );
     }
     quote!(#asserts)
 }

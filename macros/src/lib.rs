@@ -86,14 +86,22 @@ fn skeleton(
 ) -> syn::Result<proc_macro2::TokenStream> {
     let args: args::SkeletonArgs = syn::parse2(input)?;
     let file = locate::read(&args.path, invoked_from.as_deref())?;
-    let object = elf::read(&file).map_err(|e| syn::Error::new(args.path.span(), e.message(&args.path.value())))?;
+    let object = elf::read(&file)
+        .map_err(|e| syn::Error::new(args.path.span(), e.message(&args.path.value())))?;
     check::skeleton(&object, &args.path)?;
-    let request = expand::Request { path: &file.path, types: &args.types };
+    let request = expand::Request {
+        path: &file.path,
+        types: &args.types,
+    };
     expand::skeleton(&object, &request).map_err(|errors| {
         let given = args.path.value();
         let mut all = errors.into_iter().map(|(span, msg)| {
             // Errors about the object itself point at its path.
-            let span = if span.source_text().is_none() { args.path.span() } else { span };
+            let span = if span.source_text().is_none() {
+                args.path.span()
+            } else {
+                span
+            };
             syn::Error::new(span, format!("in `{given}`: {msg}"))
         });
         let mut first = all.next().expect("at least one error");

@@ -129,13 +129,26 @@ impl<V: SectionView> Section<V> {
         // SAFETY: a fresh shared mapping of the map's fd; the kernel checks
         // the length and protection against the map.
         let ptr = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_SHARED, map.as_fd().as_raw_fd(), 0)
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                prot,
+                libc::MAP_SHARED,
+                map.as_fd().as_raw_fd(),
+                0,
+            )
         };
         if ptr == libc::MAP_FAILED {
             return Err(map.error("mmap", std::io::Error::last_os_error()));
         }
-        let ptr = NonNull::new(ptr.cast()).ok_or_else(|| map.error("mmap", std::io::Error::other("NULL mapping")))?;
-        Ok(Section { ptr, len, name, _map: map })
+        let ptr = NonNull::new(ptr.cast())
+            .ok_or_else(|| map.error("mmap", std::io::Error::other("NULL mapping")))?;
+        Ok(Section {
+            ptr,
+            len,
+            name,
+            _map: map,
+        })
     }
 
     /// The name of the section's map.

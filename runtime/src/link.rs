@@ -48,7 +48,13 @@ impl Link {
     /// this process exits.
     pub fn pin(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        let what = || format!("pinning link of program `{}` at {}", self.program, path.display());
+        let what = || {
+            format!(
+                "pinning link of program `{}` at {}",
+                self.program,
+                path.display()
+            )
+        };
         let c_path = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|e| Error::sys(what(), std::io::Error::other(e)))?;
         // SAFETY: the link is live and the path a valid C string.
@@ -77,6 +83,8 @@ impl Drop for Link {
 
 impl std::fmt::Debug for Link {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Link").field("program", &self.program).finish()
+        f.debug_struct("Link")
+            .field("program", &self.program)
+            .finish()
     }
 }

@@ -73,10 +73,11 @@ impl OpenObject {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let name = object_name(path);
-        let c_path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| Error::Open {
-            object: name.clone(),
-            source: io::Error::from_raw_os_error(libc::EINVAL),
-        })?;
+        let c_path =
+            CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| Error::Open {
+                object: name.clone(),
+                source: io::Error::from_raw_os_error(libc::EINVAL),
+            })?;
         Self::open(&name, |opts| {
             // SAFETY: both pointers are valid C strings / options for the call.
             unsafe { sys::bpf_object__open_file(c_path.as_ptr(), opts) }
@@ -116,7 +117,9 @@ impl OpenObject {
 
     /// The names of the object's programs, in section order.
     pub fn program_names(&self) -> Vec<String> {
-        programs_of(self.inner.ptr).map(|p| program_name(p)).collect()
+        programs_of(self.inner.ptr)
+            .map(|p| program_name(p))
+            .collect()
     }
 
     /// The names of the object's maps, data sections (`.bss`, `.rodata`, ...)
@@ -175,7 +178,9 @@ impl OpenObject {
         let bytes = crate::global::plain_bytes(value, len, section)?;
         // SAFETY: `map` is an internal map of this open, unloaded object;
         // libbpf copies the bytes and checks their size.
-        let ret = unsafe { sys::bpf_map__set_initial_value(map, bytes.as_ptr().cast(), bytes.len() as _) };
+        let ret = unsafe {
+            sys::bpf_map__set_initial_value(map, bytes.as_ptr().cast(), bytes.len() as _)
+        };
         check(ret).map_err(|source| Error::Configure {
             what: "initial value",
             kind: Kind::Map,
@@ -219,7 +224,12 @@ impl OpenObject {
     }
 
     fn configured(&self, ret: i32, what: &'static str, kind: Kind, name: String) -> Result<()> {
-        check(ret).map_err(|source| Error::Configure { what, kind, name, source })?;
+        check(ret).map_err(|source| Error::Configure {
+            what,
+            kind,
+            name,
+            source,
+        })?;
         Ok(())
     }
 
@@ -230,7 +240,8 @@ impl OpenObject {
     pub fn load(mut self) -> Result<Object> {
         self.log[0] = 0;
         // SAFETY: the object is open and not loaded yet.
-        let (ret, warnings) = print::capture(|| unsafe { sys::bpf_object__load(self.inner.ptr.as_ptr()) });
+        let (ret, warnings) =
+            print::capture(|| unsafe { sys::bpf_object__load(self.inner.ptr.as_ptr()) });
         check(ret).map_err(|source| self.load_error(source, &warnings))?;
         // libbpf is done with the log buffer: it is freed with `self.log`.
         Ok(Object {
@@ -331,7 +342,9 @@ impl Object {
 
 impl std::fmt::Debug for Object {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Object").field("name", &self.inner.name).finish()
+        f.debug_struct("Object")
+            .field("name", &self.inner.name)
+            .finish()
     }
 }
 
@@ -350,9 +363,13 @@ pub fn attach_all(programs: &[&Program]) -> Result<Vec<Link>> {
 /// The program named in libbpf's "prog 'NAME': BPF program load failed" or
 /// "prog 'NAME': failed to load".
 fn failed_program(warning: &str) -> Option<&str> {
-    let rest = warning.strip_prefix("libbpf: ").unwrap_or(warning).strip_prefix("prog '")?;
+    let rest = warning
+        .strip_prefix("libbpf: ")
+        .unwrap_or(warning)
+        .strip_prefix("prog '")?;
     let (name, tail) = rest.split_once("': ")?;
-    (tail.starts_with("BPF program load failed") || tail.starts_with("failed to load")).then_some(name)
+    (tail.starts_with("BPF program load failed") || tail.starts_with("failed to load"))
+        .then_some(name)
 }
 
 fn einval() -> io::Error {
@@ -360,7 +377,10 @@ fn einval() -> io::Error {
 }
 
 fn object_name(path: &Path) -> String {
-    let file = path.file_name().unwrap_or(path.as_os_str()).to_string_lossy();
+    let file = path
+        .file_name()
+        .unwrap_or(path.as_os_str())
+        .to_string_lossy();
     file.split('.').next().unwrap_or_default().to_owned()
 }
 
@@ -382,7 +402,11 @@ fn find_map(obj: NonNull<sys::bpf_object>, object: &str, name: &str) -> Result<*
 
 /// libbpf names a data section's map `<object prefix>.bss` (or `.data.x`
 /// for custom sections), so the map is found by its suffix.
-fn find_section(obj: NonNull<sys::bpf_object>, object: &str, section: &str) -> Result<*mut sys::bpf_map> {
+fn find_section(
+    obj: NonNull<sys::bpf_object>,
+    object: &str,
+    section: &str,
+) -> Result<*mut sys::bpf_map> {
     maps_of(obj)
         .find(|&m| {
             // SAFETY: `m` is a map of the live object.
@@ -438,5 +462,7 @@ fn cstr(ptr: *const libc::c_char) -> String {
         return String::new();
     }
     // SAFETY: non-NULL strings from libbpf are NUL-terminated.
-    unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(ptr) }
+        .to_string_lossy()
+        .into_owned()
 }

@@ -4,13 +4,15 @@ use std::cell::RefCell;
 use std::ffi::{c_char, c_int, CStr};
 use std::sync::Once;
 
-use libbpf_sys::{
-    libbpf_print_level, LIBBPF_DEBUG, LIBBPF_INFO, LIBBPF_WARN, __va_list_tag,
-};
+use libbpf_sys::{__va_list_tag, libbpf_print_level, LIBBPF_DEBUG, LIBBPF_INFO, LIBBPF_WARN};
 
 unsafe extern "C" {
-    fn vsnprintf(buf: *mut c_char, size: usize, fmt: *const c_char, ap: *mut __va_list_tag)
-        -> c_int;
+    fn vsnprintf(
+        buf: *mut c_char,
+        size: usize,
+        fmt: *const c_char,
+        ap: *mut __va_list_tag,
+    ) -> c_int;
 }
 
 /// Routes libbpf's messages to `log` (target `libbpf`), once per process.

@@ -139,10 +139,10 @@ impl Program {
         let mut info = sys::bpf_prog_info::default();
         let mut len = size_of::<sys::bpf_prog_info>() as u32;
         // SAFETY: `info` is writable for `len` bytes.
-        let ret = unsafe {
-            sys::bpf_prog_get_info_by_fd(fd_raw(fd), &mut info, &mut len)
-        };
-        check(ret).map_err(|source| Error::sys(format!("reading info of program `{}`", self.name), source))?;
+        let ret = unsafe { sys::bpf_prog_get_info_by_fd(fd_raw(fd), &mut info, &mut len) };
+        check(ret).map_err(|source| {
+            Error::sys(format!("reading info of program `{}`", self.name), source)
+        })?;
         Ok(info.id)
     }
 
@@ -164,7 +164,9 @@ impl Program {
         }
         // SAFETY: the context buffer outlives the call, sizes match it.
         let ret = unsafe { sys::bpf_prog_test_run_opts(fd, &mut opts) };
-        check(ret).map_err(|source| Error::sys(format!("test-running program `{}`", self.name), source))?;
+        check(ret).map_err(|source| {
+            Error::sys(format!("test-running program `{}`", self.name), source)
+        })?;
         Ok(opts.retval)
     }
 
@@ -185,7 +187,11 @@ impl Program {
         // SAFETY: the program is loaded and lives as long as `self.object`.
         let link = unsafe { sys::bpf_program__attach(self.ptr.as_ptr()) };
         match NonNull::new(link) {
-            Some(link) => Ok(Link::new(link, self.name.clone(), Some(self.object.clone()))),
+            Some(link) => Ok(Link::new(
+                link,
+                self.name.clone(),
+                Some(self.object.clone()),
+            )),
             None => Err(self.attach_error(last_error())),
         }
     }

@@ -75,7 +75,10 @@ pub struct BtfLayout {
 impl BtfLayout {
     /// The bit offset of `member`.
     pub fn offset_of(&self, member: &str) -> Option<usize> {
-        self.members.iter().find(|(n, _)| n == member).map(|&(_, o)| o)
+        self.members
+            .iter()
+            .find(|(n, _)| n == member)
+            .map(|&(_, o)| o)
     }
 }
 
@@ -113,8 +116,14 @@ pub fn btf_layout(object: &[u8], name: &str) -> BtfLayout {
         let members = members
             .iter()
             .map(|m| {
-                let name = CStr::from_ptr(sys::btf__name_by_offset(btf, m.name_off)).to_string_lossy().into_owned();
-                let offset = if kind_flag { m.offset & 0xffffff } else { m.offset };
+                let name = CStr::from_ptr(sys::btf__name_by_offset(btf, m.name_off))
+                    .to_string_lossy()
+                    .into_owned();
+                let offset = if kind_flag {
+                    m.offset & 0xffffff
+                } else {
+                    m.offset
+                };
                 (name, offset as usize)
             })
             .collect();
@@ -176,6 +185,10 @@ fn kernel_names(
 }
 
 fn c_name(raw: &[std::os::raw::c_char]) -> String {
-    let bytes: Vec<u8> = raw.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    let bytes: Vec<u8> = raw
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
     String::from_utf8_lossy(&bytes).into_owned()
 }

@@ -33,22 +33,36 @@ fn tracepoint_counts_getppid_calls() {
 #[test]
 fn one_program_attaches_by_itself() {
     let objs = counter::Objects::load().expect("load");
-    let link = objs.programs.count_getppid.attach().expect("attach one program");
+    let link = objs
+        .programs
+        .count_getppid
+        .attach()
+        .expect("attach one program");
     assert_eq!(link.program(), "count_getppid");
     getppid_n(3);
     assert_eq!(count_of(&objs.maps.counts, tid()), 3);
-    assert_eq!(count_of(&objs.maps.raw_counts, tid()), 0, "the raw program was not attached");
+    assert_eq!(
+        count_of(&objs.maps.raw_counts, tid()),
+        0,
+        "the raw program was not attached"
+    );
 }
 
 #[test]
 fn autoload_off_leaves_a_program_out() {
     let mut specs = counter::Specs::new().expect("open");
-    assert_eq!(specs.programs.count_getppid_raw.section(), "raw_tp/sys_enter");
+    assert_eq!(
+        specs.programs.count_getppid_raw.section(),
+        "raw_tp/sys_enter"
+    );
     specs.programs.count_getppid_raw.autoload = false;
     let objs = specs.load().expect("load");
     assert!(objs.programs.count_getppid.is_loaded());
     assert!(!objs.programs.count_getppid_raw.is_loaded());
-    assert!(matches!(objs.programs.count_getppid_raw.fd(), Err(Error::NotLoaded { .. })));
+    assert!(matches!(
+        objs.programs.count_getppid_raw.fd(),
+        Err(Error::NotLoaded { .. })
+    ));
 
     // attach() skips the program that is not loaded.
     let links = objs.attach().expect("attach");
@@ -61,7 +75,10 @@ fn autoload_off_leaves_a_program_out() {
 fn max_entries_set_before_load_reaches_the_kernel() {
     let mut specs = counter::Specs::new().expect("open");
     assert_eq!(specs.maps.counts.max_entries, 1024);
-    assert_eq!((specs.maps.counts.key_size(), specs.maps.counts.value_size()), (4, 8));
+    assert_eq!(
+        (specs.maps.counts.key_size(), specs.maps.counts.value_size()),
+        (4, 8)
+    );
     specs.maps.counts.max_entries = 2;
     let objs = specs.load().expect("load");
     let counts = &objs.maps.counts;
@@ -84,11 +101,19 @@ fn byte_map_api_round_trips() {
     let (k1, k2) = (11u32.to_ne_bytes(), 22u32.to_ne_bytes());
     assert_eq!(map.lookup(&k1).unwrap(), None);
 
-    map.update(&k1, &100u64.to_ne_bytes(), UpdateFlags::NO_EXIST).unwrap();
-    map.update(&k2, &200u64.to_ne_bytes(), UpdateFlags::ANY).unwrap();
-    let again = map.update(&k1, &1u64.to_ne_bytes(), UpdateFlags::NO_EXIST).unwrap_err();
+    map.update(&k1, &100u64.to_ne_bytes(), UpdateFlags::NO_EXIST)
+        .unwrap();
+    map.update(&k2, &200u64.to_ne_bytes(), UpdateFlags::ANY)
+        .unwrap();
+    let again = map
+        .update(&k1, &1u64.to_ne_bytes(), UpdateFlags::NO_EXIST)
+        .unwrap_err();
     assert_eq!(again.errno(), Some(libc::EEXIST));
-    let missing = map.update(&33u32.to_ne_bytes(), &1u64.to_ne_bytes(), UpdateFlags::EXIST);
+    let missing = map.update(
+        &33u32.to_ne_bytes(),
+        &1u64.to_ne_bytes(),
+        UpdateFlags::EXIST,
+    );
     assert_eq!(missing.unwrap_err().errno(), Some(libc::ENOENT));
 
     assert_eq!(map.lookup(&k1).unwrap().map(|v| u64_value(&v)), Some(100));
@@ -105,7 +130,17 @@ fn byte_map_api_round_trips() {
 
     // Wrong sizes are refused before the kernel sees them.
     let err = map.lookup(&[1, 2]).unwrap_err();
-    assert!(matches!(err, Error::Size { expected: 4, actual: 2, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Size {
+                expected: 4,
+                actual: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(
         err.to_string(),
         "lookup on map `counts`: the key is 2 bytes, the map's keys are 4"
@@ -126,7 +161,9 @@ fn dropping_the_objects_releases_programs_and_maps() {
     getppid_n(1);
 
     drop(link);
-    assert!(eventually(Duration::from_secs(5), || !program_exists(prog_id)));
+    assert!(eventually(Duration::from_secs(5), || !program_exists(
+        prog_id
+    )));
     assert!(eventually(Duration::from_secs(5), || !map_exists(map_id)));
 }
 
@@ -134,11 +171,21 @@ fn dropping_the_objects_releases_programs_and_maps() {
 fn specs_open_without_touching_the_kernel() {
     let specs = counter::Specs::new().expect("open");
     assert_eq!(counter::NAME, "counter");
-    assert_eq!(specs.programs.count_getppid.section(), "tp/syscalls/sys_enter_getppid");
+    assert_eq!(
+        specs.programs.count_getppid.section(),
+        "tp/syscalls/sys_enter_getppid"
+    );
     assert!(specs.programs.count_getppid.autoload);
-    assert_eq!(specs.maps.raw_counts.map_type(), ebpf_skeleton::MapType::HASH);
+    assert_eq!(
+        specs.maps.raw_counts.map_type(),
+        ebpf_skeleton::MapType::HASH
+    );
     // The map fields are typed from BTF: `counts` is a hash of u32 to u64.
     fn typed(_: &HashMap<u32, u64>) {}
     let _ = |objs: &counter::Objects| typed(&objs.maps.counts);
-    assert_eq!(counter::bytes().as_ptr() as usize % 8, 0, "embedded bytes are 8-byte aligned");
+    assert_eq!(
+        counter::bytes().as_ptr() as usize % 8,
+        0,
+        "embedded bytes are 8-byte aligned"
+    );
 }

@@ -47,10 +47,17 @@ fn only_what_the_struct_names_is_loaded() {
     drop(keeper);
 
     // A struct naming only a map loads no program at all.
-    let before = kernel_program_names().iter().filter(|p| p.starts_with("derive_")).count();
-    let map_only = MapOnly::load_with(LoadOptions::new().max_entries("drop_counts", 8)).expect("load");
+    let before = kernel_program_names()
+        .iter()
+        .filter(|p| p.starts_with("derive_"))
+        .count();
+    let map_only =
+        MapOnly::load_with(LoadOptions::new().max_entries("drop_counts", 8)).expect("load");
     assert_eq!(map_only.drop_counts.info().max_entries, 8);
-    let after = kernel_program_names().iter().filter(|p| p.starts_with("derive_")).count();
+    let after = kernel_program_names()
+        .iter()
+        .filter(|p| p.starts_with("derive_"))
+        .count();
     assert_eq!(before, after, "no program of the object was loaded");
     assert!(kernel_map_names().iter().any(|m| m == "drop_counts"));
     // The kernel frees the first struct's map once its last reference goes
@@ -62,5 +69,8 @@ fn only_what_the_struct_names_is_loaded() {
 #[test]
 fn load_options_name_maps_that_exist() {
     let err = MapOnly::load_with(LoadOptions::new().max_entries("nope", 8)).unwrap_err();
-    assert_eq!(err.to_string(), "eBPF object `partial` has no map named `nope`");
+    assert_eq!(
+        err.to_string(),
+        "eBPF object `partial` has no map named `nope`"
+    );
 }

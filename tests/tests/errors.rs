@@ -9,16 +9,30 @@ ebpf_skeleton!("../bpf/kprobe.bpf.o");
 #[test]
 fn a_rejected_program_carries_the_verifier_log() {
     let err = rejected::Objects::load().unwrap_err();
-    let Error::ProgramLoad { object, program, log, .. } = &err else {
+    let Error::ProgramLoad {
+        object,
+        program,
+        log,
+        ..
+    } = &err
+    else {
         panic!("expected a program load error, got {err}");
     };
-    assert_eq!((object.as_str(), program.as_str()), ("rejected", "unchecked_lookup"));
+    assert_eq!(
+        (object.as_str(), program.as_str()),
+        ("rejected", "unchecked_lookup")
+    );
     assert_eq!(err.errno(), Some(libc::EACCES));
     // The verifier's own words on the NULL dereference.
-    assert!(log.contains("invalid mem access 'map_value_or_null'"), "log:\n{log}");
+    assert!(
+        log.contains("invalid mem access 'map_value_or_null'"),
+        "log:\n{log}"
+    );
     let text = err.to_string();
     assert!(
-        text.starts_with("loading program `unchecked_lookup` of object `rejected`: Permission denied"),
+        text.starts_with(
+            "loading program `unchecked_lookup` of object `rejected`: Permission denied"
+        ),
         "{text}"
     );
     assert!(text.contains("--- verifier log ---"), "{text}");
@@ -29,23 +43,51 @@ fn a_kprobe_fails_to_attach_with_a_clear_error_on_this_kernel() {
     // This kernel is built without kprobes: the program loads, attaching fails.
     let objs = kprobe::Objects::load().expect("a kprobe program loads");
     let err = objs.attach().unwrap_err();
-    let Error::Attach { program, section, .. } = &err else {
+    let Error::Attach {
+        program, section, ..
+    } = &err
+    else {
         panic!("expected an attach error, got {err}");
     };
-    assert_eq!((program.as_str(), section.as_str()), ("probe_getppid", "kprobe/__x64_sys_getppid"));
+    assert_eq!(
+        (program.as_str(), section.as_str()),
+        ("probe_getppid", "kprobe/__x64_sys_getppid")
+    );
     let text = err.to_string();
-    assert!(text.starts_with("attaching program `probe_getppid` (section `kprobe/__x64_sys_getppid`): "), "{text}");
-    assert!(text.ends_with("this kernel may lack kprobe support (CONFIG_KPROBES, CONFIG_KPROBE_EVENTS)"), "{text}");
+    assert!(
+        text.starts_with(
+            "attaching program `probe_getppid` (section `kprobe/__x64_sys_getppid`): "
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "this kernel may lack kprobe support (CONFIG_KPROBES, CONFIG_KPROBE_EVENTS)"
+        ),
+        "{text}"
+    );
 }
 
 #[test]
 fn names_missing_from_an_object_are_errors_naming_them() {
     let open = OpenObject::from_static("kprobe", kprobe::bytes()).unwrap();
     let err = open.program_spec("nope").unwrap_err();
-    assert!(matches!(err, Error::NotFound { kind: Kind::Program, .. }));
-    assert_eq!(err.to_string(), "eBPF object `kprobe` has no program named `nope`");
+    assert!(matches!(
+        err,
+        Error::NotFound {
+            kind: Kind::Program,
+            ..
+        }
+    ));
+    assert_eq!(
+        err.to_string(),
+        "eBPF object `kprobe` has no program named `nope`"
+    );
     let err = open.map_spec("nope").unwrap_err();
-    assert_eq!(err.to_string(), "eBPF object `kprobe` has no map named `nope`");
+    assert_eq!(
+        err.to_string(),
+        "eBPF object `kprobe` has no map named `nope`"
+    );
 }
 
 #[test]
@@ -53,7 +95,11 @@ fn a_corrupt_object_fails_to_open_with_an_error() {
     static GARBAGE: [u8; 64] = [0x7f; 64];
     let err = OpenObject::from_static("garbage", &GARBAGE).unwrap_err();
     assert!(matches!(err, Error::Open { .. }), "{err}");
-    assert!(err.to_string().starts_with("opening eBPF object `garbage`: "), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("opening eBPF object `garbage`: "),
+        "{err}"
+    );
 }
 
 #[test]

@@ -24,7 +24,11 @@ fn read_iterator(link: &ebpf_skeleton::Link) {
     use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
     // SAFETY: a plain syscall wrapper on a live link fd.
     let fd = unsafe { ebpf_skeleton::libbpf_sys::bpf_iter_create(link.as_fd().as_raw_fd()) };
-    assert!(fd >= 0, "bpf_iter_create: {}", std::io::Error::last_os_error());
+    assert!(
+        fd >= 0,
+        "bpf_iter_create: {}",
+        std::io::Error::last_os_error()
+    );
     // SAFETY: the kernel just returned this fd to us.
     let mut file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
     let mut out = Vec::new();
@@ -71,13 +75,25 @@ fn attach_hooks_every_program_that_names_its_hook_and_each_runs() {
     let objs = everything::Objects::load().expect("load everything.bpf.o");
     let links = objs.attach().expect("attach");
     let attached: BTreeSet<_> = links.iter().map(|l| l.program()).collect();
-    let expected: BTreeSet<_> =
-        ["on_tp", "on_raw_tp", "on_tp_btf", "on_uprobe_target", "loop"].into();
+    let expected: BTreeSet<_> = [
+        "on_tp",
+        "on_raw_tp",
+        "on_tp_btf",
+        "on_uprobe_target",
+        "loop",
+    ]
+    .into();
     assert_eq!(attached, expected);
 
     // The programs without a hook of their own loaded but were skipped.
-    for p in [&objs.programs.xdp_pass, &objs.programs.tc_pass, &objs.programs.socket_filter,
-              &objs.programs.on_perf_event, &objs.programs.on_uprobe, &objs.programs.cgroup_ingress] {
+    for p in [
+        &objs.programs.xdp_pass,
+        &objs.programs.tc_pass,
+        &objs.programs.socket_filter,
+        &objs.programs.on_perf_event,
+        &objs.programs.on_uprobe,
+        &objs.programs.cgroup_ingress,
+    ] {
         assert!(p.is_loaded(), "{}", p.name());
     }
 
@@ -105,7 +121,10 @@ fn a_program_without_a_hook_says_so() {
          (attach it with an explicit target, e.g. an interface, a cgroup or a perf event)"
     );
     let err = objs.programs.on_uprobe.attach().unwrap_err();
-    assert!(err.to_string().contains("section `uprobe` names no hook"), "{err}");
+    assert!(
+        err.to_string().contains("section `uprobe` names no hook"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -113,8 +132,12 @@ fn queue_and_stack_through_the_byte_api() {
     let objs = everything::Objects::load().expect("load");
     let (queue, stack) = (objs.maps.queue.map(), objs.maps.stack.map());
     for v in [1u64, 2, 3] {
-        queue.update(&[], &v.to_ne_bytes(), UpdateFlags::ANY).unwrap();
-        stack.update(&[], &v.to_ne_bytes(), UpdateFlags::ANY).unwrap();
+        queue
+            .update(&[], &v.to_ne_bytes(), UpdateFlags::ANY)
+            .unwrap();
+        stack
+            .update(&[], &v.to_ne_bytes(), UpdateFlags::ANY)
+            .unwrap();
     }
     let pop = |m: &ebpf_skeleton::Map| m.lookup_and_delete(&[]).unwrap().map(|v| u64_value(&v));
     assert_eq!([pop(queue), pop(queue)], [Some(1), Some(2)]);
@@ -127,7 +150,10 @@ fn per_cpu_values_span_every_possible_cpu() {
     let map = objs.maps.percpu_array.map();
     let cpus = ebpf_skeleton::possible_cpus();
     assert_eq!(map.value_buffer_size(), 8 * cpus);
-    let values: Vec<u8> = (0..cpus as u64).flat_map(|c| (c + 10).to_ne_bytes()).collect();
-    map.update(&1u32.to_ne_bytes(), &values, UpdateFlags::ANY).unwrap();
+    let values: Vec<u8> = (0..cpus as u64)
+        .flat_map(|c| (c + 10).to_ne_bytes())
+        .collect();
+    map.update(&1u32.to_ne_bytes(), &values, UpdateFlags::ANY)
+        .unwrap();
     assert_eq!(map.lookup(&1u32.to_ne_bytes()).unwrap().unwrap(), values);
 }

@@ -11,7 +11,9 @@ use ebpf_skeleton_tests::{btf_layout, eventually};
 
 ebpf_skeleton!("../bpf/kernel_types.bpf.o");
 
-use kernel_types::types::{File, In6Addr, Inode, MmStruct, NetDevice, Page, SkBuff, SuperBlock, TaskStruct};
+use kernel_types::types::{
+    File, In6Addr, Inode, MmStruct, NetDevice, Page, SkBuff, SuperBlock, TaskStruct,
+};
 
 #[test]
 fn kernel_struct_sizes_match_libbpf() {
@@ -30,8 +32,14 @@ fn kernel_struct_sizes_match_libbpf() {
         assert_eq!(btf_layout(bytes, name).size, size, "struct {name}");
     }
     let task = btf_layout(bytes, "task_struct");
-    assert_eq!(task.offset_of("pid"), Some(std::mem::offset_of!(TaskStruct, pid) * 8));
-    assert_eq!(task.offset_of("comm"), Some(std::mem::offset_of!(TaskStruct, comm) * 8));
+    assert_eq!(
+        task.offset_of("pid"),
+        Some(std::mem::offset_of!(TaskStruct, pid) * 8)
+    );
+    assert_eq!(
+        task.offset_of("comm"),
+        Some(std::mem::offset_of!(TaskStruct, comm) * 8)
+    );
 }
 
 #[test]
@@ -42,7 +50,11 @@ fn an_object_of_kernel_structs_loads_and_its_globals_are_live() {
     let _links = objs.attach().expect("attach");
     // Context switches happen all the time; the program counts them and
     // writes into the kernel-sized struct.
-    assert!(eventually(Duration::from_secs(5), || objs.bss.switches.get() > 0));
+    assert!(eventually(Duration::from_secs(5), || objs
+        .bss
+        .switches
+        .get()
+        > 0));
     assert_eq!(objs.bss.task_copy.get().pid, 1);
     assert!(objs.maps.mms.get(&In6Addr::default()).unwrap().is_none());
 }

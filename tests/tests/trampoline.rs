@@ -17,14 +17,30 @@ fn trampoline_programs_run_or_are_refused_clearly() {
     match trampoline::Objects::load() {
         Ok(objs) => counts_calls(objs),
         Err(err) => {
-            let Error::ProgramLoad { program, log, details, .. } = &err else {
+            let Error::ProgramLoad {
+                program,
+                log,
+                details,
+                ..
+            } = &err
+            else {
                 panic!("expected a program load error, got {err}");
             };
-            assert_eq!(program, "on_fentry", "the first trampoline program is refused");
+            assert_eq!(
+                program, "on_fentry",
+                "the first trampoline program is refused"
+            );
             assert_eq!(err.errno(), Some(libc::EPERM), "{err}");
             assert!(log.is_empty(), "{log}");
-            assert!(details.contains("prog 'on_fentry': BPF program load failed"), "{details}");
-            assert!(err.to_string().ends_with("(the kernel wrote no verifier log)"), "{err}");
+            assert!(
+                details.contains("prog 'on_fentry': BPF program load failed"),
+                "{details}"
+            );
+            assert!(
+                err.to_string()
+                    .ends_with("(the kernel wrote no verifier log)"),
+                "{err}"
+            );
         }
     }
 }

@@ -15,7 +15,13 @@ use types::types::{Big, Color, Delta, Inner, PackedHdr, Shapes};
 
 fn shape(objs: &types::Objects, index: u32) -> Shapes {
     // Through the byte map and zerocopy, to check the generated type alone.
-    let bytes = objs.maps.shapes.map().lookup(&index.to_ne_bytes()).unwrap().unwrap();
+    let bytes = objs
+        .maps
+        .shapes
+        .map()
+        .lookup(&index.to_ne_bytes())
+        .unwrap()
+        .unwrap();
     Shapes::read_from_bytes(&bytes).expect("a value of the map's size")
 }
 
@@ -41,7 +47,10 @@ fn the_kernel_s_struct_reads_back_field_by_field() {
     assert_eq!(format!("{:?}", s.trend), "DOWN");
     assert_eq!(s.next, 0xffff888000001000);
     let f = s.flags;
-    assert_eq!((f.kind(), f.level(), f.delta(), f.rest(), f.tail), (9, 5, -100, 0xabcd, 0xee));
+    assert_eq!(
+        (f.kind(), f.level(), f.delta(), f.rest(), f.tail),
+        (9, 5, -100, 0xabcd, 0xee)
+    );
     assert_eq!((f.wide_bits(), f.more()), (0x12345678ff, 0x654321));
 }
 
@@ -52,7 +61,10 @@ fn rust_s_struct_reads_right_in_the_kernel() {
     s.tag = 3;
     s.u.set_as_u32(0x01020304);
     s.__anon_0.y = 42;
-    s.pairs[2] = Inner { a: 555, ..Default::default() };
+    s.pairs[2] = Inner {
+        a: 555,
+        ..Default::default()
+    };
     s.grid[1][2] = 12;
     s.flags.set_kind(3);
     s.flags.set_level(7);
@@ -61,11 +73,19 @@ fn rust_s_struct_reads_right_in_the_kernel() {
     s.flags.set_more(0x10);
     s.big = Big::BIG_HUGE;
     s.name[..4].copy_from_slice(b"rust");
-    objs.maps.shapes.map().update(&1u32.to_ne_bytes(), s.as_bytes(), UpdateFlags::ANY).unwrap();
+    objs.maps
+        .shapes
+        .map()
+        .update(&1u32.to_ne_bytes(), s.as_bytes(), UpdateFlags::ANY)
+        .unwrap();
     // The typed map reads the same value back.
     assert_eq!(objs.maps.shapes.get(1).unwrap(), Some(s));
     objs.programs.check.test_run(None).unwrap();
-    assert_eq!(objs.bss.check_result.get(), 0x3ff, "every field the program checked matched");
+    assert_eq!(
+        objs.bss.check_result.get(),
+        0x3ff,
+        "every field the program checked matched"
+    );
 }
 
 #[test]
@@ -88,30 +108,45 @@ fn layouts_match_libbpf_s_reading_of_the_btf() {
             assert_eq!(layout.offset_of(field), Some(*offset * 8), "{name}.{field}");
         }
     };
-    check("shapes", size_of::<Shapes>(), &[
-        ("tag", offset_of!(Shapes, tag)),
-        ("wide", offset_of!(Shapes, wide)),
-        ("u", offset_of!(Shapes, u)),
-        ("pairs", offset_of!(Shapes, pairs)),
-        ("grid", offset_of!(Shapes, grid)),
-        ("name", offset_of!(Shapes, name)),
-        ("ok", offset_of!(Shapes, ok)),
-        ("ratio", offset_of!(Shapes, ratio)),
-        ("precise", offset_of!(Shapes, precise)),
-        ("color", offset_of!(Shapes, color)),
-        ("big", offset_of!(Shapes, big)),
-        ("trend", offset_of!(Shapes, trend)),
-        ("next", offset_of!(Shapes, next)),
-        ("flags", offset_of!(Shapes, flags)),
-    ]);
-    check("inner", size_of::<Inner>(), &[("a", 0), ("b", offset_of!(Inner, b))]);
-    check("packed_hdr", size_of::<PackedHdr>(), &[
-        ("a", offset_of!(PackedHdr, a)),
-        ("b", offset_of!(PackedHdr, b)),
-        ("c", offset_of!(PackedHdr, c)),
-    ]);
+    check(
+        "shapes",
+        size_of::<Shapes>(),
+        &[
+            ("tag", offset_of!(Shapes, tag)),
+            ("wide", offset_of!(Shapes, wide)),
+            ("u", offset_of!(Shapes, u)),
+            ("pairs", offset_of!(Shapes, pairs)),
+            ("grid", offset_of!(Shapes, grid)),
+            ("name", offset_of!(Shapes, name)),
+            ("ok", offset_of!(Shapes, ok)),
+            ("ratio", offset_of!(Shapes, ratio)),
+            ("precise", offset_of!(Shapes, precise)),
+            ("color", offset_of!(Shapes, color)),
+            ("big", offset_of!(Shapes, big)),
+            ("trend", offset_of!(Shapes, trend)),
+            ("next", offset_of!(Shapes, next)),
+            ("flags", offset_of!(Shapes, flags)),
+        ],
+    );
+    check(
+        "inner",
+        size_of::<Inner>(),
+        &[("a", 0), ("b", offset_of!(Inner, b))],
+    );
+    check(
+        "packed_hdr",
+        size_of::<PackedHdr>(),
+        &[
+            ("a", offset_of!(PackedHdr, a)),
+            ("b", offset_of!(PackedHdr, b)),
+            ("c", offset_of!(PackedHdr, c)),
+        ],
+    );
     assert_eq!(size_of::<PackedHdr>(), 7);
-    assert_eq!(size_of::<types::types::HandleT>(), btf_layout(bytes, "handle_t").size);
+    assert_eq!(
+        size_of::<types::types::HandleT>(),
+        btf_layout(bytes, "handle_t").size
+    );
 }
 
 #[test]
@@ -138,7 +173,14 @@ fn globals_set_before_load_reach_the_program() {
 
     // Live memory: the program's writes are visible, ours reach it.
     assert_eq!(objs.bss.runs.get(), 1);
-    assert_eq!(objs.bss.last_inner.get(), Inner { a: 77, b: 8, ..Default::default() });
+    assert_eq!(
+        objs.bss.last_inner.get(),
+        Inner {
+            a: 77,
+            b: 8,
+            ..Default::default()
+        }
+    );
     assert_eq!(objs.data.data_value.get(), 99);
     assert_eq!(objs.rodata.multiplier.get(), 3);
     objs.programs.check.test_run(None).unwrap();
@@ -152,7 +194,13 @@ fn globals_set_before_load_reach_the_program() {
         objs.programs.fill.test_run(None).unwrap();
     }
     assert_eq!(objs.bss.runs.get(), 5);
-    assert_eq!(objs.bss.runs.atomic().fetch_add(10, std::sync::atomic::Ordering::SeqCst), 5);
+    assert_eq!(
+        objs.bss
+            .runs
+            .atomic()
+            .fetch_add(10, std::sync::atomic::Ordering::SeqCst),
+        5
+    );
     objs.programs.fill.test_run(None).unwrap();
     assert_eq!(objs.bss.runs.get(), 16);
     assert_eq!(objs.data_stats.stats_hits.get(), 5);
@@ -163,14 +211,33 @@ fn kconfig_values_come_from_the_running_kernel() {
     let objs = types::Objects::load().expect("load");
     let kconfig = &objs.kconfig;
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let mut parts = release.trim().split(|c: char| !c.is_ascii_digit()).map(|p| p.parse::<u32>().unwrap_or(0));
-    let (major, minor, patch) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap());
-    assert_eq!(kconfig.LINUX_KERNEL_VERSION.get(), (major << 16) | (minor << 8) | patch.min(255));
+    let mut parts = release
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor, patch) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    assert_eq!(
+        kconfig.LINUX_KERNEL_VERSION.get(),
+        (major << 16) | (minor << 8) | patch.min(255)
+    );
     assert_eq!(kconfig.CONFIG_BPF_SYSCALL.get(), 1);
-    assert!(kconfig.CONFIG_HZ.get() >= 100, "HZ {}", kconfig.CONFIG_HZ.get());
-    assert_eq!(kconfig.CONFIG_NOT_A_REAL_OPTION.get(), 0, "a weak option the kernel lacks is 0");
+    assert!(
+        kconfig.CONFIG_HZ.get() >= 100,
+        "HZ {}",
+        kconfig.CONFIG_HZ.get()
+    );
+    assert_eq!(
+        kconfig.CONFIG_NOT_A_REAL_OPTION.get(),
+        0,
+        "a weak option the kernel lacks is 0"
+    );
     // The program sees the same values.
     objs.programs.check.test_run(None).unwrap();
-    let expected = u64::from(kconfig.LINUX_KERNEL_VERSION.get()) + 1 + kconfig.CONFIG_HZ.get() as u64;
+    let expected =
+        u64::from(kconfig.LINUX_KERNEL_VERSION.get()) + 1 + kconfig.CONFIG_HZ.get() as u64;
     assert_eq!(objs.bss.kconfig_seen.get(), expected);
 }

@@ -43,16 +43,24 @@ fn main() -> ExitCode {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { duration: Duration::from_secs(10), uid: None };
+    let mut args = Args {
+        duration: Duration::from_secs(10),
+        uid: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
             "--duration" | "-d" => {
-                let secs: f64 = value("--duration")?.parse().map_err(|e| format!("--duration: {e}"))?;
-                args.duration = Duration::try_from_secs_f64(secs).map_err(|e| format!("--duration: {e}"))?;
+                let secs: f64 = value("--duration")?
+                    .parse()
+                    .map_err(|e| format!("--duration: {e}"))?;
+                args.duration =
+                    Duration::try_from_secs_f64(secs).map_err(|e| format!("--duration: {e}"))?;
             }
-            "--uid" | "-u" => args.uid = Some(value("--uid")?.parse().map_err(|e| format!("--uid: {e}"))?),
+            "--uid" | "-u" => {
+                args.uid = Some(value("--uid")?.parse().map_err(|e| format!("--uid: {e}"))?)
+            }
             "--help" | "-h" => return Err("execsnoop: print every exec on the machine".into()),
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -63,8 +71,14 @@ fn parse_args() -> Result<Args, String> {
 fn run(args: &Args) -> ebpf_skeleton::Result<()> {
     // SAFETY: the handler only stores to an atomic, which is signal-safe.
     unsafe {
-        libc::signal(libc::SIGINT, on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t);
+        libc::signal(
+            libc::SIGINT,
+            on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
+        libc::signal(
+            libc::SIGTERM,
+            on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
+        );
     }
     let mut specs = execsnoop::Specs::new()?;
     // A constant the verifier sees: filtering costs nothing when off.
@@ -73,7 +87,10 @@ fn run(args: &Args) -> ebpf_skeleton::Result<()> {
     let _links = objs.attach()?;
     let mut events = objs.maps.events.reader()?;
 
-    println!("{:>8} {:>7} {:>7} {:>6} {:<16} FILENAME", "TIME(s)", "PID", "PPID", "UID", "COMM");
+    println!(
+        "{:>8} {:>7} {:>7} {:>6} {:<16} FILENAME",
+        "TIME(s)", "PID", "PPID", "UID", "COMM"
+    );
     let start = Instant::now();
     let mut by_comm: HashMap<String, u64> = HashMap::new();
     let mut seen = 0u64;
@@ -95,7 +112,13 @@ fn run(args: &Args) -> ebpf_skeleton::Result<()> {
             seen += 1;
         }
     }
-    summary(&by_comm, seen, objs.bss.total_execs.get(), objs.bss.dropped_events.get(), start.elapsed());
+    summary(
+        &by_comm,
+        seen,
+        objs.bss.total_execs.get(),
+        objs.bss.dropped_events.get(),
+        start.elapsed(),
+    );
     Ok(())
 }
 
@@ -105,7 +128,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-fn summary(by_comm: &HashMap<String, u64>, seen: u64, counted: u64, dropped: u64, elapsed: Duration) {
+fn summary(
+    by_comm: &HashMap<String, u64>,
+    seen: u64,
+    counted: u64,
+    dropped: u64,
+    elapsed: Duration,
+) {
     let mut rows: Vec<_> = by_comm.iter().collect();
     rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
     println!("\n--- {seen} execs in {:.1} s ---", elapsed.as_secs_f64());

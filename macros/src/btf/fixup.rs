@@ -19,15 +19,24 @@ pub struct SectionInfo {
 pub fn fix_datasecs(btf: &mut Btf, sections: &HashMap<String, SectionInfo>) -> Result<(), String> {
     let var_names: Vec<String> = btf.types.iter().map(|t| t.name.clone()).collect();
     for ty in &mut btf.types {
-        let Kind::Datasec(sec) = &mut ty.kind else { continue };
-        let Some(info) = sections.get(&ty.name) else { continue };
-        sec.size = u32::try_from(info.size).map_err(|_| format!("section `{}` is too large", ty.name))?;
+        let Kind::Datasec(sec) = &mut ty.kind else {
+            continue;
+        };
+        let Some(info) = sections.get(&ty.name) else {
+            continue;
+        };
+        sec.size =
+            u32::try_from(info.size).map_err(|_| format!("section `{}` is too large", ty.name))?;
         for var in &mut sec.vars {
-            let name = var_names
-                .get(var.var as usize)
-                .ok_or_else(|| format!("section `{}` names BTF type {} which does not exist", ty.name, var.var))?;
+            let name = var_names.get(var.var as usize).ok_or_else(|| {
+                format!(
+                    "section `{}` names BTF type {} which does not exist",
+                    ty.name, var.var
+                )
+            })?;
             if let Some(&offset) = info.symbols.get(name) {
-                var.offset = u32::try_from(offset).map_err(|_| format!("`{name}` lies too far into its section"))?;
+                var.offset = u32::try_from(offset)
+                    .map_err(|_| format!("`{name}` lies too far into its section"))?;
             }
         }
     }
@@ -38,22 +47,38 @@ pub fn fix_datasecs(btf: &mut Btf, sections: &HashMap<String, SectionInfo>) -> R
 /// alignment (largest first), then size (smallest first), then name, each at
 /// the next offset its alignment allows.
 pub fn fix_kconfig(btf: &mut Btf) -> Result<(), String> {
-    let Some(index) = btf.types.iter().position(|t| t.name == ".kconfig" && matches!(t.kind, Kind::Datasec(_))) else {
+    let Some(index) = btf
+        .types
+        .iter()
+        .position(|t| t.name == ".kconfig" && matches!(t.kind, Kind::Datasec(_)))
+    else {
         return Ok(());
     };
-    let Kind::Datasec(sec) = &btf.types[index].kind else { return Ok(()) };
+    let Kind::Datasec(sec) = &btf.types[index].kind else {
+        return Ok(());
+    };
     let mut vars = Vec::new();
     for v in &sec.vars {
-        let Kind::Var { ty, .. } = btf.get(v.var)?.kind else { continue };
+        let Kind::Var { ty, .. } = btf.get(v.var)?.kind else {
+            continue;
+        };
         let size = btf.size_of(ty)?;
-        vars.push((align_of(btf, ty)?, size, btf.types[v.var as usize].name.clone(), v.var));
+        vars.push((
+            align_of(btf, ty)?,
+            size,
+            btf.types[v.var as usize].name.clone(),
+            v.var,
+        ));
     }
     vars.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     let mut offset = 0u64;
     let mut laid = Vec::new();
     for (align, size, _, var) in &vars {
         offset = offset.next_multiple_of(*align);
-        laid.push(super::VarSecinfo { var: *var, offset: offset as u32 });
+        laid.push(super::VarSecinfo {
+            var: *var,
+            offset: offset as u32,
+        });
         offset += size;
     }
     if let Kind::Datasec(sec) = &mut btf.types[index].kind {

@@ -107,9 +107,12 @@ pub struct VarSecinfo {
 impl Btf {
     /// The type `id`, or an error naming it when the id is out of range.
     pub fn get(&self, id: TypeId) -> Result<&Type, String> {
-        self.types
-            .get(id as usize)
-            .ok_or_else(|| format!("BTF type id {id} is out of range ({} types)", self.types.len()))
+        self.types.get(id as usize).ok_or_else(|| {
+            format!(
+                "BTF type id {id} is out of range ({} types)",
+                self.types.len()
+            )
+        })
     }
 
     /// Follows typedefs and qualifiers (const, volatile, restrict, type
@@ -151,24 +154,38 @@ impl Btf {
             Kind::Float { size } => (*size).into(),
             Kind::Datasec(d) => d.size.into(),
             Kind::Var { ty, .. } => self.size_of(*ty)?,
-            other => return Err(format!("BTF type id {id} ({}) has no size", kind_name(other))),
+            other => {
+                return Err(format!(
+                    "BTF type id {id} ({}) has no size",
+                    kind_name(other)
+                ))
+            }
         })
     }
 
     /// The datasec named `name`, with its type id.
     pub fn datasec(&self, name: &str) -> Option<(TypeId, &Datasec)> {
-        self.types.iter().enumerate().find_map(|(id, t)| match &t.kind {
-            Kind::Datasec(d) if t.name == name => Some((id as TypeId, d)),
-            _ => None,
-        })
+        self.types
+            .iter()
+            .enumerate()
+            .find_map(|(id, t)| match &t.kind {
+                Kind::Datasec(d) if t.name == name => Some((id as TypeId, d)),
+                _ => None,
+            })
     }
 
     /// Every named type, by name, for `types = [...]` requests.
     pub fn find_named(&self, name: &str) -> Option<TypeId> {
-        self.types.iter().position(|t| {
-            t.name == name
-                && matches!(t.kind, Kind::Struct(_) | Kind::Union(_) | Kind::Enum(_) | Kind::Typedef(_))
-        }).map(|i| i as TypeId)
+        self.types
+            .iter()
+            .position(|t| {
+                t.name == name
+                    && matches!(
+                        t.kind,
+                        Kind::Struct(_) | Kind::Union(_) | Kind::Enum(_) | Kind::Typedef(_)
+                    )
+            })
+            .map(|i| i as TypeId)
     }
 }
 

@@ -83,5 +83,9 @@ fn ebpf_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
 }
 
 fn path_text(path: &syn::Path) -> String {
-    path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+    path.segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
 }

@@ -7,7 +7,12 @@ use syn::{GenericArgument, PathArguments, Type};
 pub enum Want {
     Program,
     /// A map; `kinds` are the `BPF_MAP_TYPE_*` it accepts (empty: any).
-    Map { ty: &'static str, kinds: &'static [u32], key: Option<Type>, value: Option<Type> },
+    Map {
+        ty: &'static str,
+        kinds: &'static [u32],
+        key: Option<Type>,
+        value: Option<Type>,
+    },
     /// A data section's live view.
     Section,
 }
@@ -28,7 +33,14 @@ pub fn want(ty: &Type) -> Option<Want> {
         _ => Vec::new(),
     };
     let arg = |i: usize| args.get(i).cloned();
-    let map = |ty, kinds, key, value| Some(Want::Map { ty, kinds, key, value });
+    let map = |ty, kinds, key, value| {
+        Some(Want::Map {
+            ty,
+            kinds,
+            key,
+            value,
+        })
+    };
     match last.ident.to_string().as_str() {
         "Program" => Some(Want::Program),
         "Section" => Some(Want::Section),

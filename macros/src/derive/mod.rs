@@ -27,29 +27,64 @@ pub fn objects(input: DeriveInput, invoked_from: Option<PathBuf>) -> syn::Result
     let container = attr::Container::parse(&mut cx, &input.attrs);
     let fields = named_fields(&input)?;
     if !input.generics.params.is_empty() {
-        cx.error(input.generics.span(), "`#[derive(Objects)]` does not take generic parameters");
+        cx.error(
+            input.generics.span(),
+            "`#[derive(Objects)]` does not take generic parameters",
+        );
     }
     let Some(lit) = container.object else {
-        cx.error(input.ident.span(), "name the object to load: `#[ebpf(object = \"prog.bpf.o\")]`");
+        cx.error(
+            input.ident.span(),
+            "name the object to load: `#[ebpf(object = \"prog.bpf.o\")]`",
+        );
         return cx.finish().map(|_| TokenStream::new());
     };
     let file = locate::read(&lit, invoked_from.as_deref())?;
-    let object = elf::read(&file).map_err(|e| syn::Error::new(lit.span(), e.message(&lit.value())))?;
+    let object =
+        elf::read(&file).map_err(|e| syn::Error::new(lit.span(), e.message(&lit.value())))?;
 
-    let mut resolver = Resolver { cx, object: &object, lit: &lit, programs: Vec::new(), maps: Vec::new(), claimed: Vec::new(), asserts: TokenStream::new() };
+    let mut resolver = Resolver {
+        cx,
+        object: &object,
+        lit: &lit,
+        programs: Vec::new(),
+        maps: Vec::new(),
+        claimed: Vec::new(),
+        asserts: TokenStream::new(),
+    };
     let resolved: Vec<Resolved> = fields.iter().filter_map(|f| resolver.field(f)).collect();
-    let Resolver { cx, programs, maps, asserts, .. } = resolver;
+    let Resolver {
+        cx,
+        programs,
+        maps,
+        asserts,
+        ..
+    } = resolver;
     cx.finish()?;
-    Ok(expand(&input.ident, &object, &file.path, &programs, &keep_maps(&object, &programs, &maps), &resolved, asserts))
+    Ok(expand(
+        &input.ident,
+        &object,
+        &file.path,
+        &programs,
+        &keep_maps(&object, &programs, &maps),
+        &resolved,
+        asserts,
+    ))
 }
 
 fn named_fields(input: &DeriveInput) -> syn::Result<Vec<syn::Field>> {
     match &input.data {
         Data::Struct(s) => match &s.fields {
             Fields::Named(named) => Ok(named.named.iter().cloned().collect()),
-            _ => Err(syn::Error::new(input.ident.span(), "`#[derive(Objects)]` needs a struct with named fields")),
+            _ => Err(syn::Error::new(
+                input.ident.span(),
+                "`#[derive(Objects)]` needs a struct with named fields",
+            )),
         },
-        _ => Err(syn::Error::new(input.ident.span(), "`#[derive(Objects)]` needs a struct with named fields")),
+        _ => Err(syn::Error::new(
+            input.ident.span(),
+            "`#[derive(Objects)]` needs a struct with named fields",
+        )),
     }
 }
 
@@ -89,7 +124,12 @@ impl Resolver<'_> {
         self.claimed.push((name.clone(), field_name));
         let fill = match want {
             Want::Program => self.program(&name, span)?,
-            Want::Map { ty, kinds, key, value } => self.map(&name, span, ty, kinds, key, value)?,
+            Want::Map {
+                ty,
+                kinds,
+                key,
+                value,
+            } => self.map(&name, span, ty, kinds, key, value)?,
             Want::Section => self.section(&name, span)?,
         };
         Some(Resolved { ident, fill })
@@ -101,7 +141,13 @@ impl Resolver<'_> {
             return Some(quote!(loaded.program(#name)?));
         }
         if self.object.maps.iter().any(|m| m.name == name) {
-            self.cx.error(span, format!("`{name}` is a map in `{}`, but this field is a `Program`", self.lit.value()));
+            self.cx.error(
+                span,
+                format!(
+                    "`{name}` is a map in `{}`, but this field is a `Program`",
+                    self.lit.value()
+                ),
+            );
         } else {
             self.missing(name, span);
         }
@@ -119,7 +165,13 @@ impl Resolver<'_> {
     ) -> Option<TokenStream> {
         let Some(map) = self.object.maps.iter().find(|m| m.name == name) else {
             if self.object.programs.iter().any(|p| p.name == name) {
-                self.cx.error(span, format!("`{name}` is a program in `{}`, but this field is a `{ty}`", self.lit.value()));
+                self.cx.error(
+                    span,
+                    format!(
+                        "`{name}` is a program in `{}`, but this field is a `{ty}`",
+                        self.lit.value()
+                    ),
+                );
             } else {
                 self.missing(name, span);
             }
@@ -127,17 +179,29 @@ impl Resolver<'_> {
         };
         let def = map.def.clone().unwrap_or_default();
         if let Some(kind) = def.kind.filter(|k| !kinds.is_empty() && !kinds.contains(k)) {
-            let hint = type_for_kind(kind).map(|t| format!("; use `{t}`")).unwrap_or_default();
+            let hint = type_for_kind(kind)
+                .map(|t| format!("; use `{t}`"))
+                .unwrap_or_default();
             self.cx.error(
                 span,
-                format!("`{name}` is a {} map in `{}`, not what a `{ty}` field holds{hint}", kind_name(kind), self.lit.value()),
+                format!(
+                    "`{name}` is a {} map in `{}`, not what a `{ty}` field holds{hint}",
+                    kind_name(kind),
+                    self.lit.value()
+                ),
             );
             return None;
         }
         self.maps.push(name.to_owned());
         let btf = self.object.btf.as_ref();
-        let key_size = def.key.and_then(|k| btf?.size_of(k).ok()).or(def.key_size.map(u64::from));
-        let value_size = def.value.and_then(|v| btf?.size_of(v).ok()).or(def.value_size.map(u64::from));
+        let key_size = def
+            .key
+            .and_then(|k| btf?.size_of(k).ok())
+            .or(def.key_size.map(u64::from));
+        let value_size = def
+            .value
+            .and_then(|v| btf?.size_of(v).ok())
+            .or(def.value_size.map(u64::from));
         if let (Some(key), Some(size)) = (key, key_size) {
             self.asserts.extend(size_assert(&key, size, "key"));
         }
@@ -152,20 +216,45 @@ impl Resolver<'_> {
     }
 
     fn section(&mut self, name: &str, span: Span) -> Option<TokenStream> {
-        let section = if name.starts_with('.') { name.to_owned() } else { format!(".{name}") };
+        let section = if name.starts_with('.') {
+            name.to_owned()
+        } else {
+            format!(".{name}")
+        };
         if self.object.sections.iter().any(|s| s.name == section) {
             return Some(quote!(loaded.section(#section)?));
         }
         let names = self.object.sections.iter().map(|s| s.name.as_str());
-        let hint = check::nearest(&section, names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
-        self.cx.error(span, format!("`{}` has no data section `{section}`{hint}", self.lit.value()));
+        let hint = check::nearest(&section, names)
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
+        self.cx.error(
+            span,
+            format!(
+                "`{}` has no data section `{section}`{hint}",
+                self.lit.value()
+            ),
+        );
         None
     }
 
     fn missing(&mut self, name: &str, span: Span) {
-        let names = self.object.programs.iter().map(|p| p.name.as_str()).chain(self.object.maps.iter().map(|m| m.name.as_str()));
-        let hint = check::nearest(name, names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
-        self.cx.error(span, format!("`{}` has no program or map named `{name}`{hint}", self.lit.value()));
+        let names = self
+            .object
+            .programs
+            .iter()
+            .map(|p| p.name.as_str())
+            .chain(self.object.maps.iter().map(|m| m.name.as_str()));
+        let hint = check::nearest(name, names)
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
+        self.cx.error(
+            span,
+            format!(
+                "`{}` has no program or map named `{name}`{hint}",
+                self.lit.value()
+            ),
+        );
     }
 }
 
@@ -173,7 +262,11 @@ impl Resolver<'_> {
 /// the error names both sizes and points at the type.
 fn size_assert(ty: &syn::Type, btf_size: u64, what: &str) -> TokenStream {
     let size = btf_size as usize;
-    let marker = if what == "key" { quote!(BtfKeyBytes) } else { quote!(BtfValueBytes) };
+    let marker = if what == "key" {
+        quote!(BtfKeyBytes)
+    } else {
+        quote!(BtfValueBytes)
+    };
     quote_spanned! {ty.span()=>
         ::ebpf_skeleton::__private::same_size::<
             ::ebpf_skeleton::__private::#marker<#size>,
@@ -186,7 +279,11 @@ fn size_assert(ty: &syn::Type, btf_size: u64, what: &str) -> TokenStream {
 /// subprograms they may call) use, and the inner maps of maps of maps.
 fn keep_maps(object: &Object, programs: &[String], named: &[String]) -> Vec<String> {
     let mut keep: Vec<String> = named.to_vec();
-    for p in object.programs.iter().filter(|p| programs.contains(&p.name)) {
+    for p in object
+        .programs
+        .iter()
+        .filter(|p| programs.contains(&p.name))
+    {
         keep.extend(p.maps.iter().cloned());
     }
     if !programs.is_empty() {
@@ -200,7 +297,14 @@ fn keep_maps(object: &Object, programs: &[String], named: &[String]) -> Vec<Stri
         i += 1;
     }
     let mut seen = Vec::new();
-    keep.retain(|m| if seen.contains(m) { false } else { seen.push(m.clone()); true });
+    keep.retain(|m| {
+        if seen.contains(m) {
+            false
+        } else {
+            seen.push(m.clone());
+            true
+        }
+    });
     keep
 }
 

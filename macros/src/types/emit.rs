@@ -54,11 +54,31 @@ impl TypeGen<'_> {
         }
     }
 
-    fn emit_struct(&mut self, id: TypeId, name: &Ident, doc: &str, c: &Composite) -> Result<TokenStream, String> {
+    fn emit_struct(
+        &mut self,
+        id: TypeId,
+        name: &Ident,
+        doc: &str,
+        c: &Composite,
+    ) -> Result<TokenStream, String> {
         let packed = self.is_packed(id)?;
-        let body = self.struct_body(&name.to_string(), c.size.into(), &c.members, Scope::Types, &|ty| ty)?;
-        let StructBody { fields, asserts, accessors } = body;
-        let repr = if packed { quote!(#[repr(C, packed)]) } else { quote!(#[repr(C)]) };
+        let body = self.struct_body(
+            &name.to_string(),
+            c.size.into(),
+            &c.members,
+            Scope::Types,
+            &|ty| ty,
+        )?;
+        let StructBody {
+            fields,
+            asserts,
+            accessors,
+        } = body;
+        let repr = if packed {
+            quote!(#[repr(C, packed)])
+        } else {
+            quote!(#[repr(C)])
+        };
         let derives = pod_derives();
         let default = zeroed_default(name);
         let size = c.size as usize;
@@ -91,12 +111,20 @@ impl TypeGen<'_> {
         let mut anon = 0usize;
         for slot in layout::plan(self.btf, owner, size, members)? {
             match slot {
-                Slot::Field { name, ty, offset, .. } => {
+                Slot::Field {
+                    name, ty, offset, ..
+                } => {
                     let (field, hint) = if name.is_empty() {
                         anon += 1;
-                        (format_ident!("__anon_{}", anon - 1), format!("{owner}Anon{}", anon - 1))
+                        (
+                            format_ident!("__anon_{}", anon - 1),
+                            format!("{owner}Anon{}", anon - 1),
+                        )
                     } else {
-                        (ident::field(&name), format!("{owner}{}", super::camel(&name)))
+                        (
+                            ident::field(&name),
+                            format!("{owner}{}", super::camel(&name)),
+                        )
                     };
                     let rust = wrap(self.rust_type(ty, &hint, scope)?);
                     let offset = offset as usize;
@@ -105,18 +133,25 @@ impl TypeGen<'_> {
                         ::core::assert!(::core::mem::offset_of!(Self_, #field) == #offset);
                     });
                 }
-                Slot::Bits { index, size, fields, offset } => {
+                Slot::Bits {
+                    index,
+                    size,
+                    fields,
+                    offset,
+                } => {
                     let storage = format_ident!("_bitfield_{}", index);
                     let size = size as usize;
                     let ty = wrap(quote!([u8; #size]));
                     // Public (but hidden) so `..Default::default()` works.
-                    body.fields.extend(quote!(#[doc(hidden)] pub #storage: #ty,));
+                    body.fields
+                        .extend(quote!(#[doc(hidden)] pub #storage: #ty,));
                     let offset = offset as usize;
                     body.asserts.extend(quote! {
                         ::core::assert!(::core::mem::offset_of!(Self_, #storage) == #offset);
                     });
                     for bf in &fields {
-                        body.accessors.extend(self.bitfield_accessors(&storage, bf)?);
+                        body.accessors
+                            .extend(self.bitfield_accessors(&storage, bf)?);
                     }
                 }
                 Slot::Pad { index, size, .. } => {
@@ -133,13 +168,23 @@ impl TypeGen<'_> {
         Ok(body)
     }
 
-    fn bitfield_accessors(&mut self, storage: &Ident, bf: &BitField) -> Result<TokenStream, String> {
+    fn bitfield_accessors(
+        &mut self,
+        storage: &Ident,
+        bf: &BitField,
+    ) -> Result<TokenStream, String> {
         let (prim, signed) = self.bitfield_type(bf.ty)?;
         let getter = ident::field(&bf.name);
         let setter = format_ident!("set_{}", getter.to_string().trim_start_matches("r#"));
         let (bit, width) = (bf.bit, bf.width);
-        let doc = format!("The bitfield `{}` ({} bits at bit {} of `{}`).", bf.name, width, bit, storage);
-        let set_doc = format!("Sets the bitfield `{}`; bits above its width are dropped.", bf.name);
+        let doc = format!(
+            "The bitfield `{}` ({} bits at bit {} of `{}`).",
+            bf.name, width, bit, storage
+        );
+        let set_doc = format!(
+            "Sets the bitfield `{}`; bits above its width are dropped.",
+            bf.name
+        );
         Ok(quote! {
             #[doc = #doc]
             pub fn #getter(&self) -> #prim {
@@ -164,7 +209,12 @@ impl TypeGen<'_> {
         })
     }
 
-    fn emit_union(&mut self, name: &Ident, doc: &str, c: &Composite) -> Result<TokenStream, String> {
+    fn emit_union(
+        &mut self,
+        name: &Ident,
+        doc: &str,
+        c: &Composite,
+    ) -> Result<TokenStream, String> {
         let size = c.size as usize;
         let types: Vec<TypeId> = c.members.iter().map(|m| m.ty).collect();
         let align = self.union_align(c.size.into(), &types)?;
@@ -173,15 +223,26 @@ impl TypeGen<'_> {
         let mut anon = 0usize;
         for m in &c.members {
             if m.bitfield_size > 0 {
-                let bf = BitField { name: m.name.clone(), ty: m.ty, bit: m.bit_offset, width: m.bitfield_size };
+                let bf = BitField {
+                    name: m.name.clone(),
+                    ty: m.ty,
+                    bit: m.bit_offset,
+                    width: m.bitfield_size,
+                };
                 accessors.extend(self.bitfield_accessors(&format_ident!("bytes"), &bf)?);
                 continue;
             }
             let (getter, hint) = if m.name.is_empty() {
                 anon += 1;
-                (format_ident!("anon_{}", anon - 1), format!("{name}Anon{}", anon - 1))
+                (
+                    format_ident!("anon_{}", anon - 1),
+                    format!("{name}Anon{}", anon - 1),
+                )
             } else {
-                (ident::field(&m.name), format!("{name}{}", super::camel(&m.name)))
+                (
+                    ident::field(&m.name),
+                    format!("{name}{}", super::camel(&m.name)),
+                )
             };
             let setter = format_ident!("set_{}", getter.to_string().trim_start_matches("r#"));
             let ty = self.rust_type(m.ty, &hint, Scope::Types)?;
@@ -289,7 +350,11 @@ fn int_literal(value: i128, size: u32, signed: bool) -> Literal {
     if signed {
         Literal::i128_unsuffixed(value)
     } else {
-        let mask = if bits >= 128 { u128::MAX } else { (1u128 << bits) - 1 };
+        let mask = if bits >= 128 {
+            u128::MAX
+        } else {
+            (1u128 << bits) - 1
+        };
         Literal::u128_unsuffixed(value as u128 & mask)
     }
 }

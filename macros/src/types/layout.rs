@@ -6,9 +6,18 @@ use crate::btf::{Btf, Kind, Member, TypeId};
 /// One piece of a planned struct, in offset order.
 pub enum Slot {
     /// An ordinary member at a byte offset.
-    Field { name: String, ty: TypeId, offset: u64 },
+    Field {
+        name: String,
+        ty: TypeId,
+        offset: u64,
+    },
     /// Bytes holding one or more bitfields.
-    Bits { index: usize, offset: u64, size: u64, fields: Vec<BitField> },
+    Bits {
+        index: usize,
+        offset: u64,
+        size: u64,
+        fields: Vec<BitField>,
+    },
     /// Padding no member covers.
     Pad { index: usize, size: u64 },
 }
@@ -24,7 +33,14 @@ pub struct BitField {
 
 /// Lays out `members` in a struct of `size` bytes.
 pub fn plan(btf: &Btf, owner: &str, size: u64, members: &[Member]) -> Result<Vec<Slot>, String> {
-    let mut planner = Planner { btf, owner, slots: Vec::new(), cursor: 0, pads: 0, runs: 0 };
+    let mut planner = Planner {
+        btf,
+        owner,
+        slots: Vec::new(),
+        cursor: 0,
+        pads: 0,
+        runs: 0,
+    };
     let mut sorted: Vec<&Member> = members.iter().collect();
     sorted.sort_by_key(|m| m.bit_offset);
     for member in sorted {
@@ -50,12 +66,19 @@ struct Planner<'a> {
 impl Planner<'_> {
     fn field(&mut self, m: &Member) -> Result<(), String> {
         if m.bit_offset % 8 != 0 {
-            return Err(format!("member `{}` of `{}` is not byte-aligned", m.name, self.owner));
+            return Err(format!(
+                "member `{}` of `{}` is not byte-aligned",
+                m.name, self.owner
+            ));
         }
         let offset = u64::from(m.bit_offset / 8);
         let size = self.btf.size_of(m.ty)?;
         self.pad_to(offset)?;
-        self.slots.push(Slot::Field { name: m.name.clone(), ty: m.ty, offset });
+        self.slots.push(Slot::Field {
+            name: m.name.clone(),
+            ty: m.ty,
+            offset,
+        });
         self.cursor = offset + size;
         Ok(())
     }
@@ -64,10 +87,21 @@ impl Planner<'_> {
         let first = u64::from(bit / 8);
         let end = (u64::from(bit) + u64::from(width)).div_ceil(8);
         // Extend the open storage when this bitfield starts inside it.
-        if let Some(Slot::Bits { offset, size, fields, .. }) = self.slots.last_mut() {
+        if let Some(Slot::Bits {
+            offset,
+            size,
+            fields,
+            ..
+        }) = self.slots.last_mut()
+        {
             if first < *offset + *size {
                 *size = (*size).max(end - *offset);
-                fields.push(BitField { name: m.name.clone(), ty: m.ty, bit: bit - (*offset * 8) as u32, width });
+                fields.push(BitField {
+                    name: m.name.clone(),
+                    ty: m.ty,
+                    bit: bit - (*offset * 8) as u32,
+                    width,
+                });
                 self.cursor = *offset + *size;
                 return Ok(());
             }
@@ -77,7 +111,12 @@ impl Planner<'_> {
             index: self.runs,
             offset: first,
             size: end - first,
-            fields: vec![BitField { name: m.name.clone(), ty: m.ty, bit: bit - (first * 8) as u32, width }],
+            fields: vec![BitField {
+                name: m.name.clone(),
+                ty: m.ty,
+                bit: bit - (first * 8) as u32,
+                width,
+            }],
         });
         self.runs += 1;
         self.cursor = end;
@@ -86,10 +125,16 @@ impl Planner<'_> {
 
     fn pad_to(&mut self, offset: u64) -> Result<(), String> {
         if offset < self.cursor {
-            return Err(format!("members of `{}` overlap at byte {offset}", self.owner));
+            return Err(format!(
+                "members of `{}` overlap at byte {offset}",
+                self.owner
+            ));
         }
         if offset > self.cursor {
-            self.slots.push(Slot::Pad { index: self.pads, size: offset - self.cursor });
+            self.slots.push(Slot::Pad {
+                index: self.pads,
+                size: offset - self.cursor,
+            });
             self.pads += 1;
             self.cursor = offset;
         }

@@ -54,7 +54,12 @@ impl<'a> TypeGen<'a> {
 
     /// The Rust type for BTF type `id`. `hint` names an anonymous struct,
     /// union or enum after where it was found.
-    pub fn rust_type(&mut self, id: TypeId, hint: &str, scope: Scope) -> Result<TokenStream, String> {
+    pub fn rust_type(
+        &mut self,
+        id: TypeId,
+        hint: &str,
+        scope: Scope,
+    ) -> Result<TokenStream, String> {
         let id = self.btf.skip_qualifiers(id)?;
         let ty = self.btf.get(id)?;
         Ok(match &ty.kind {
@@ -113,7 +118,9 @@ impl<'a> TypeGen<'a> {
             Kind::Struct(_) | Kind::Union(_) | Kind::Enum(_) if target_ty.name.is_empty() => {
                 Ok(self.named(resolved, &name, scope))
             }
-            Kind::Struct(_) | Kind::Union(_) | Kind::Enum(_) | Kind::Array { .. } => Ok(self.named(id, &name, scope)),
+            Kind::Struct(_) | Kind::Union(_) | Kind::Enum(_) | Kind::Array { .. } => {
+                Ok(self.named(id, &name, scope))
+            }
             _ => self.rust_type(target, &name, scope),
         }
     }
@@ -161,7 +168,10 @@ impl<'a> TypeGen<'a> {
                     self.max_align(&c.members.iter().map(|m| m.ty).collect::<Vec<_>>())?
                 }
             }
-            Kind::Union(c) => self.union_align(c.size.into(), &c.members.iter().map(|m| m.ty).collect::<Vec<_>>())?,
+            Kind::Union(c) => self.union_align(
+                c.size.into(),
+                &c.members.iter().map(|m| m.ty).collect::<Vec<_>>(),
+            )?,
             _ => 1,
         })
     }
@@ -187,7 +197,9 @@ impl<'a> TypeGen<'a> {
         if let Some(&packed) = self.packed.get(&id) {
             return Ok(packed);
         }
-        let Kind::Struct(c) = &self.btf.get(id)?.kind else { return Ok(false) };
+        let Kind::Struct(c) = &self.btf.get(id)?.kind else {
+            return Ok(false);
+        };
         let c = c.clone();
         let owner = self.btf.types[id as usize].name.clone();
         let packed = self.needs_packing(&owner, c.size.into(), &c.members)?;
@@ -195,7 +207,12 @@ impl<'a> TypeGen<'a> {
         Ok(packed)
     }
 
-    pub(crate) fn needs_packing(&mut self, owner: &str, size: u64, members: &[crate::btf::Member]) -> Result<bool, String> {
+    pub(crate) fn needs_packing(
+        &mut self,
+        owner: &str,
+        size: u64,
+        members: &[crate::btf::Member],
+    ) -> Result<bool, String> {
         let mut max = 1;
         for slot in layout::plan(self.btf, owner, size, members)? {
             if let layout::Slot::Field { ty, offset, .. } = slot {
