@@ -182,7 +182,7 @@ fn check_fields(
             continue;
         };
         matched.push(name.clone());
-        if member.bitfield_size > 0 || member.bit_offset % 8 != 0 {
+        if member.bitfield_size > 0 || !member.bit_offset.is_multiple_of(8) {
             cx.error(ident.span(), format!("`{name}` is a bitfield in `{c_name}`: use the type `ebpf_skeleton!` generates, which has accessors for it"));
             continue;
         }

@@ -57,8 +57,10 @@ fn the_kernel_s_struct_reads_back_field_by_field() {
 #[test]
 fn rust_s_struct_reads_right_in_the_kernel() {
     let objs = types::Objects::load().expect("load");
-    let mut s = Shapes::default();
-    s.tag = 3;
+    let mut s = Shapes {
+        tag: 3,
+        ..Default::default()
+    };
     s.u.set_as_u32(0x01020304);
     s.__anon_0.y = 42;
     s.pairs[2] = Inner {

@@ -10,8 +10,8 @@ pub enum Want {
     Map {
         ty: &'static str,
         kinds: &'static [u32],
-        key: Option<Type>,
-        value: Option<Type>,
+        key: Option<Box<Type>>,
+        value: Option<Box<Type>>,
     },
     /// A data section's live view.
     Section,
@@ -32,7 +32,7 @@ pub fn want(ty: &Type) -> Option<Want> {
             .collect(),
         _ => Vec::new(),
     };
-    let arg = |i: usize| args.get(i).cloned();
+    let arg = |i: usize| args.get(i).cloned().map(Box::new);
     let map = |ty, kinds, key, value| {
         Some(Want::Map {
             ty,

@@ -160,8 +160,8 @@ impl Resolver<'_> {
         span: Span,
         ty: &str,
         kinds: &[u32],
-        key: Option<syn::Type>,
-        value: Option<syn::Type>,
+        key: Option<Box<syn::Type>>,
+        value: Option<Box<syn::Type>>,
     ) -> Option<TokenStream> {
         let Some(map) = self.object.maps.iter().find(|m| m.name == name) else {
             if self.object.programs.iter().any(|p| p.name == name) {

@@ -65,7 +65,7 @@ struct Planner<'a> {
 
 impl Planner<'_> {
     fn field(&mut self, m: &Member) -> Result<(), String> {
-        if m.bit_offset % 8 != 0 {
+        if !m.bit_offset.is_multiple_of(8) {
             return Err(format!(
                 "member `{}` of `{}` is not byte-aligned",
                 m.name, self.owner

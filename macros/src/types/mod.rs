@@ -188,7 +188,7 @@ impl<'a> TypeGen<'a> {
     /// its size allows.
     fn union_align(&mut self, size: u64, members: &[TypeId]) -> Result<u64, String> {
         let align = self.max_align(members)?;
-        Ok(if size % align == 0 { align } else { 1 })
+        Ok(if size.is_multiple_of(align) { align } else { 1 })
     }
 
     /// Whether the struct needs `repr(packed)`: a member sits off its
@@ -217,13 +217,13 @@ impl<'a> TypeGen<'a> {
         for slot in layout::plan(self.btf, owner, size, members)? {
             if let layout::Slot::Field { ty, offset, .. } = slot {
                 let align = self.align_of(ty)?;
-                if offset % align != 0 {
+                if !offset.is_multiple_of(align) {
                     return Ok(true);
                 }
                 max = max.max(align);
             }
         }
-        Ok(size % max != 0)
+        Ok(!size.is_multiple_of(max))
     }
 }
 
