@@ -262,20 +262,11 @@ fn section(gen: &mut TypeGen<'_>, s: &DataSection) -> Result<SectionField, Strin
         s.name,
         if writable { "read or write" } else { "read" }
     );
+    let derives = crate::types::pod_derives();
     let items = quote! {
         #[doc = #plain_doc]
         #[repr(C)]
-        #[derive(
-            ::core::clone::Clone,
-            ::core::marker::Copy,
-            ::core::fmt::Debug,
-            ::core::cmp::PartialEq,
-            ::ebpf_skeleton::zerocopy::FromBytes,
-            ::ebpf_skeleton::zerocopy::IntoBytes,
-            ::ebpf_skeleton::zerocopy::Immutable,
-            ::ebpf_skeleton::zerocopy::KnownLayout,
-        )]
-        #[zerocopy(crate = "::ebpf_skeleton::zerocopy")]
+        #derives
         pub struct #plain { #fields }
 
         #[doc = #view_doc]

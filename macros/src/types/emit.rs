@@ -10,7 +10,7 @@ use crate::btf::{Composite, Enum, Kind, Member, TypeId};
 use crate::ident;
 
 /// The derives every plain-data type gets, through the runtime's zerocopy.
-fn pod_derives() -> TokenStream {
+pub(crate) fn pod_derives() -> TokenStream {
     quote! {
         #[derive(
             ::core::clone::Clone,
