@@ -16,7 +16,7 @@ use quote::quote;
 
 use crate::btf::{Btf, Kind, TypeId};
 
-pub use emit::pod_derives;
+pub(crate) use emit::pod_derives;
 pub use naming::camel;
 
 /// Collects and writes the generated types of one object.
