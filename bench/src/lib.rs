@@ -32,7 +32,9 @@ pub const PERF_PAGES: usize = 1024;
 /// its length into an accumulator, so that the record is really read.
 #[inline(always)]
 pub fn consume(acc: &mut u64, data: &[u8]) {
-    let first = data.first_chunk::<8>().map_or(0, |w| u64::from_ne_bytes(*w));
+    let first = data
+        .first_chunk::<8>()
+        .map_or(0, |w| u64::from_ne_bytes(*w));
     *acc = acc.wrapping_add(first ^ data.len() as u64);
 }
 
@@ -62,7 +64,12 @@ pub fn run_on(prog: &Program, cpu: u32, args: &[u64]) -> u32 {
     let fd = prog.fd().expect("program loaded").as_raw_fd();
     // SAFETY: `opts` points at `ctx`, which outlives the call.
     let ret = unsafe { sys::bpf_prog_test_run_opts(fd, &mut opts) };
-    assert_eq!(ret, 0, "test run: {}", std::io::Error::from_raw_os_error(-ret));
+    assert_eq!(
+        ret,
+        0,
+        "test run: {}",
+        std::io::Error::from_raw_os_error(-ret)
+    );
     opts.retval
 }
 
@@ -75,7 +82,12 @@ pub fn pin_to(cpu: u32) {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(cpu as usize, &mut set);
         let ret = libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set);
-        assert_eq!(ret, 0, "pinning to CPU {cpu}: {}", std::io::Error::last_os_error());
+        assert_eq!(
+            ret,
+            0,
+            "pinning to CPU {cpu}: {}",
+            std::io::Error::last_os_error()
+        );
     }
 }
 
@@ -119,7 +131,12 @@ pub fn measure(
             let start = Instant::now();
             let read = contender.drain(&mut acc);
             let elapsed = start.elapsed();
-            assert_eq!(read, written, "{} read what the kernel wrote", contender.name());
+            assert_eq!(
+                read,
+                written,
+                "{} read what the kernel wrote",
+                contender.name()
+            );
             if round >= warmup {
                 results[i].push(elapsed.as_nanos() as f64 / read as f64);
             }
@@ -177,7 +194,12 @@ pub struct LibbpfRingBuf {
 unsafe extern "C" fn ring_sample(ctx: *mut c_void, data: *mut c_void, size: sys::size_t) -> i32 {
     // SAFETY: `ctx` is the `Box<u64>` of a live `LibbpfRingBuf`; libbpf
     // hands a record of `size` bytes.
-    unsafe { consume(&mut *ctx.cast::<u64>(), std::slice::from_raw_parts(data.cast(), size as usize)) };
+    unsafe {
+        consume(
+            &mut *ctx.cast::<u64>(),
+            std::slice::from_raw_parts(data.cast(), size as usize),
+        )
+    };
     0
 }
 
@@ -189,7 +211,12 @@ impl LibbpfRingBuf {
         // SAFETY: a ring buffer map's fd, a callback of the right type, and a
         // context that outlives the ring buffer (dropped after it).
         let rb = unsafe {
-            sys::ring_buffer__new(map.as_fd().as_raw_fd(), Some(ring_sample), ctx.cast(), std::ptr::null())
+            sys::ring_buffer__new(
+                map.as_fd().as_raw_fd(),
+                Some(ring_sample),
+                ctx.cast(),
+                std::ptr::null(),
+            )
         };
         let rb = NonNull::new(rb).expect("ring_buffer__new");
         LibbpfRingBuf { rb, acc }
@@ -286,6 +313,33 @@ impl Contender for OurPerf {
     }
 }
 
+/// This crate's [`PerfReader::next_sample`], sample by sample.
+pub struct OurPerfNext(pub PerfReader);
+
+impl OurPerfNext {
+    /// A reader of `map` with [`PERF_PAGES`] pages per CPU.
+    pub fn new(map: &Map) -> Self {
+        OurPerfNext(OurPerf::new(map).0)
+    }
+}
+
+impl Contender for OurPerfNext {
+    fn name(&self) -> &'static str {
+        "ebpf-skeleton PerfReader::next_sample"
+    }
+    fn ring(&self) -> u64 {
+        3
+    }
+    fn drain(&mut self, acc: &mut u64) -> usize {
+        let mut n = 0;
+        while let Some((_, data)) = self.0.next_sample() {
+            consume(acc, data);
+            n += 1;
+        }
+        n
+    }
+}
+
 /// libbpf's C consumer: `perf_buffer__consume` with a C callback.
 pub struct LibbpfPerf {
     pb: NonNull<sys::perf_buffer>,
@@ -303,7 +357,10 @@ unsafe extern "C" fn perf_sample(ctx: *mut c_void, _cpu: i32, data: *mut c_void,
     // a sample of `size` bytes.
     unsafe {
         let state = &mut *ctx.cast::<PerfState>();
-        consume(&mut state.acc, std::slice::from_raw_parts(data.cast(), size as usize));
+        consume(
+            &mut state.acc,
+            std::slice::from_raw_parts(data.cast(), size as usize),
+        );
         state.count += 1;
     }
 }

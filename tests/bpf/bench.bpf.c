@@ -29,6 +29,7 @@ RING(ring3);
 PERF(perf0);
 PERF(perf1);
 PERF(perf2);
+PERF(perf3);
 
 struct buf {
 	__u64 words[32];
@@ -91,8 +92,10 @@ static long perf_one(__u64 i, struct fill_ctx *c)
 		err = bpf_perf_event_output(c->ctx, &perf0, BPF_F_CURRENT_CPU, buf, size);
 	else if (c->ring == 1)
 		err = bpf_perf_event_output(c->ctx, &perf1, BPF_F_CURRENT_CPU, buf, size);
-	else
+	else if (c->ring == 2)
 		err = bpf_perf_event_output(c->ctx, &perf2, BPF_F_CURRENT_CPU, buf, size);
+	else
+		err = bpf_perf_event_output(c->ctx, &perf3, BPF_F_CURRENT_CPU, buf, size);
 	if (err)
 		return 1; /* full */
 	c->written++;

@@ -171,6 +171,45 @@ fn samples_wrapping_the_end_of_a_ring_arrive_whole() {
 }
 
 #[test]
+fn samples_of_mixed_sizes_arrive_in_one_batch() {
+    let objs = perf::Objects::load().expect("load");
+    let cpu = online_cpus().unwrap()[0];
+    let options = PerfOptions::new().pages(1).cpus([cpu]);
+    let mut reader = objs.maps.events.reader_with(&options).expect("reader");
+
+    // Runs of equal samples broken by other sizes, around the one-page ring
+    // many times; read alternately sample by sample and by drain.
+    let sizes = [16, 64, 16, 24, 96, 24, 24, 40];
+    let mut seq = 0;
+    for round in 0..40 {
+        let mut expected = Vec::new();
+        for (i, &size) in sizes.iter().enumerate() {
+            let n = 1 + (i as u64 * 7 + round) % 4;
+            produce(&objs, cpu, n, size as u64, seq);
+            expected.extend((seq..seq + n).map(|s| (s, size)));
+            seq += n;
+        }
+        let mut got = Vec::new();
+        if round % 2 == 0 {
+            while let Some(event) = reader.next() {
+                match event {
+                    PerfEvent::Sample { data, .. } => got.push(data.to_vec()),
+                    lost => panic!("round {round}: {lost:?}"),
+                }
+            }
+        } else {
+            reader.drain(|_, data| got.push(data.to_vec()));
+        }
+        assert_eq!(got.len(), expected.len(), "round {round}");
+        for (sample, &(s, size)) in got.iter().zip(&expected) {
+            check_sample(sample, size, s);
+        }
+    }
+    assert_eq!(reader.lost_total(), 0);
+    assert_eq!(stat(&objs, DROPPED, cpu), 0);
+}
+
+#[test]
 fn an_overflowing_ring_reports_its_loss() {
     let objs = perf::Objects::load().expect("load");
     let cpu = online_cpus().unwrap()[0];

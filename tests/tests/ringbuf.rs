@@ -145,6 +145,42 @@ fn records_wrapping_the_end_of_the_ring_arrive_whole() {
 }
 
 #[test]
+fn records_of_mixed_sizes_arrive_in_one_batch() {
+    let objs = ringbuf::Objects::load().expect("load");
+    let mut reader = objs.maps.small.reader().expect("reader");
+
+    // Runs of equal records broken by other sizes, around the one-page ring
+    // many times; read alternately record by record and by drain.
+    let sizes = [16, 64, 16, 24, 256, 24, 24, 136, 40];
+    let mut seq = 0;
+    let mut next = 0;
+    for round in 0..40 {
+        let mut expected = Vec::new();
+        for (i, &size) in sizes.iter().enumerate() {
+            let n = 1 + (i as u64 * 7 + round) % 5;
+            produce(&objs, n, size as u64, seq, SMALL);
+            expected.extend((seq..seq + n).map(|s| (s, size)));
+            seq += n;
+        }
+        let mut got = Vec::new();
+        if round % 2 == 0 {
+            while let Some(record) = reader.next() {
+                got.push(record.to_vec());
+            }
+        } else {
+            reader.drain(|record| got.push(record.to_vec()));
+        }
+        assert_eq!(got.len(), expected.len(), "round {round}");
+        for (record, &(s, size)) in got.iter().zip(&expected) {
+            check_record(record, size, s);
+        }
+        next += got.len() as u64;
+    }
+    assert_eq!(next, seq);
+    assert_eq!(stat(&objs, DROPPED), 0);
+}
+
+#[test]
 fn discarded_records_are_skipped() {
     let objs = ringbuf::Objects::load().expect("load");
     let mut reader = objs.maps.events.reader().expect("reader");

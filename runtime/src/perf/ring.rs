@@ -51,6 +51,10 @@ pub(super) struct CpuRing {
     pub(super) lost: u64,
     /// Records of types the reader does not read (counted, skipped).
     pub(super) other: u64,
+    /// The header (type, misc, size) of the last sample `next` read in
+    /// place, and its size (more than the ring before the first).
+    run_word: u64,
+    run_len: usize,
     _mmap: Mmap,
     fd: OwnedFd,
 }
@@ -126,6 +130,9 @@ impl CpuRing {
             data_tail,
             lost: 0,
             other: 0,
+            run_word: 0,
+            // Fits no offset: the fast path stays off until a sample is seen.
+            run_len: size + 1,
             _mmap: mmap,
             fd,
         })
@@ -142,7 +149,7 @@ impl CpuRing {
     /// Whether the batch is done.
     #[inline(always)]
     fn at_limit(&self) -> bool {
-        (self.limit.wrapping_sub(self.tail) as i64) <= 0
+        !before(self.tail, self.limit)
     }
 
     /// Ends the batch: stores `data_tail`, reads `data_head`; returns
@@ -199,15 +206,41 @@ impl CpuRing {
             if self.at_limit() && !self.refill() {
                 return None;
             }
+            // A sample whose header is the previous sample's, whole inside
+            // the ring: moved past by the remembered size, so that finding
+            // the next record does not wait for this one's header (see
+            // `run`).
+            let offset = (self.tail & (self.size - 1)) as usize;
+            if offset + self.run_len <= self.size as usize {
+                // SAFETY: the record's first 12 bytes lie inside the data
+                // pages (`run_len` is a sample's size here, at least 12).
+                let (same, raw_len, record) = unsafe {
+                    let record = self.data.add(offset);
+                    (
+                        record.cast::<u64>().read_unaligned() == self.run_word,
+                        record.add(HEADER).cast::<u32>().read_unaligned() as usize,
+                        record,
+                    )
+                };
+                if same && raw_len <= self.run_len - RAW_DATA {
+                    self.tail = self.tail.wrapping_add(self.run_len as u64);
+                    // SAFETY: inside the record.
+                    return Some(Raw::Sample(unsafe { record.add(RAW_DATA) }, raw_len));
+                }
+            }
             match self.read(self.tail, scratch) {
                 Ok((span, raw)) => {
+                    let at = self.tail;
                     self.tail = self.tail.wrapping_add(span as u64);
                     match raw {
                         Some(Raw::Lost(n)) => {
                             self.lost += n;
                             return Some(Raw::Lost(n));
                         }
-                        Some(sample) => return Some(sample),
+                        Some(sample) => {
+                            self.remember(at, span);
+                            return Some(sample);
+                        }
                         None => self.other += 1,
                     }
                 }
@@ -216,6 +249,19 @@ impl CpuRing {
                     return None;
                 }
             }
+        }
+    }
+
+    /// Remembers the header of the sample at `at` (`span` bytes) for `next`'s
+    /// fast path, unless it wraps around the end of the ring.
+    #[inline(never)]
+    fn remember(&mut self, at: u64, span: usize) {
+        let offset = (at & (self.size - 1)) as usize;
+        if offset + span <= self.size as usize && span >= RAW_DATA {
+            // SAFETY: the header lies inside the data pages; the kernel does
+            // not write there before `data_tail` passes it.
+            self.run_word = unsafe { self.data.add(offset).cast::<u64>().read_unaligned() };
+            self.run_len = span;
         }
     }
 
@@ -228,7 +274,12 @@ impl CpuRing {
             let limit = self.limit;
             let mut tail = self.tail;
             let mut corrupt = false;
-            while (limit.wrapping_sub(tail) as i64) > 0 {
+            while before(tail, limit) {
+                let next = self.run(tail, limit, cpu, f, &mut count);
+                if next != tail {
+                    tail = next;
+                    continue;
+                }
                 match self.read(tail, scratch) {
                     Ok((span, raw)) => {
                         tail = tail.wrapping_add(span as u64);
@@ -257,6 +308,71 @@ impl CpuRing {
             }
         }
         count
+    }
+
+    /// Hands out the run of samples starting at `tail` that share the
+    /// header of the first one (same type, same size) and lie whole inside
+    /// the ring; returns the position after the run (`tail` itself when the
+    /// record there does not start such a run: the caller reads it the
+    /// general way).
+    ///
+    /// Within a run the next position does not depend on the header just
+    /// loaded (only the check does, which the CPU predicts), so the CPU
+    /// fetches the headers of several records at once instead of waiting for
+    /// each size before it can find the next record.
+    #[inline(always)]
+    fn run(
+        &self,
+        tail: u64,
+        limit: u64,
+        cpu: u32,
+        f: &mut impl FnMut(u32, &[u8]),
+        count: &mut usize,
+    ) -> u64 {
+        let size = self.size as usize;
+        let offset = (tail & (self.size - 1)) as usize;
+        if offset + HEADER > size {
+            return tail;
+        }
+        // SAFETY: the 8-byte header lies inside the data pages.
+        let mut record = unsafe { self.data.add(offset) };
+        // SAFETY: as above.
+        let (kind, len) = unsafe { header(record) };
+        if kind != RECORD_SAMPLE || len < RAW_DATA || len > size - offset {
+            return tail;
+        }
+        // SAFETY: as above.
+        let word = unsafe { record.cast::<u64>().read_unaligned() };
+        // The records of the run up to the batch's limit (the last may end
+        // past it) and that lie whole before the end of the ring.
+        let to_limit = (limit.wrapping_sub(tail) as usize).div_ceil(len);
+        let most = to_limit.min((size - offset) / len);
+        let raw_max = len - RAW_DATA;
+        let mut done = 0;
+        while done < most {
+            // SAFETY: record `done` of the run lies inside the data pages
+            // (`offset + most * len <= size`); the header and u32 size are its
+            // first 12 bytes.
+            let (same, raw_len) = unsafe {
+                (
+                    record.cast::<u64>().read_unaligned() == word,
+                    record.add(HEADER).cast::<u32>().read_unaligned() as usize,
+                )
+            };
+            if !same || raw_len > raw_max {
+                break;
+            }
+            // SAFETY: the raw data lies inside the record, unread so far.
+            f(cpu, unsafe {
+                std::slice::from_raw_parts(record.add(RAW_DATA), raw_len)
+            });
+            // SAFETY: at most one past the run's last record, inside or at the
+            // end of the data pages.
+            record = unsafe { record.add(len) };
+            done += 1;
+        }
+        *count += done;
+        tail.wrapping_add((done * len) as u64)
     }
 
     /// The record at `tail`: the bytes it takes, and what it holds (`None`
@@ -340,6 +456,12 @@ impl CpuRing {
         self.limit = head;
         self.commit();
     }
+}
+
+/// Whether position `a` comes before `b` (positions wrap around).
+#[inline(always)]
+fn before(a: u64, b: u64) -> bool {
+    (b.wrapping_sub(a) as i64) > 0
 }
 
 /// The type and size of the perf record header at `at`.

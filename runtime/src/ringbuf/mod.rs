@@ -55,6 +55,9 @@ const BUSY_BIT: u32 = 1 << 31;
 const DISCARD_BIT: u32 = 1 << 30;
 /// The header before each record: the length word and 4 bytes of padding.
 const HEADER: usize = 8;
+/// A header word no record has (busy, discarded, and longer than any ring):
+/// the run before the first record.
+const NO_RUN: u32 = u32::MAX;
 
 /// A reader of one ring buffer map, over the ring's own memory.
 ///
@@ -80,6 +83,10 @@ pub struct RingBufReader {
     /// How many bytes a batch reads at most before it stores the consumer
     /// position.
     batch: usize,
+    /// The header word of the last record `peek` found (kept, committed).
+    run_word: u32,
+    /// The bytes that record takes in the ring.
+    run_span: usize,
     /// The kernel's consumer position, in the writable page.
     consumer_pos: *const AtomicUsize,
     /// The kernel's producer position, in the read-only page.
@@ -155,6 +162,8 @@ impl RingBufReader {
             mask: size - 1,
             max_len: (size - HEADER) as u32,
             batch: (size / 4).max(page),
+            run_word: NO_RUN,
+            run_span: 0,
             consumer_pos,
             producer_pos,
             _consumer: consumer,
@@ -251,7 +260,7 @@ impl RingBufReader {
             let (data, mask, max_len, limit) = (self.data, self.mask, self.max_len, self.limit);
             let mut pos = self.pos;
             let mut stalled = false;
-            while (limit.wrapping_sub(pos) as isize) > 0 {
+            while before(pos, limit) {
                 // SAFETY: `pos & mask` is inside the first copy of the data.
                 let header = unsafe { data.add(pos & mask) };
                 let word = load_len(header);
@@ -261,13 +270,28 @@ impl RingBufReader {
                     stalled = true;
                     break;
                 }
-                pos = pos.wrapping_add(record_span(len));
-                if word & DISCARD_BIT == 0 {
+                let span = record_span(len);
+                if word & DISCARD_BIT != 0 {
+                    pos = pos.wrapping_add(span);
+                    continue;
+                }
+                // A run of records with this very header word. Within it the
+                // next position does not depend on the word just loaded (only
+                // the check does, which the CPU predicts), so the CPU fetches
+                // the headers of several records at once instead of waiting
+                // for each length before it can find the next record.
+                loop {
                     // SAFETY: a committed record of `len <= max_len` bytes
                     // right after its header; the double mapping makes it
                     // contiguous even across the end of the ring.
-                    f(unsafe { std::slice::from_raw_parts(header.add(HEADER), len as usize) });
+                    let record = unsafe { data.add((pos & mask) + HEADER) };
+                    f(unsafe { std::slice::from_raw_parts(record, len as usize) });
                     count += 1;
+                    pos = pos.wrapping_add(span);
+                    // SAFETY: as above.
+                    if !before(pos, limit) || load_len(unsafe { data.add(pos & mask) }) != word {
+                        break;
+                    }
                 }
             }
             self.pos = pos;
@@ -319,35 +343,59 @@ impl RingBufReader {
     }
 
     /// Positions on the next committed, kept record without consuming it:
-    /// its header's address and length.
+    /// its header's address. Its header word is then `run_word`.
+    ///
+    /// A record whose header word is the previous record's (the usual case:
+    /// one program writing one type) is recognized by one comparison, and
+    /// `next_raw` moves past it by the remembered `run_span`: the position
+    /// of the record after it does not wait for its header to be loaded,
+    /// which lets the CPU work on several records at once.
     #[inline]
-    fn peek(&mut self) -> Option<(*const u8, u32)> {
+    fn peek(&mut self) -> Option<*const u8> {
         loop {
-            if (self.limit.wrapping_sub(self.pos) as isize) <= 0 && !self.refill() {
+            if !before(self.pos, self.limit) && !self.refill() {
                 return None;
             }
             // SAFETY: `pos & mask` is inside the first copy of the data.
             let header = unsafe { self.data.add(self.pos & self.mask) };
             let word = load_len(header);
-            let len = word & !DISCARD_BIT;
-            if len > self.max_len {
-                self.stall(word);
-                return None;
+            if word == self.run_word {
+                return Some(header);
             }
-            if word & DISCARD_BIT == 0 {
-                return Some((header, len));
+            match self.new_run(word) {
+                Step::Kept => return Some(header),
+                Step::Skipped => continue,
+                Step::Stalled => return None,
             }
-            self.pos = self.pos.wrapping_add(record_span(len));
         }
+    }
+
+    /// A header word unlike the previous record's: a kept record starts a
+    /// new run; a discarded one is skipped; a busy (or impossible) one stops
+    /// the batch.
+    #[inline(never)]
+    fn new_run(&mut self, word: u32) -> Step {
+        let len = word & !DISCARD_BIT;
+        if len > self.max_len {
+            self.stall(word);
+            return Step::Stalled;
+        }
+        if word & DISCARD_BIT != 0 {
+            self.pos = self.pos.wrapping_add(record_span(len));
+            return Step::Skipped;
+        }
+        self.run_word = word;
+        self.run_span = record_span(len);
+        Step::Kept
     }
 
     /// Consumes the next record: its data's address and length.
     #[inline]
     fn next_raw(&mut self) -> Option<(*const u8, usize)> {
-        let (header, len) = self.peek()?;
-        self.pos = self.pos.wrapping_add(record_span(len));
+        let header = self.peek()?;
+        self.pos = self.pos.wrapping_add(self.run_span);
         // SAFETY: the data follows the 8-byte header inside the mapping.
-        Some((unsafe { header.add(HEADER) }, len as usize))
+        Some((unsafe { header.add(HEADER) }, self.run_word as usize))
     }
 
     /// Ends the current batch: stores the consumer position and reads the
@@ -426,6 +474,22 @@ fn load_len(header: *const u8) -> u32 {
     // SAFETY: headers are 8-byte aligned inside the mapping; the kernel
     // writes the word atomically (xchg) when it commits the record.
     unsafe { (*header.cast::<AtomicU32>()).load(Ordering::Acquire) }
+}
+
+/// What `RingBufReader::new_run` made of a header word.
+enum Step {
+    /// A kept record, now the current run's.
+    Kept,
+    /// A discarded record, moved past.
+    Skipped,
+    /// A busy or impossible record: the batch stops there.
+    Stalled,
+}
+
+/// Whether position `a` comes before `b` (positions wrap around).
+#[inline(always)]
+fn before(a: usize, b: usize) -> bool {
+    (b.wrapping_sub(a) as isize) > 0
 }
 
 /// The header word at `pos`, for the stall report.
