@@ -246,10 +246,9 @@ fn a_map_of_another_kind_is_refused() {
         ),
         "{err:?}"
     );
-    assert_eq!(
-        err.to_string(),
-        "map `stats` is a array map, expected ringbuf"
-    );
+    let message = err.to_string();
+    let words = ["`stats`", "array", "ringbuf"];
+    assert!(words.iter().all(|w| message.contains(w)), "{message}");
 }
 
 #[test]

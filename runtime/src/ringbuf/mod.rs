@@ -29,6 +29,8 @@
 //! One reader per ring: two readers of the same ring (in one process or
 //! two) would each move the one consumer position the kernel keeps.
 
+#[cfg(all(test, feature = "tokio"))]
+mod async_tests;
 mod poller;
 #[cfg(feature = "tokio")]
 pub(crate) mod stream;
