@@ -251,10 +251,12 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn new(map: &'a Map, batch: usize) -> Self {
+        // A batch never needs to be larger than the map.
+        let most = (map.info().max_entries as usize).max(1);
         Reader {
             map,
             cursor: BatchCursor::new(),
-            batch: batch.max(1),
+            batch: batch.clamp(1, most),
         }
     }
 

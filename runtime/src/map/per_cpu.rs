@@ -3,6 +3,7 @@
 //! possible CPU.
 
 use std::fmt;
+use std::io;
 use std::marker::PhantomData;
 
 use zerocopy::IntoBytes;
@@ -173,7 +174,10 @@ fn get_batch_per_cpu<K: Pod, V: Pod>(
 ) -> Result<usize> {
     let count = keys.len().min(values.len());
     let size = map.value_buffer_size();
-    let mut buf = vec![0u8; count * size];
+    let Some(len) = count.checked_mul(size) else {
+        return Err(map.error("lookup batch", io::Error::from_raw_os_error(libc::E2BIG)));
+    };
+    let mut buf = vec![0u8; len];
     let n = batch::lookup(map, cursor, keys.as_mut_bytes(), &mut buf, count)?;
     for (value, bytes) in values.iter_mut().zip(buf.chunks_exact(size.max(1))).take(n) {
         let dst = value.as_mut_bytes();

@@ -1,12 +1,10 @@
 //! Typed handles of the maps programs stream records through:
 //! `BPF_MAP_TYPE_RINGBUF` and `BPF_MAP_TYPE_PERF_EVENT_ARRAY`.
 //!
-//! These check the kind and hold the map; reading records is the readers'
-//! job ([`crate::RingBufReader`], [`crate::PerfReader`], which take
-//! [`RingBuf::map`] / [`PerfEventArray::map`]). A `reader()` method on each
-//! belongs with the readers: add it there, in an `impl RingBuf { ... }`
-//! block of `crate::ringbuf` (and `impl PerfEventArray` in `crate::perf`),
-//! using the public [`RingBuf::map`].
+//! These check the kind and hold the map; the readers add `reader()` to
+//! them where they live: `RingBuf::reader` in `crate::ringbuf` and
+//! `PerfEventArray::reader` in `crate::perf` (each an `impl` block there,
+//! built on the public [`RingBuf::map`] / [`PerfEventArray::map`]).
 
 use std::marker::PhantomData;
 
