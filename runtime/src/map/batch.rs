@@ -19,8 +19,10 @@ use crate::Pod;
 /// The kernel's internal "not supported" errno, which libbpf passes through.
 const ENOTSUPP: i32 = 524;
 
-/// Bytes of keys and values a whole-map read asks for per system call.
-const BATCH_BYTES: usize = 1 << 20;
+/// Bytes of keys and values a whole-map read asks for per system call:
+/// enough to make the calls few, little enough for the buffers to stay in
+/// the CPU's caches (larger batches measured slower).
+const BATCH_BYTES: usize = 64 << 10;
 
 /// Where a batched read of a map resumes: the kernel's opaque position
 /// (`in_batch` / `out_batch`). Start with [`BatchCursor::new`], pass it to
@@ -306,27 +308,27 @@ impl<'a> Reader<'a> {
 /// batch this map (the caller falls back to key-by-key iteration).
 pub(super) fn read_all<K: Pod, V>(map: &Map, decode: Decode<V>) -> Result<Option<Vec<(K, V)>>> {
     let mut reader = Reader::new(map, default_batch(map));
+    // One batch's buffers, reused: small enough to stay in the CPU's caches
+    // while the kernel fills them.
     let (mut keys, mut values) = (Vec::<K>::new(), Vec::new());
+    let value_size = map.value_buffer_size();
+    let mut entries = Vec::new();
     while !reader.cursor.done {
+        keys.clear();
+        values.clear();
         if let Err(e) = reader.next_into(&mut keys, &mut values) {
             if !reader.cursor.started && unsupported(&e) {
                 return Ok(None);
             }
             return Err(e);
         }
-    }
-    let value_size = map.value_buffer_size();
-    let entries = keys
-        .into_iter()
-        .enumerate()
-        .map(|(i, key)| {
+        entries.reserve(keys.len());
+        for (i, &key) in keys.iter().enumerate() {
             let bytes = values.get(i * value_size..(i + 1) * value_size);
-            bytes
-                .and_then(decode)
-                .map(|value| (key, value))
-                .ok_or_else(|| decode_error::<V>(map))
-        })
-        .collect::<Result<_>>()?;
+            let value = bytes.and_then(decode).ok_or_else(|| decode_error::<V>(map))?;
+            entries.push((key, value));
+        }
+    }
     Ok(Some(entries))
 }
 
