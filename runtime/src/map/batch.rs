@@ -325,7 +325,9 @@ pub(super) fn read_all<K: Pod, V>(map: &Map, decode: Decode<V>) -> Result<Option
         entries.reserve(keys.len());
         for (i, &key) in keys.iter().enumerate() {
             let bytes = values.get(i * value_size..(i + 1) * value_size);
-            let value = bytes.and_then(decode).ok_or_else(|| decode_error::<V>(map))?;
+            let value = bytes
+                .and_then(decode)
+                .ok_or_else(|| decode_error::<V>(map))?;
             entries.push((key, value));
         }
     }
