@@ -96,7 +96,7 @@ pub struct Section<V: SectionView> {
     len: usize,
     name: String,
     /// Keeps the map alive as long as the mapping.
-    _map: Map,
+    map: Map,
 }
 
 // SAFETY: the mapping belongs to this value alone and is unmapped in Drop;
@@ -147,13 +147,19 @@ impl<V: SectionView> Section<V> {
             ptr,
             len,
             name,
-            _map: map,
+            map,
         })
     }
 
     /// The name of the section's map.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The section's array map (one entry, the whole section), for what
+    /// the view does not do: pinning, or reading it as bytes.
+    pub fn map(&self) -> &Map {
+        &self.map
     }
 }
 
