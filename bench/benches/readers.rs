@@ -2,7 +2,7 @@
 //! per second from a pre-filled ring, for 8, 64 and 256-byte records, by
 //! this crate's readers, libbpf's C consumers and libbpf-rs, in one run.
 //!
-//! `EBPF_BENCH_ROUNDS` sets the rounds per record size (default 31).
+//! `EBPF_BENCH_ROUNDS` sets the rounds per record size (default 21).
 
 use std::cell::Cell;
 
@@ -20,7 +20,7 @@ fn main() {
     let rounds: usize = std::env::var("EBPF_BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
-        .unwrap_or(31)
+        .unwrap_or(21)
         .max(1);
     let cpu = bench_cpu();
     pin_to(cpu);
@@ -58,7 +58,7 @@ fn main() {
     report("Ring buffer (BPF_MAP_TYPE_RINGBUF, 4 MiB)", &rows, 1, 2, 3);
     let ring_rows = rows;
 
-    // Perf buffers: 4 MiB per CPU; the rings of the benchmark's CPU are filled.
+    // Perf buffers: one 1 MiB ring per CPU and reader; the benchmark's CPU's are filled.
     let (count, acc) = (Cell::new(0), Cell::new(0));
     let handle = libbpf_rs::MapHandle::from_map_id(objs.maps.perf2.info().id).expect("MapHandle");
     let mut contenders: Vec<Box<dyn Contender>> = vec![
@@ -109,10 +109,10 @@ fn collect(
 fn report(title: &str, rows: &[(usize, Vec<Row>)], ours_last: usize, c: usize, rs: usize) {
     println!("\n{title}");
     println!(
-        "| record | reader                             | records/round | ns/record | M records/s | vs libbpf C | vs libbpf-rs |"
+        "| record | reader                                | records/round | ns/record | M records/s | vs libbpf C | vs libbpf-rs |"
     );
     println!(
-        "|-------:|:-----------------------------------|--------------:|----------:|------------:|------------:|-------------:|"
+        "|-------:|:--------------------------------------|--------------:|----------:|------------:|------------:|-------------:|"
     );
     for (size, group) in rows {
         for (i, row) in group.iter().enumerate() {
@@ -128,7 +128,7 @@ fn report(title: &str, rows: &[(usize, Vec<Row>)], ours_last: usize, c: usize, r
                 }
             };
             println!(
-                "| {:>4} B | {:<34} | {:>13} | {:>9.2} | {:>11.1} | {:>11} | {:>12} |",
+                "| {:>4} B | {:<37} | {:>13} | {:>9.2} | {:>11.1} | {:>11} | {:>12} |",
                 size,
                 row.name,
                 row.records,

@@ -25,8 +25,10 @@ pub use bench::Objects;
 
 /// Record sizes measured, in bytes.
 pub const RECORD_SIZES: [usize; 3] = [8, 64, 256];
-/// Data pages of each perf ring: 4 MiB, as large as the ring buffers.
-pub const PERF_PAGES: usize = 1024;
+/// Data pages of each perf ring: 1 MiB. (Every sample wakes the reader, as
+/// libbpf and libbpf-rs set their rings up, which makes filling a perf ring
+/// slow in a VM; a larger ring would only make the run longer.)
+pub const PERF_PAGES: usize = 256;
 
 /// The work every reader does with every record: fold its first word and
 /// its length into an accumulator, so that the record is really read.

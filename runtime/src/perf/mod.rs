@@ -378,9 +378,22 @@ impl PerfReader {
 
     /// The next record of the ring at the cursor, or of the next non-empty
     /// ring.
+    #[inline]
     fn next_raw(&mut self) -> Option<(u32, Raw)> {
+        if let Some(ring) = self.rings.get_mut(self.cursor) {
+            if let Some(raw) = ring.next(&mut self.scratch) {
+                return Some((ring.cpu, raw));
+            }
+        }
+        self.next_raw_elsewhere()
+    }
+
+    /// The ring at the cursor is empty: the next record of the other rings,
+    /// in turn, made the cursor.
+    #[inline(never)]
+    fn next_raw_elsewhere(&mut self) -> Option<(u32, Raw)> {
         let n = self.rings.len();
-        for step in 0..n {
+        for step in 1..=n {
             let index = (self.cursor + step) % n;
             let ring = &mut self.rings[index];
             if let Some(raw) = ring.next(&mut self.scratch) {

@@ -125,9 +125,25 @@ impl RingBufPoller {
     }
 
     /// The first ring from the cursor on with a record, made the cursor.
+    #[inline]
     fn find_ready(&mut self) -> Option<usize> {
+        let cursor = self.cursor;
+        if self
+            .rings
+            .get_mut(cursor)
+            .is_some_and(|ring| ring.has_next())
+        {
+            return Some(cursor);
+        }
+        self.find_ready_elsewhere()
+    }
+
+    /// The ring at the cursor is empty: the next of the others with a
+    /// record, made the cursor.
+    #[inline(never)]
+    fn find_ready_elsewhere(&mut self) -> Option<usize> {
         let n = self.rings.len();
-        for step in 0..n {
+        for step in 1..=n {
             let index = (self.cursor + step) % n;
             if self.rings[index].has_next() {
                 self.cursor = index;
