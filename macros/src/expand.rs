@@ -142,6 +142,7 @@ fn map_field(gen: &mut TypeGen<'_>, m: &Map) -> Result<MapField, String> {
         (30, _, Some(v)) => quote!(__ebs::BloomFilter<#v>),
         (3, ..) => quote!(__ebs::ProgramArray),
         (12, ..) => quote!(__ebs::ArrayOfMaps),
+        (13, Some(k), _) => quote!(__ebs::HashOfMaps<#k>),
         (13, ..) => quote!(__ebs::HashOfMaps),
         (7, ..) => quote!(__ebs::StackTraceMap),
         (27, ..) => quote!(__ebs::RingBuf),

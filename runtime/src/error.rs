@@ -180,7 +180,7 @@ pub enum Error {
 
     /// A map is not of the kind a typed map needs (a typed map made from
     /// a [`crate::Map`] of another kind).
-    #[error("map `{map}` is a {actual} map, expected {}", kinds(expected))]
+    #[error("map `{map}` is of kind {actual}, expected {}", kinds(expected))]
     MapKind {
         /// The map's name.
         map: String,

@@ -775,13 +775,13 @@ fn wrong_kinds_and_sizes_are_refused_with_both_sides_named() {
     );
     assert_eq!(
         err.to_string(),
-        "map `array` is a array map, expected hash or lru_hash"
+        "map `array` is of kind array, expected hash or lru_hash"
     );
 
     let err = PerCpuHashMap::<u32, u64>::try_from(Map::from(objs.maps.lru)).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "map `lru` is a lru_hash map, expected percpu_hash or lru_percpu_hash"
+        "map `lru` is of kind lru_hash, expected percpu_hash or lru_percpu_hash"
     );
 
     let err = Array::<u64>::try_from(Map::from(objs.maps.pc_array)).unwrap_err();
