@@ -51,7 +51,7 @@ pub use object::{attach_all, Object, OpenObject};
 pub use options::LoadOptions;
 pub use perf::{PerfEvent, PerfOptions, PerfReader, Wakeup};
 pub use pod::Pod;
-pub use program::{Program, ProgramSpec};
+pub use program::{Program, ProgramSpec, UprobeTarget};
 pub use ringbuf::{RingBufPoller, RingBufReader};
 /// The byte-conversion crate generated types derive from.
 pub use zerocopy;

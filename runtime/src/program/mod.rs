@@ -1,5 +1,9 @@
 //! eBPF programs: settings before load, handles after.
 
+mod attach;
+
+pub use attach::UprobeTarget;
+
 use std::io;
 use std::os::fd::BorrowedFd;
 use std::ptr::NonNull;
@@ -186,6 +190,11 @@ impl Program {
         self.fd()?;
         // SAFETY: the program is loaded and lives as long as `self.object`.
         let link = unsafe { sys::bpf_program__attach(self.ptr.as_ptr()) };
+        self.link(link)
+    }
+
+    /// Wraps a link libbpf returned for this program (NULL: its errno).
+    fn link(&self, link: *mut sys::bpf_link) -> Result<Link> {
         match NonNull::new(link) {
             Some(link) => Ok(Link::new(
                 link,

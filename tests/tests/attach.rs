@@ -1,0 +1,217 @@
+//! Attaching to hooks the caller names: the loopback interface (xdp, tcx),
+//! the root cgroup, a perf event of this thread, a function of this binary,
+//! a tracepoint and a raw tracepoint; each counts what the kernel ran.
+
+use std::net::UdpSocket;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use ebpf_skeleton::libbpf_sys as sys;
+use ebpf_skeleton::{ebpf_skeleton, Error, UpdateFlags, UprobeTarget};
+use ebpf_skeleton_tests::{getppid_n, tid};
+
+ebpf_skeleton!("../bpf/attach.bpf.o");
+
+/// Slots of `hits`, as in attach.bpf.c.
+const XDP: u32 = 0;
+const TCX: u32 = 1;
+const EGRESS: u32 = 2;
+const PERF: u32 = 3;
+const UPROBE: u32 = 4;
+const TP: u32 = 5;
+const RAW_TP: u32 = 6;
+
+const LOOPBACK: u32 = 1;
+
+fn load_for_this_thread() -> attach::Objects {
+    let objs = attach::Objects::load().expect("load attach.bpf.o");
+    objs.maps.target.set(0, &tid(), UpdateFlags::ANY).unwrap();
+    objs
+}
+
+fn hits(objs: &attach::Objects, slot: u32) -> u64 {
+    objs.maps.hits.get(slot).unwrap().unwrap()
+}
+
+/// Sends `n` UDP datagrams over loopback and receives them.
+fn udp_over_loopback(n: usize) {
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    rx.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let mut buf = [0u8; 16];
+    for i in 0..n {
+        tx.send_to(&[i as u8; 8], rx.local_addr().unwrap()).unwrap();
+        assert_eq!(rx.recv(&mut buf).unwrap(), 8);
+    }
+}
+
+#[test]
+fn xdp_and_tcx_on_loopback_see_its_packets() {
+    let objs = load_for_this_thread();
+    let xdp = objs
+        .programs
+        .count_xdp
+        .attach_xdp(LOOPBACK)
+        .expect("attach xdp to lo");
+    let tcx = objs
+        .programs
+        .count_tcx
+        .attach_tcx(LOOPBACK)
+        .expect("attach tcx to lo");
+    udp_over_loopback(20);
+    assert!(hits(&objs, XDP) >= 20, "xdp saw {}", hits(&objs, XDP));
+    assert!(hits(&objs, TCX) >= 20, "tcx saw {}", hits(&objs, TCX));
+    // Detached: no more counting.
+    drop((xdp, tcx));
+    let (x, t) = (hits(&objs, XDP), hits(&objs, TCX));
+    udp_over_loopback(5);
+    assert_eq!((hits(&objs, XDP), hits(&objs, TCX)), (x, t));
+}
+
+#[test]
+fn cgroup_egress_sees_this_process_s_packets() {
+    let objs = load_for_this_thread();
+    let cgroup = std::fs::File::open(cgroup2_root()).expect("open the cgroup v2 root");
+    let _link = objs
+        .programs
+        .count_egress
+        .attach_cgroup(&cgroup)
+        .expect("attach to the cgroup");
+    udp_over_loopback(10);
+    assert!(
+        hits(&objs, EGRESS) >= 10,
+        "egress saw {}",
+        hits(&objs, EGRESS)
+    );
+}
+
+#[test]
+fn perf_event_program_runs_on_this_thread_s_clock() {
+    let objs = load_for_this_thread();
+    let _link = objs
+        .programs
+        .count_perf
+        .attach_perf_event(cpu_clock_event())
+        .expect("attach");
+    let start = Instant::now();
+    let mut x = 0u64;
+    while hits(&objs, PERF) == 0 && start.elapsed() < Duration::from_secs(5) {
+        for i in 0..100_000u64 {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+        }
+    }
+    assert!(
+        hits(&objs, PERF) > 0,
+        "the cpu-clock event never ran the program"
+    );
+}
+
+/// The function the uprobe test probes.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn attach_test_probed(x: u64) -> u64 {
+    std::hint::black_box(x * 3)
+}
+
+#[test]
+fn uprobe_on_a_function_of_this_binary() {
+    let objs = load_for_this_thread();
+    let pid = std::process::id() as i32;
+    let _link = objs
+        .programs
+        .count_uprobe
+        .attach_uprobe(
+            false,
+            UprobeTarget::Pid(pid),
+            "/proc/self/exe",
+            "attach_test_probed",
+        )
+        .expect("attach uprobe");
+    for i in 0..7 {
+        attach_test_probed(i);
+    }
+    assert_eq!(hits(&objs, UPROBE), 7);
+}
+
+#[test]
+fn tracepoints_named_at_attach_time() {
+    let objs = load_for_this_thread();
+    let tp = objs
+        .programs
+        .count_tp
+        .attach_tracepoint("syscalls", "sys_enter_getppid")
+        .expect("tp");
+    let raw = objs
+        .programs
+        .count_raw
+        .attach_raw_tracepoint("sys_enter")
+        .expect("raw tp");
+    getppid_n(9);
+    assert_eq!((hits(&objs, TP), hits(&objs, RAW_TP)), (9, 9));
+    drop((tp, raw));
+}
+
+#[test]
+fn a_kprobe_named_at_attach_time_fails_clearly_here() {
+    let objs = load_for_this_thread();
+    let err = objs
+        .programs
+        .count_kprobe
+        .attach_kprobe(false, "do_sys_openat2")
+        .unwrap_err();
+    assert!(matches!(err, Error::Attach { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("this kernel may lack kprobe support"),
+        "{err}"
+    );
+    let err = objs
+        .programs
+        .count_tp
+        .attach_tracepoint("no_such_category", "nothing")
+        .unwrap_err();
+    assert_eq!(err.errno(), Some(libc::ENOENT), "{err}");
+}
+
+/// Where cgroup v2 is mounted (`/sys/fs/cgroup` or, beside v1, its
+/// `unified` directory).
+fn cgroup2_root() -> String {
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap();
+    mounts
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, dir, fs) = (f.next()?, f.next()?, f.next()?);
+            (fs == "cgroup2").then(|| dir.to_owned())
+        })
+        .expect("cgroup v2 is mounted")
+}
+
+/// A software cpu-clock event on this thread, sampling every 100 µs.
+fn cpu_clock_event() -> OwnedFd {
+    let mut attr = sys::perf_event_attr {
+        type_: sys::PERF_TYPE_SOFTWARE,
+        size: size_of::<sys::perf_event_attr>() as u32,
+        config: sys::PERF_COUNT_SW_CPU_CLOCK as u64,
+        ..Default::default()
+    };
+    attr.__bindgen_anon_1.sample_period = 100_000;
+    // SAFETY: a valid attr of the size it claims; this thread, any CPU.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            &attr as *const sys::perf_event_attr,
+            0,
+            -1,
+            -1,
+            sys::PERF_FLAG_FD_CLOEXEC as libc::c_ulong,
+        )
+    };
+    assert!(
+        fd >= 0,
+        "perf_event_open: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: the kernel just returned this fd to us.
+    unsafe { OwnedFd::from_raw_fd(fd as i32) }
+}
