@@ -19,7 +19,10 @@ const SYSCALL_READS: u64 = 20_000;
 fn main() {
     let objs = types::Objects::load().expect("load types.bpf.o");
     // The program bumps `runs`; the reads below must see its value.
-    objs.programs.fill.test_run(None).expect("run the program once");
+    objs.programs
+        .fill
+        .test_run(None)
+        .expect("run the program once");
     assert_eq!(objs.bss.runs.get(), 1);
 
     let bss = objs.bss.map();
@@ -61,5 +64,8 @@ fn main() {
     println!("| read | ns/read | vs view |");
     println!("|---|---:|---:|");
     println!("| `objs.bss.runs.get()` (volatile read of the mmap) | {view:.2} | 1.0x |");
-    println!("| `bpf_map_lookup_elem` on the .bss map (syscall) | {syscall:.1} | {:.0}x slower |", syscall / view);
+    println!(
+        "| `bpf_map_lookup_elem` on the .bss map (syscall) | {syscall:.1} | {:.0}x slower |",
+        syscall / view
+    );
 }

@@ -66,7 +66,10 @@ pub enum Error {
     },
 
     /// The kernel refused a program; `log` is what the verifier said.
-    #[error("loading program `{program}` of object `{object}`: {source}{}", verifier_section(log, details))]
+    #[error(
+        "loading program `{program}` of object `{object}`: {source}{}",
+        verifier_section(log, details)
+    )]
     ProgramLoad {
         /// The object's name.
         object: String,

@@ -37,16 +37,17 @@ pub mod ringbuf;
 pub mod section;
 
 pub use ebpf_skeleton_macros::{ebpf_skeleton, layout, Objects};
-/// The raw libbpf bindings this crate is built on, for what it does not wrap.
-pub use libbpf_sys;
 pub use error::{Error, Kind, Result};
 pub use global::{ReadOnly, Section, SectionView, Volatile};
+/// The raw libbpf bindings this crate is built on, for what it does not wrap.
+pub use libbpf_sys;
 pub use link::Link;
-pub use map::{Map, MapInfo, MapSpec, MapType, UpdateFlags};
 pub use map::{
     Array, ArrayOfMaps, BatchCursor, BloomFilter, HashMap, HashOfMaps, LpmTrie, PerCpuArray,
-    PerCpuHashMap, PerCpuValues, PerfEventArray, ProgramArray, Queue, RingBuf, Stack, StackTraceMap,
+    PerCpuHashMap, PerCpuValues, PerfEventArray, ProgramArray, Queue, RingBuf, Stack,
+    StackTraceMap,
 };
+pub use map::{Map, MapInfo, MapSpec, MapType, UpdateFlags};
 pub use object::{attach_all, Object, OpenObject};
 pub use options::LoadOptions;
 pub use perf::{PerfEvent, PerfOptions, PerfReader, Wakeup};

@@ -215,3 +215,19 @@ fn cpu_clock_event() -> OwnedFd {
     // SAFETY: the kernel just returned this fd to us.
     unsafe { OwnedFd::from_raw_fd(fd as i32) }
 }
+
+#[test]
+fn a_raw_tracepoint_program_runs_with_a_context_we_give() {
+    let objs = load_for_this_thread();
+    // The raw tracepoint's arguments: regs pointer, syscall number.
+    let args: Vec<u8> = [0u64, 110].iter().flat_map(|a| a.to_ne_bytes()).collect();
+    assert_eq!(objs.programs.count_raw.test_run(Some(&args)).unwrap(), 0);
+    assert_eq!(hits(&objs, RAW_TP), 1);
+    let other: Vec<u8> = [0u64, 39].iter().flat_map(|a| a.to_ne_bytes()).collect();
+    objs.programs.count_raw.test_run(Some(&other)).unwrap();
+    assert_eq!(
+        hits(&objs, RAW_TP),
+        1,
+        "another syscall number is not counted"
+    );
+}

@@ -32,7 +32,9 @@ impl Iterator for Keys<'_> {
         let mut next = vec![0u8; self.map.info().key_size as usize];
         let prev = self.prev.as_ref().map_or(std::ptr::null(), |k| k.as_ptr());
         // SAFETY: `prev` is NULL or a key of the map's size; `next` too.
-        let ret = unsafe { sys::bpf_map_get_next_key(self.map.raw(), prev.cast(), next.as_mut_ptr().cast()) };
+        let ret = unsafe {
+            sys::bpf_map_get_next_key(self.map.raw(), prev.cast(), next.as_mut_ptr().cast())
+        };
         match check(ret) {
             Ok(_) => {
                 self.prev = Some(next.clone());

@@ -252,7 +252,13 @@ impl Map {
         self.check_size(op, "key", self.info.key_size as usize, key.len())
     }
 
-    fn check_size(&self, op: &'static str, what: &'static str, expected: usize, actual: usize) -> Result<()> {
+    fn check_size(
+        &self,
+        op: &'static str,
+        what: &'static str,
+        expected: usize,
+        actual: usize,
+    ) -> Result<()> {
         if expected == actual {
             return Ok(());
         }
@@ -304,6 +310,11 @@ fn raw_info(fd: BorrowedFd<'_>) -> io::Result<sys::bpf_map_info> {
 
 fn kernel_name(fd: BorrowedFd<'_>) -> io::Result<String> {
     let info = raw_info(fd)?;
-    let bytes: Vec<u8> = info.name.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
+    let bytes: Vec<u8> = info
+        .name
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

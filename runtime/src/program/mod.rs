@@ -151,10 +151,20 @@ impl Program {
     }
 
     /// Runs the program once in the kernel (`BPF_PROG_TEST_RUN`) and
-    /// returns its return value. `ctx` is the program's context, in and out
-    /// (a `syscall` program's argument struct, for example); `None` for
-    /// programs that take none.
-    pub fn test_run(&self, ctx: Option<&mut [u8]>) -> Result<u32> {
+    /// returns its return value. `ctx` is the program's context (a `syscall`
+    /// program's argument struct, a `raw_tp` program's `u64` arguments);
+    /// `None` for programs that take none.
+    pub fn test_run(&self, ctx: Option<&[u8]>) -> Result<u32> {
+        self.run(ctx, None)
+    }
+
+    /// Like [`Program::test_run`], on the CPU `cpu` (for `raw_tp`
+    /// programs, whose per-CPU effects a test may want to pin down).
+    pub fn test_run_on_cpu(&self, ctx: Option<&[u8]>, cpu: u32) -> Result<u32> {
+        self.run(ctx, Some(cpu))
+    }
+
+    fn run(&self, ctx: Option<&[u8]>, cpu: Option<u32>) -> Result<u32> {
         let fd = fd_raw(self.fd()?);
         let mut opts = sys::bpf_test_run_opts {
             sz: size_of::<sys::bpf_test_run_opts>() as _,
@@ -163,10 +173,12 @@ impl Program {
         if let Some(ctx) = ctx {
             opts.ctx_in = ctx.as_ptr().cast();
             opts.ctx_size_in = ctx.len() as u32;
-            opts.ctx_out = ctx.as_mut_ptr().cast();
-            opts.ctx_size_out = ctx.len() as u32;
         }
-        // SAFETY: the context buffer outlives the call, sizes match it.
+        if let Some(cpu) = cpu {
+            opts.cpu = cpu;
+            opts.flags = sys::BPF_F_TEST_RUN_ON_CPU;
+        }
+        // SAFETY: the context buffer outlives the call and has the size given.
         let ret = unsafe { sys::bpf_prog_test_run_opts(fd, &mut opts) };
         check(ret).map_err(|source| {
             Error::sys(format!("test-running program `{}`", self.name), source)
