@@ -3,59 +3,31 @@
  * cgroup, a perf event, a function of the test binary, a tracepoint and a
  * raw tracepoint chosen at attach time, and a kprobe. Each counts into its
  * own slot of `hits`; the per-thread ones only count the thread in `target`. */
-#include "common.h"
 
 #define TCX_NEXT -1
 
 enum slot { XDP, TCX, EGRESS, PERF, UPROBE, TP, RAW_TP, KPROBE, NR_SLOTS };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} target SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NR_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} hits SEC(".maps");
-
-static __always_inline void hit(__u32 slot)
-{
-	__u64 *value = bpf_map_lookup_elem(&hits, &slot);
-
-	if (value)
-		__sync_fetch_and_add(value, 1);
-}
-
-static __always_inline int is_target(void)
-{
-	__u32 zero = 0, *tid = bpf_map_lookup_elem(&target, &zero);
-
-	return tid && *tid && *tid == current_tid();
-}
+#include "target_hits.h"
 
 SEC("xdp")
 int count_xdp(struct xdp_md *ctx)
 {
-	hit(XDP);
+	count_hit(XDP);
 	return XDP_PASS;
 }
 
 SEC("tcx/ingress")
 int count_tcx(struct __sk_buff *skb)
 {
-	hit(TCX);
+	count_hit(TCX);
 	return TCX_NEXT;
 }
 
 SEC("cgroup_skb/egress")
 int count_egress(struct __sk_buff *skb)
 {
-	hit(EGRESS);
+	count_hit(EGRESS);
 	return 1;
 }
 
@@ -63,7 +35,7 @@ SEC("perf_event")
 int count_perf(void *ctx)
 {
 	if (is_target())
-		hit(PERF);
+		count_hit(PERF);
 	return 0;
 }
 
@@ -71,7 +43,7 @@ SEC("uprobe")
 int count_uprobe(struct pt_regs *ctx)
 {
 	if (is_target())
-		hit(UPROBE);
+		count_hit(UPROBE);
 	return 0;
 }
 
@@ -79,7 +51,7 @@ SEC("tracepoint")
 int count_tp(void *ctx)
 {
 	if (is_target())
-		hit(TP);
+		count_hit(TP);
 	return 0;
 }
 
@@ -87,14 +59,14 @@ SEC("raw_tp")
 int count_raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	if (ctx->args[1] == NR_GETPPID && is_target())
-		hit(RAW_TP);
+		count_hit(RAW_TP);
 	return 0;
 }
 
 SEC("kprobe")
 int count_kprobe(struct pt_regs *ctx)
 {
-	hit(KPROBE);
+	count_hit(KPROBE);
 	return 0;
 }
 

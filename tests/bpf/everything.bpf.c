@@ -5,23 +5,9 @@
  * writes into `target` does; the others load but need a hook from the user.
  * (fentry, fexit and lsm are in trampoline.bpf.c: a kernel locked down for
  * integrity refuses them, and one refusal would fail the whole object.) */
-#include "common.h"
 
 enum slot { TP, RAW_TP, TP_BTF, UPROBE, ITER_SELF, NR_SLOTS };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32); /* thread id to count, 0 for none */
-} target SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, NR_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} hits SEC(".maps");
+#include "target_hits.h"
 
 struct flow_key {
 	__u32 prefixlen;
@@ -191,19 +177,9 @@ __u64 total_calls = 0;
 __u32 data_marker = 7;
 const volatile __u32 rodata_marker = 9;
 
-static __always_inline int is_target(void)
-{
-	__u32 zero = 0, *tid = bpf_map_lookup_elem(&target, &zero);
-
-	return tid && *tid && *tid == current_tid();
-}
-
 static __always_inline void hit(__u32 slot)
 {
-	__u64 *value = bpf_map_lookup_elem(&hits, &slot);
-
-	if (value)
-		__sync_fetch_and_add(value, 1);
+	count_hit(slot);
 	__sync_fetch_and_add(&total_calls, 1);
 }
 
