@@ -6,13 +6,14 @@
 //! is one volatile copy of the field, never a cached value, and no syscall.
 
 use std::cell::UnsafeCell;
+use std::marker::PhantomData;
 use std::ops::Deref;
-use std::os::fd::{AsFd, AsRawFd};
-use std::ptr::NonNull;
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicU64};
 
 use crate::error::{Error, Result};
 use crate::map::Map;
+use crate::ringbuf::sys::{page_size, Mmap};
 use crate::Pod;
 
 /// A variable in memory the kernel writes concurrently. Reads and writes are
@@ -92,15 +93,16 @@ pub unsafe trait SectionView {
 
 /// A data section of a loaded object, mapped into this process.
 pub struct Section<V: SectionView> {
-    ptr: NonNull<V>,
-    len: usize,
+    /// The section's memory, unmapped on drop.
+    mmap: Mmap,
     name: String,
+    _view: PhantomData<V>,
     /// Keeps the map alive as long as the mapping.
     map: Map,
 }
 
-// SAFETY: the mapping belongs to this value alone and is unmapped in Drop;
-// sharing between threads is left out (`!Sync`): the cells are not atomic.
+// SAFETY: the mapping belongs to this value alone; sharing between threads
+// is left out (`!Sync`): the cells are not atomic.
 unsafe impl<V: SectionView> Send for Section<V> {}
 
 impl<V: SectionView> Section<V> {
@@ -121,32 +123,11 @@ impl<V: SectionView> Section<V> {
                 actual: size_of::<V>(),
             });
         }
-        let prot = if V::WRITABLE {
-            libc::PROT_READ | libc::PROT_WRITE
-        } else {
-            libc::PROT_READ
-        };
-        // SAFETY: a fresh shared mapping of the map's fd; the kernel checks
-        // the length and protection against the map.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                prot,
-                libc::MAP_SHARED,
-                map.as_fd().as_raw_fd(),
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(map.error("mmap", std::io::Error::last_os_error()));
-        }
-        let ptr = NonNull::new(ptr.cast())
-            .ok_or_else(|| map.error("mmap", std::io::Error::other("NULL mapping")))?;
+        let mmap = Mmap::new(map.as_fd(), len, 0, V::WRITABLE).map_err(|e| map.error("mmap", e))?;
         Ok(Section {
-            ptr,
-            len,
+            mmap,
             name,
+            _view: PhantomData,
             map,
         })
     }
@@ -169,14 +150,7 @@ impl<V: SectionView> Deref for Section<V> {
     fn deref(&self) -> &V {
         // SAFETY: the mapping is live, at least `size_of::<V>()` bytes, page
         // aligned, and `V` is valid for any bytes (SectionView's contract).
-        unsafe { self.ptr.as_ref() }
-    }
-}
-
-impl<V: SectionView> Drop for Section<V> {
-    fn drop(&mut self) {
-        // SAFETY: the mapping was made in `new` with this length.
-        unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+        unsafe { &*self.mmap.ptr().cast::<V>() }
     }
 }
 
@@ -184,12 +158,6 @@ impl<V: SectionView> std::fmt::Debug for Section<V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Section").field("name", &self.name).finish()
     }
-}
-
-fn page_size() -> usize {
-    // SAFETY: a plain query.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(size).unwrap_or(4096).max(1)
 }
 
 /// Reads a section's bytes as `T`, which is the section's size rounded up
