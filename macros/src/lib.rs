@@ -1,9 +1,9 @@
 //! Procedural macros of ebpf-skeleton; use them through the `ebpf-skeleton`
 //! crate, which re-exports them.
 //!
-//! Stages are kept apart: [`args`] parses what the user wrote, [`locate`]
-//! finds and reads the object file, [`elf`] reads the object into the
-//! [`model`], [`check`] validates the model, and [`expand`] writes tokens.
+//! Stages are kept apart (private modules): `args` parses what the user
+//! wrote, `locate` finds and reads the object file, `elf` reads the object
+//! into the `model`, `check` validates the model, and `expand` writes tokens.
 //! Every error becomes a `compile_error!` at the offending span; nothing here
 //! panics on bad input.
 
@@ -42,15 +42,25 @@ pub fn ebpf_skeleton(input: TokenStream) -> TokenStream {
 /// those, from a compiled eBPF object; every name, kind and key or value
 /// size is checked at compile time.
 ///
-/// ```ignore
+/// ```no_run
+/// use ebpf_skeleton::{Program, RingBuf};
+///
 /// #[derive(ebpf_skeleton::Objects)]
+/// # /* The path as users write it, relative to the invoking file; this
+/// #    doctest reads the repository's copy of the object instead.
 /// #[ebpf(object = "bpf/execsnoop.bpf.o")]
+/// # */
+/// # #[ebpf(object = "../../examples/execsnoop/bpf/execsnoop.bpf.o")]
 /// struct Tracer {
 ///     handle_exec: Program,
 ///     #[ebpf(name = "events")]
 ///     ring: RingBuf,
 /// }
+///
+/// # fn main() -> ebpf_skeleton::Result<()> {
 /// let tracer = Tracer::load()?;
+/// # Ok(())
+/// # }
 /// ```
 #[proc_macro_derive(Objects, attributes(ebpf))]
 pub fn derive_objects(input: TokenStream) -> TokenStream {
@@ -66,10 +76,15 @@ pub fn derive_objects(input: TokenStream) -> TokenStream {
 /// zerocopy's byte-conversion traits for it; a mismatch is a compile error
 /// at the field that differs.
 ///
-/// ```ignore
+/// ```no_run
+/// # /* The path as users write it, relative to the invoking file; this
+/// #    doctest reads the repository's copy of the object instead.
 /// #[ebpf_skeleton::layout(object = "bpf/execsnoop.bpf.o", btf = "event")]
+/// # */
+/// # #[ebpf_skeleton::layout(object = "../../examples/execsnoop/bpf/execsnoop.bpf.o", btf = "event")]
 /// #[repr(C)]
 /// struct Event { pid: u32, ppid: u32, uid: u32, comm: [u8; 16], filename: [u8; 256] }
+/// # fn main() {}
 /// ```
 #[proc_macro_attribute]
 pub fn layout(args: TokenStream, item: TokenStream) -> TokenStream {

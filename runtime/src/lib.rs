@@ -6,13 +6,66 @@
 //! and per map. This crate is the runtime that generated code calls: a thin,
 //! owning layer over libbpf.
 //!
-//! ```ignore
+//! ```no_run
+//! # /* The path as users write it, relative to the invoking file; this
+//! #    doctest reads the repository's copy of the object instead.
 //! ebpf_skeleton::ebpf_skeleton!("bpf/counter.bpf.o"); // `pub mod counter`
+//! # */
+//! # ebpf_skeleton::ebpf_skeleton!("../../tests/bpf/counter.bpf.o");
 //!
+//! # fn main() -> ebpf_skeleton::Result<()> {
 //! let objs = counter::Specs::new()?.load()?;
 //! let _links = objs.attach()?;
-//! let key = 42u32.to_ne_bytes();
-//! let count = objs.maps.counts.lookup(&key)?;
+//! let count: Option<u64> = objs.maps.counts.get(&42)?; // a `HashMap<u32, u64>`
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! To load only part of an object, name that part in a struct of your own
+//! and derive [`Objects`]; every name, kind and key or value size is checked
+//! at compile time:
+//!
+//! ```no_run
+//! use ebpf_skeleton::{Objects, Program, RingBuf};
+//!
+//! #[derive(Objects)]
+//! # /*
+//! #[ebpf(object = "bpf/execsnoop.bpf.o")]
+//! # */
+//! # #[ebpf(object = "../../examples/execsnoop/bpf/execsnoop.bpf.o")]
+//! struct Tracer {
+//!     handle_exec: Program,
+//!     #[ebpf(name = "events")]
+//!     ring: RingBuf,
+//! }
+//!
+//! # fn main() -> ebpf_skeleton::Result<()> {
+//! let tracer = Tracer::load()?;
+//! let _link = tracer.handle_exec.attach()?;
+//! let mut records = tracer.ring.reader()?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A record type of your own is checked against a struct of the object's
+//! BTF with [`layout`], which also derives the byte conversions that
+//! [`RingBufReader::next_as`] needs:
+//!
+//! ```no_run
+//! # /*
+//! #[ebpf_skeleton::layout(object = "bpf/execsnoop.bpf.o", btf = "event")]
+//! # */
+//! # #[ebpf_skeleton::layout(object = "../../examples/execsnoop/bpf/execsnoop.bpf.o", btf = "event")]
+//! #[repr(C)]
+//! struct Event { pid: u32, ppid: u32, uid: u32, comm: [u8; 16], filename: [u8; 256] }
+//!
+//! # fn example(records: &mut ebpf_skeleton::RingBufReader) -> ebpf_skeleton::Result<()> {
+//! while let Some(event) = records.next_as::<Event>()? {
+//!     println!("pid {} exec'd", event.pid);
+//! }
+//! # Ok(())
+//! # }
+//! # fn main() {}
 //! ```
 //!
 //! Kernel objects are owned values: a [`Map`] owns its file descriptor, a

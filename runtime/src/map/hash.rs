@@ -14,11 +14,20 @@ use crate::Pod;
 /// Made from a [`Map`] with `HashMap::<K, V>::try_from(map)`, which checks
 /// the kind and that `K` and `V` have the map's key and value sizes.
 ///
-/// ```ignore
-/// let counts = HashMap::<u32, u64>::try_from(objs.maps.counts)?;
+/// ```no_run
+/// use ebpf_skeleton::{HashMap, Map, UpdateFlags};
+///
+/// # fn example() -> ebpf_skeleton::Result<()> {
+/// let map = Map::from_pin("/sys/fs/bpf/counts")?;
+/// let counts = HashMap::<u32, u64>::try_from(map)?;
 /// counts.insert(&7, &0, UpdateFlags::ANY)?;
 /// let n: Option<u64> = counts.get(&7)?;
-/// for entry in counts.entries_batched()? { /* (u32, u64) */ }
+/// for (tid, calls) in counts.entries_batched()? {
+///     println!("{tid}: {calls}");
+/// }
+/// # Ok(())
+/// # }
+/// # fn main() {}
 /// ```
 pub struct HashMap<K, V> {
     map: Map,

@@ -14,10 +14,24 @@ use crate::Pod;
 /// prefix length in bits first, then the data (an address, say) in network
 /// order, e.g.
 ///
-/// ```ignore
+/// ```no_run
+/// use ebpf_skeleton::zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+/// use ebpf_skeleton::{LpmTrie, Map, UpdateFlags};
+///
 /// #[derive(FromBytes, IntoBytes, Immutable, KnownLayout, Clone, Copy)]
+/// #[zerocopy(crate = "ebpf_skeleton::zerocopy")]
 /// #[repr(C)]
 /// struct Ipv4Key { prefixlen: u32, addr: [u8; 4] }
+///
+/// # fn example(map: Map) -> ebpf_skeleton::Result<()> {
+/// let routes = LpmTrie::<Ipv4Key, u32>::try_from(map)?;
+/// routes.insert(&Ipv4Key { prefixlen: 8, addr: [10, 0, 0, 0] }, &1, UpdateFlags::ANY)?;
+/// // The value of the longest stored prefix of 10.1.2.3: `Some(1)` unless a
+/// // longer one than 10.0.0.0/8 is stored too.
+/// let route = routes.get(&Ipv4Key { prefixlen: 32, addr: [10, 1, 2, 3] })?;
+/// # Ok(())
+/// # }
+/// # fn main() {}
 /// ```
 ///
 /// [`LpmTrie::get`] finds the longest stored prefix that matches the key's

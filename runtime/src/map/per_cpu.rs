@@ -18,11 +18,17 @@ use crate::Pod;
 /// store them: in the kernel's layout, each value in a slot of its size
 /// rounded up to 8 bytes.
 ///
-/// ```ignore
+/// ```no_run
+/// use ebpf_skeleton::{PerCpuHashMap, PerCpuValues, UpdateFlags};
+///
+/// # fn example(map: &PerCpuHashMap<u32, u64>, key: u32) -> ebpf_skeleton::Result<()> {
 /// let mut values = PerCpuValues::<u64>::repeat(0);
 /// values.set(1, 42);
 /// map.insert(&key, &values, UpdateFlags::ANY)?;
 /// let total: u64 = map.get(&key)?.map_or(0, |v| v.iter().sum());
+/// # Ok(())
+/// # }
+/// # fn main() {}
 /// ```
 #[derive(Clone)]
 pub struct PerCpuValues<V> {

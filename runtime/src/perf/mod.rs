@@ -13,11 +13,16 @@
 //! record with their number; the reader adds these up per CPU
 //! ([`PerfReader::lost`]) and [`PerfReader::next`] reports them as they come.
 //!
-//! ```ignore
-//! let mut events = PerfReader::new(&objs.maps.events)?;
+//! ```no_run
+//! # ebpf_skeleton::ebpf_skeleton!("../../../tests/bpf/perf.bpf.o");
+//! # fn main() -> ebpf_skeleton::Result<()> {
+//! # let objs = perf::Objects::load()?;
+//! let mut events = objs.maps.events.reader()?; // a `PerfReader`
 //! while events.poll(None)? {
 //!     events.drain(|cpu, sample| println!("{} bytes from CPU {cpu}", sample.len()));
 //! }
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! The kernel pads each sample so that records stay 8-byte aligned: a
@@ -56,8 +61,15 @@ pub enum Wakeup {
 
 /// How a [`PerfReader`] sets up its rings.
 ///
-/// ```ignore
+/// ```no_run
+/// use ebpf_skeleton::{PerfEventArray, PerfOptions, Wakeup};
+///
+/// # fn example(events: &PerfEventArray) -> ebpf_skeleton::Result<()> {
 /// let options = PerfOptions::new().pages(16).wakeup(Wakeup::Events(8));
+/// let reader = events.reader_with(&options)?;
+/// # Ok(())
+/// # }
+/// # fn main() {}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PerfOptions {

@@ -16,14 +16,23 @@
 //! the ring has been read, so that producers get space back during a long
 //! drain).
 //!
-//! ```ignore
-//! let mut events = RingBufReader::new(&objs.maps.events)?;
+//! ```no_run
+//! # ebpf_skeleton::ebpf_skeleton!(
+//! #     "../../../examples/execsnoop/bpf/execsnoop.bpf.o",
+//! #     types = [event]
+//! # );
+//! # use execsnoop::types::Event;
+//! # fn main() -> ebpf_skeleton::Result<()> {
+//! # let objs = execsnoop::Objects::load()?;
+//! let mut events = objs.maps.events.reader()?; // a `RingBufReader`
 //! loop {
 //!     events.poll(None)?;                    // sleeps until the kernel wakes us
 //!     while let Some(ev) = events.next_as::<Event>()? {
-//!         println!("{} ran {}", ev.pid, ev.comm());
+//!         let comm = ev.comm.split(|&b| b == 0).next().unwrap_or_default();
+//!         println!("{} ran {}", ev.pid, String::from_utf8_lossy(comm));
 //!     }
 //! }
+//! # }
 //! ```
 //!
 //! One reader per ring: two readers of the same ring (in one process or

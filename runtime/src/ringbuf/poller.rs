@@ -12,13 +12,26 @@ use crate::error::{Error, Result};
 /// Each ring is a [`RingBufReader`] added with [`RingBufPoller::add`], which
 /// returns its index; records come back with the index of their ring.
 ///
-/// ```ignore
+/// ```no_run
+/// use ebpf_skeleton::{RingBufPoller, RingBufReader};
+/// # use ebpf_skeleton::RingBuf;
+/// # // The maps part of a skeleton's `Objects` with two ring buffers.
+/// # struct Maps { execs: RingBuf, exits: RingBuf }
+/// # struct Objects { maps: Maps }
+///
+/// # fn example(objs: &Objects) -> ebpf_skeleton::Result<()> {
 /// let mut rings = RingBufPoller::new()?;
-/// let execs = rings.add(RingBufReader::new(&objs.maps.execs)?)?;
-/// let exits = rings.add(RingBufReader::new(&objs.maps.exits)?)?;
+/// let execs = rings.add(RingBufReader::new(objs.maps.execs.map())?)?;
+/// let exits = rings.add(objs.maps.exits.reader()?)?; // the same, shorter
 /// while rings.poll(None)? {
-///     rings.drain(|ring, record| if ring == execs { ... } else { ... });
+///     rings.drain(|ring, record| {
+///         let what = if ring == execs { "exec" } else { "exit" };
+///         println!("{what}: {} bytes", record.len());
+///     });
 /// }
+/// # Ok(())
+/// # }
+/// # fn main() {}
 /// ```
 #[derive(Debug)]
 pub struct RingBufPoller {

@@ -97,12 +97,22 @@ pub(crate) fn poll_ready<S: Source>(
 /// Its `async` methods lend records like the reader's own; as a
 /// [`Stream`] it yields each record copied into a `Vec<u8>`.
 ///
-/// ```ignore
-/// let mut events = AsyncRingBufReader::new(RingBufReader::new(&objs.maps.events)?)?;
+/// ```no_run
+/// # ebpf_skeleton::ebpf_skeleton!(
+/// #     "../../../examples/execsnoop/bpf/execsnoop.bpf.o",
+/// #     types = [event]
+/// # );
+/// # use execsnoop::types::Event;
+/// use ebpf_skeleton::ringbuf::AsyncRingBufReader;
+///
+/// # async fn example(objs: &execsnoop::Objects) -> ebpf_skeleton::Result<()> {
+/// let mut events = AsyncRingBufReader::new(objs.maps.events.reader()?)?;
 /// loop {
 ///     let ev = events.next_as::<Event>().await?;
-///     ...
+///     println!("exec by pid {}", ev.pid);
 /// }
+/// # }
+/// # fn main() {}
 /// ```
 #[derive(Debug)]
 pub struct AsyncRingBufReader {
