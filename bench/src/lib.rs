@@ -17,11 +17,14 @@ use std::time::Instant;
 
 use ebpf_skeleton::libbpf_sys as sys;
 use ebpf_skeleton::perf::online_cpus;
-use ebpf_skeleton::{ebpf_skeleton, Map, PerfOptions, PerfReader, Program, RingBufReader};
+use ebpf_skeleton::{ebpf_skeleton, Map, PerfOptions, PerfReader, RingBufReader};
 
 ebpf_skeleton!("../../tests/bpf/bench.bpf.o");
 
 pub use bench::Objects;
+/// Runs a `raw_tp` program once on a CPU, its arguments the context (the
+/// kernel tests' helper, over `Program::test_run_on_cpu`).
+pub use ebpf_skeleton_tests::run_on;
 
 /// Record sizes measured, in bytes.
 pub const RECORD_SIZES: [usize; 3] = [8, 64, 256];
@@ -48,31 +51,6 @@ pub trait Contender {
     fn ring(&self) -> u64;
     /// Reads every record there is; returns how many there were.
     fn drain(&mut self, acc: &mut u64) -> usize;
-}
-
-/// Runs a `raw_tp` program once on `cpu` with `args` as its context;
-/// returns its return value.
-pub fn run_on(prog: &Program, cpu: u32, args: &[u64]) -> u32 {
-    let mut ctx = [0u64; 12];
-    ctx[..args.len()].copy_from_slice(args);
-    let mut opts = sys::bpf_test_run_opts {
-        sz: size_of::<sys::bpf_test_run_opts>() as _,
-        ctx_in: ctx.as_ptr().cast(),
-        ctx_size_in: size_of_val(&ctx) as u32,
-        flags: sys::BPF_F_TEST_RUN_ON_CPU,
-        cpu,
-        ..Default::default()
-    };
-    let fd = prog.fd().expect("program loaded").as_raw_fd();
-    // SAFETY: `opts` points at `ctx`, which outlives the call.
-    let ret = unsafe { sys::bpf_prog_test_run_opts(fd, &mut opts) };
-    assert_eq!(
-        ret,
-        0,
-        "test run: {}",
-        std::io::Error::from_raw_os_error(-ret)
-    );
-    opts.retval
 }
 
 /// Pins the calling thread to `cpu`, so that perf samples land in that

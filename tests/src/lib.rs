@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use ebpf_skeleton::Program;
+
 /// Calls getppid(2) `n` times from the current thread, bypassing libc so no
 /// call is cached or skipped.
 pub fn getppid_n(n: u64) {
@@ -16,6 +18,36 @@ pub fn getppid_n(n: u64) {
 pub fn tid() -> u32 {
     // SAFETY: gettid has no arguments and cannot fail.
     unsafe { libc::gettid() as u32 }
+}
+
+/// The most arguments a `raw_tp` context holds (the kernel's
+/// `MAX_BPF_FUNC_ARGS`).
+const RAW_TP_ARGS: usize = 12;
+
+/// A `raw_tp` program's context: `args` as native-endian bytes, padded with
+/// zeros to the most arguments a raw tracepoint has, so that a program
+/// reading an argument not given reads 0 (the kernel copies only the bytes
+/// given).
+pub fn raw_tp_context(args: &[u64]) -> Vec<u8> {
+    assert!(args.len() <= RAW_TP_ARGS, "at most {RAW_TP_ARGS} arguments");
+    let mut ctx = vec![0u8; RAW_TP_ARGS * 8];
+    for (slot, arg) in ctx.chunks_exact_mut(8).zip(args) {
+        slot.copy_from_slice(&arg.to_ne_bytes());
+    }
+    ctx
+}
+
+/// Runs a `raw_tp` program once with `BPF_PROG_TEST_RUN`, `args` its
+/// context; returns the program's return value.
+pub fn run(prog: &Program, args: &[u64]) -> u32 {
+    prog.test_run(Some(&raw_tp_context(args)))
+        .unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// Like [`run`], on the CPU `cpu`.
+pub fn run_on(prog: &Program, cpu: u32, args: &[u64]) -> u32 {
+    prog.test_run_on_cpu(Some(&raw_tp_context(args)), cpu)
+        .unwrap_or_else(|err| panic!("{err} (on CPU {cpu})"))
 }
 
 /// Reads a native-endian u64 map value.

@@ -6,15 +6,14 @@
 //! Each test loads its own copy of the object, so tests running in parallel
 //! threads share no map.
 
-use std::os::fd::AsRawFd;
-
-use ebpf_skeleton::libbpf_sys as sys;
 use ebpf_skeleton::zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 use ebpf_skeleton::{
     ebpf_skeleton, Array, ArrayOfMaps, BatchCursor, BloomFilter, Error, HashMap, HashOfMaps,
-    LpmTrie, Map, MapType, PerCpuArray, PerCpuHashMap, PerCpuValues, PerfEventArray, Program,
-    ProgramArray, Queue, RingBuf, Stack, StackTraceMap, UpdateFlags,
+    LpmTrie, Map, MapType, PerCpuArray, PerCpuHashMap, PerCpuValues, PerfEventArray, ProgramArray,
+    Queue, RingBuf, Stack, StackTraceMap, UpdateFlags,
 };
+
+use ebpf_skeleton_tests::{run, run_on};
 
 ebpf_skeleton!("../bpf/maps.bpf.o");
 
@@ -70,38 +69,6 @@ fn typed<T: TryFrom<Map, Error = Error>>(field: impl Into<Map>) -> T {
     T::try_from(field.into()).expect("the map's kind and sizes fit the type")
 }
 
-/// Runs `prog` once with `BPF_PROG_TEST_RUN`, its context the arguments
-/// `[op, a, b, c]`, on `cpu` if given; the program's return value.
-fn run_on(prog: &Program, args: [u64; 4], cpu: Option<u32>) -> u32 {
-    let fd = prog.fd().expect("the program is loaded");
-    let mut opts = sys::bpf_test_run_opts {
-        sz: size_of::<sys::bpf_test_run_opts>() as _,
-        ctx_in: args.as_ptr().cast(),
-        ctx_size_in: size_of_val(&args) as u32,
-        flags: if cpu.is_some() {
-            sys::BPF_F_TEST_RUN_ON_CPU
-        } else {
-            0
-        },
-        cpu: cpu.unwrap_or(0),
-        ..Default::default()
-    };
-    // SAFETY: `opts` and the context it points to live across the call.
-    let ret = unsafe { sys::bpf_prog_test_run_opts(fd.as_raw_fd(), &mut opts) };
-    assert_eq!(
-        ret,
-        0,
-        "test run of `{}`: {}",
-        prog.name(),
-        std::io::Error::last_os_error()
-    );
-    opts.retval
-}
-
-fn run(prog: &Program, args: [u64; 4]) -> u32 {
-    run_on(prog, args, None)
-}
-
 /// The first `n` slots of `out`.
 fn out(out: &Array<u64>, n: u32) -> Vec<u64> {
     (0..n)
@@ -130,7 +97,7 @@ fn hash_map_with_struct_keys_and_values_round_trips() {
     assert_eq!(lru.map().map_type(), MapType::LRU_HASH);
 
     // The program writes, Rust reads.
-    run(prog, [WRITE, 40, 2, 99]);
+    run(prog, &[WRITE, 40, 2, 99]);
     let key = Pair { pid: 40, tag: 2 };
     assert_eq!(
         hash.get(&key).unwrap(),
@@ -156,9 +123,9 @@ fn hash_map_with_struct_keys_and_values_round_trips() {
     )
     .unwrap();
     lru.insert(&1, &44, UpdateFlags::ANY).unwrap();
-    run(prog, [READ, 1, 2, 0]);
+    run(prog, &[READ, 1, 2, 0]);
     assert_eq!(out(&results, 5), [1, 5, 6, 7, 44]);
-    run(prog, [READ, 9, 9, 0]);
+    run(prog, &[READ, 9, 9, 0]);
     assert_eq!(out(&results, 5), [0, MISSING, MISSING, MISSING, MISSING]);
 
     // Flags reach the kernel.
@@ -204,7 +171,7 @@ fn hash_map_with_struct_keys_and_values_round_trips() {
     // Removed in Rust, gone for the program.
     assert!(hash.remove(&mine).unwrap());
     assert!(!hash.remove(&mine).unwrap());
-    run(prog, [READ, 1, 2, 0]);
+    run(prog, &[READ, 1, 2, 0]);
     assert_eq!(out(&results, 2), [0, MISSING]);
 }
 
@@ -216,7 +183,7 @@ fn batches_read_update_and_delete_whole_maps() {
     let prog = &objs.programs.big_prog;
 
     // The program fills 3000 entries; one batched read returns them all.
-    run(prog, [WRITE, 3000, 3, 0]);
+    run(prog, &[WRITE, 3000, 3, 0]);
     let mut entries = big.entries_batched().unwrap();
     assert_eq!(entries.len(), 3000);
     entries.sort();
@@ -266,7 +233,7 @@ fn batches_read_update_and_delete_whole_maps() {
     let keys: Vec<u32> = (0..1000).map(|i| 2 * i).collect();
     let values: Vec<u64> = keys.iter().map(|&k| k as u64 + 7).collect();
     big.update_batch(&keys, &values, UpdateFlags::ANY).unwrap();
-    run(prog, [READ, 0, 0, 0]);
+    run(prog, &[READ, 0, 0, 0]);
     let odd = (0..3000u64).filter(|k| k % 2 == 1);
     let expected = odd.map(|k| k * 1000 + 3 * k).sum::<u64>()
         + keys.iter().map(|&k| k as u64 * 1001 + 7).sum::<u64>();
@@ -302,13 +269,13 @@ fn array_round_trips() {
     let prog = &objs.programs.array_prog;
     assert_eq!(array.len(), 8);
 
-    run(prog, [WRITE, 3, 333, 0]);
+    run(prog, &[WRITE, 3, 333, 0]);
     assert_eq!(array.get(3).unwrap(), Some(333));
     assert_eq!(array.get(0).unwrap(), Some(0), "every index has a value");
     assert_eq!(array.get(8).unwrap(), None, "past the end");
 
     array.set(5, &555, UpdateFlags::ANY).unwrap();
-    run(prog, [READ, 5, 0, 0]);
+    run(prog, &[READ, 5, 0, 0]);
     assert_eq!(out(&results, 1), [555]);
     assert_eq!(
         array.set(8, &1, UpdateFlags::ANY).unwrap_err().errno(),
@@ -325,7 +292,7 @@ fn array_round_trips() {
     array
         .update_batch(&indexes, &values, UpdateFlags::ANY)
         .unwrap();
-    run(prog, [READ, 7, 0, 0]);
+    run(prog, &[READ, 7, 0, 0]);
     assert_eq!(out(&results, 1), [107]);
     let all = array.entries_batched().unwrap();
     assert_eq!(all, (0..8).map(|i| (i, 100 + i as u64)).collect::<Vec<_>>());
@@ -352,7 +319,7 @@ fn per_cpu_maps_hold_one_value_per_cpu() {
 
     // The program writes b + cpu on each CPU it runs on.
     for &cpu in &cpus {
-        run_on(prog, [WRITE, 2, 100, 0], Some(cpu));
+        run_on(prog, cpu, &[WRITE, 2, 100, 0]);
     }
     for map in [&hash, &lru] {
         let values = map.get(&2).unwrap().expect("written");
@@ -396,7 +363,7 @@ fn per_cpu_maps_hold_one_value_per_cpu() {
         )
         .unwrap();
     for &cpu in &cpus {
-        run_on(prog, [READ, 3, 0, 0], Some(cpu));
+        run_on(prog, cpu, &[READ, 3, 0, 0]);
         assert_eq!(
             out(&results, 4),
             [1000 + 10 * cpu as u64, 77, 7 + cpu as u64, cpu as u64]
@@ -448,7 +415,7 @@ fn per_cpu_maps_hold_one_value_per_cpu() {
         )
         .unwrap();
     for &cpu in &cpus {
-        run_on(prog, [READ, 1, 0, 0], Some(cpu));
+        run_on(prog, cpu, &[READ, 1, 0, 0]);
         assert_eq!(out(&results, 3)[2], 6);
     }
 }
@@ -465,7 +432,7 @@ fn lpm_trie_matches_the_longest_prefix() {
     };
 
     // The program stores 10.0.0.0/8; Rust finds it for any 10.x address.
-    run(prog, [WRITE, 10, 8, 1]);
+    run(prog, &[WRITE, 10, 8, 1]);
     assert_eq!(routes.get(&addr([10, 1, 2, 3])).unwrap(), Some(1));
     assert_eq!(routes.get(&addr([11, 1, 2, 3])).unwrap(), None);
 
@@ -476,7 +443,7 @@ fn lpm_trie_matches_the_longest_prefix() {
     };
     routes.insert(&net, &2, UpdateFlags::ANY).unwrap();
     let lookup = |a: [u8; 4]| {
-        run(prog, [READ, u32::from_ne_bytes(a) as u64, 0, 0]);
+        run(prog, &[READ, u32::from_ne_bytes(a) as u64, 0, 0]);
         out(&results, 1)[0]
     };
     assert_eq!(lookup([10, 1, 2, 3]), 2);
@@ -530,7 +497,7 @@ fn queue_and_stack_push_pop_and_peek() {
     let prog = &objs.programs.queue_stack_prog;
 
     // The program pushes 1 then 2 on each.
-    run(prog, [WRITE, 1, 2, 0]);
+    run(prog, &[WRITE, 1, 2, 0]);
     assert_eq!(queue.peek().unwrap(), Some(1));
     assert_eq!(
         [
@@ -555,7 +522,7 @@ fn queue_and_stack_push_pop_and_peek() {
         queue.push(&v, UpdateFlags::ANY).unwrap();
         stack.push(&v, UpdateFlags::ANY).unwrap();
     }
-    run(prog, [READ, 0, 0, 0]);
+    run(prog, &[READ, 0, 0, 0]);
     assert_eq!(out(&results, 5), [7, 8, 8, 7, MISSING]);
 
     // Full: refused, unless told to drop the oldest.
@@ -578,7 +545,7 @@ fn bloom_filter_answers_maybe_or_no() {
     let results: Array<u64> = typed(objs.maps.out);
     let prog = &objs.programs.bloom_prog;
 
-    run(prog, [WRITE, 1234, 0, 0]);
+    run(prog, &[WRITE, 1234, 0, 0]);
     assert!(bloom.contains(&1234).unwrap());
     assert!(
         !bloom.contains(&4321).unwrap(),
@@ -586,7 +553,7 @@ fn bloom_filter_answers_maybe_or_no() {
     );
 
     bloom.insert(&4321).unwrap();
-    run(prog, [READ, 4321, 999, 0]);
+    run(prog, &[READ, 4321, 999, 0]);
     assert_eq!(out(&results, 2), [1, 0]);
 }
 
@@ -600,7 +567,7 @@ fn program_array_sends_tail_calls_where_rust_says() {
     assert_eq!(jump.len(), 4);
 
     // Empty: the tail call falls through.
-    run(caller, [0, 0, 55, 0]);
+    run(caller, &[0, 0, 55, 0]);
     assert_eq!(out(&results, 2), [1, 0]);
 
     // Rust installs the target; the program jumps to it.
@@ -608,12 +575,12 @@ fn program_array_sends_tail_calls_where_rust_says() {
     jump.set(2, target).unwrap();
     assert_eq!(jump.get(2).unwrap(), Some(target.id().unwrap()));
     assert_eq!(jump.get(1).unwrap(), None);
-    run(caller, [0, 2, 77, 0]);
+    run(caller, &[0, 2, 77, 0]);
     assert_eq!(out(&results, 2), [0, 77]);
 
     assert!(jump.remove(2).unwrap());
     assert!(!jump.remove(2).unwrap());
-    run(caller, [0, 2, 88, 0]);
+    run(caller, &[0, 2, 88, 0]);
     assert_eq!(out(&results, 2), [1, 77]);
 }
 
@@ -631,7 +598,7 @@ fn maps_of_maps_hold_the_maps_rust_puts_there() {
     // Slot 0 was filled at load, by the C initializer.
     assert_eq!(outer_array.get(0).unwrap(), Some(inner_a.info().id));
     assert_eq!(outer_array.get(1).unwrap(), None);
-    run(prog, [WRITE, 0, 10, 0]);
+    run(prog, &[WRITE, 0, 10, 0]);
     assert_eq!(inner_a.get(0).unwrap(), Some(10));
 
     // Rust puts inner_b at index 1 and inner_c under key 5.
@@ -642,8 +609,8 @@ fn maps_of_maps_hold_the_maps_rust_puts_there() {
     assert_eq!(opened.info().id, inner_b.info().id);
 
     // The program writes through them; Rust reads the inner maps.
-    run(prog, [WRITE, 1, 11, 0]);
-    run(prog, [WRITE, 5, 0, 55]);
+    run(prog, &[WRITE, 1, 11, 0]);
+    run(prog, &[WRITE, 5, 0, 55]);
     assert_eq!(
         (inner_b.get(0).unwrap(), inner_c.get(0).unwrap()),
         (Some(11), Some(55))
@@ -652,9 +619,9 @@ fn maps_of_maps_hold_the_maps_rust_puts_there() {
     // Rust writes the inner maps; the program reads through the outer ones.
     inner_b.set(0, &21, UpdateFlags::ANY).unwrap();
     inner_c.set(0, &23, UpdateFlags::ANY).unwrap();
-    run(prog, [READ, 1, 0, 0]);
+    run(prog, &[READ, 1, 0, 0]);
     assert_eq!(out(&results, 1), [21]);
-    run(prog, [READ, 5, 0, 0]);
+    run(prog, &[READ, 5, 0, 0]);
     assert_eq!(out(&results, 2)[1], 23);
     assert_eq!(
         outer_hash.keys().collect::<Result<Vec<u32>, _>>().unwrap(),
@@ -664,9 +631,9 @@ fn maps_of_maps_hold_the_maps_rust_puts_there() {
     // Removed: the program finds nothing.
     assert!(outer_array.remove(1).unwrap());
     assert!(outer_hash.remove(&5).unwrap());
-    run(prog, [READ, 1, 0, 0]);
+    run(prog, &[READ, 1, 0, 0]);
     assert_eq!(out(&results, 1), [MISSING]);
-    run(prog, [READ, 5, 0, 0]);
+    run(prog, &[READ, 5, 0, 0]);
     assert_eq!(out(&results, 2)[1], MISSING);
 }
 
@@ -678,7 +645,7 @@ fn stack_trace_map_returns_the_kernel_stack() {
     let prog = &objs.programs.stack_prog;
     assert_eq!(stacks.max_depth(), 127);
 
-    run(prog, [0; 4]);
+    run(prog, &[0; 4]);
     let id = out(&results, 1)[0] as i64;
     assert!(id >= 0, "bpf_get_stackid failed: {id}");
     let id = id as u32;
@@ -701,7 +668,7 @@ fn stack_trace_map_returns_the_kernel_stack() {
     // Rust frees the id; the program stores the stack again.
     assert!(stacks.remove(id).unwrap());
     assert_eq!(stacks.get(id).unwrap(), None);
-    run(prog, [0; 4]);
+    run(prog, &[0; 4]);
     let again = out(&results, 1)[0] as u32;
     assert_eq!(
         stacks.get(again).unwrap().map(|f| f.len()),
@@ -717,9 +684,9 @@ fn ring_buffer_records_and_consumer_position_round_trip() {
     let prog = &objs.programs.ring_prog;
     assert_eq!(ring.capacity(), 4096);
 
-    run(prog, [WRITE, 5, 6, 0]);
+    run(prog, &[WRITE, 5, 6, 0]);
     assert_eq!(out(&results, 1), [0], "bpf_ringbuf_output succeeded");
-    run(prog, [READ, 0, 0, 0]);
+    run(prog, &[READ, 0, 0, 0]);
     // An 8-byte header and the 16-byte record, not consumed yet.
     assert_eq!(out(&results, 2), [24, 0]);
 
@@ -730,7 +697,7 @@ fn ring_buffer_records_and_consumer_position_round_trip() {
     );
     assert_eq!(reader.next_copy::<Record>().unwrap(), None);
     // Rust's consumer position is what the program sees.
-    run(prog, [READ, 0, 0, 0]);
+    run(prog, &[READ, 0, 0, 0]);
     assert_eq!(out(&results, 2), [0, 24]);
 }
 
@@ -744,12 +711,12 @@ fn perf_event_array_takes_rust_s_events_and_delivers_samples() {
     let cpu = test_cpus()[0];
 
     // No event in the CPU's slot yet: the program's output fails.
-    run_on(prog, [0, 1, 2, 0], Some(cpu));
+    run_on(prog, cpu, &[0, 1, 2, 0]);
     assert_eq!(out(&results, 1)[0] as i64, -(libc::ENOENT as i64));
 
     // The reader stores an event per CPU; the program's sample arrives.
     let mut reader = ebpf_skeleton::PerfReader::new(perf.map()).unwrap();
-    run_on(prog, [0, 3, 4, 0], Some(cpu));
+    run_on(prog, cpu, &[0, 3, 4, 0]);
     assert_eq!(out(&results, 1), [0]);
     let (from, sample) = reader.next_sample().expect("a sample");
     assert_eq!(from, cpu);
@@ -935,6 +902,6 @@ fn a_frozen_map_refuses_user_space_writes_but_not_the_program_s() {
     assert_eq!(array.get(1).unwrap(), Some(10));
 
     // The program still writes.
-    run(&objs.programs.array_prog, [WRITE, 1, 99, 0]);
+    run(&objs.programs.array_prog, &[WRITE, 1, 99, 0]);
     assert_eq!(array.get(1).unwrap(), Some(99));
 }

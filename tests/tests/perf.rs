@@ -6,42 +6,17 @@
 //! behind.
 
 use std::collections::BTreeMap;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use ebpf_skeleton::libbpf_sys as sys;
 use ebpf_skeleton::perf::{online_cpus, PerfEvent, PerfOptions, PerfReader, Wakeup};
-use ebpf_skeleton::{ebpf_skeleton, Error, MapType, Program, UpdateFlags};
-use ebpf_skeleton_tests::{getppid_n, tid};
+use ebpf_skeleton::{ebpf_skeleton, Error, MapType, UpdateFlags};
+use ebpf_skeleton_tests::{getppid_n, run_on, tid};
 
 ebpf_skeleton!("../bpf/perf.bpf.o");
 
 /// `stats` keys, as in perf.bpf.c.
 const WRITTEN: u32 = 0;
 const DROPPED: u32 = 1;
-
-/// Runs a `raw_tp` program once on `cpu` with `args` as its context.
-fn run_on(prog: &Program, cpu: u32, args: &[u64]) {
-    let mut ctx = [0u64; 12];
-    ctx[..args.len()].copy_from_slice(args);
-    let mut opts = sys::bpf_test_run_opts {
-        sz: size_of::<sys::bpf_test_run_opts>() as _,
-        ctx_in: ctx.as_ptr().cast(),
-        ctx_size_in: size_of_val(&ctx) as u32,
-        flags: sys::BPF_F_TEST_RUN_ON_CPU,
-        cpu,
-        ..Default::default()
-    };
-    let fd = prog.fd().expect("loaded").as_raw_fd();
-    // SAFETY: `opts` points at `ctx`, which outlives the call.
-    let ret = unsafe { sys::bpf_prog_test_run_opts(fd, &mut opts) };
-    assert_eq!(
-        ret,
-        0,
-        "test run on CPU {cpu}: {}",
-        std::io::Error::from_raw_os_error(-ret)
-    );
-}
 
 /// Writes `count` samples of `size` bytes numbered from `first` on `cpu`.
 fn produce(objs: &perf::Objects, cpu: u32, count: u64, size: u64, first: u64) {

@@ -4,13 +4,11 @@
 //! records, through an overflow, and a dropped reader leaves nothing behind.
 
 use std::collections::BTreeMap;
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use ebpf_skeleton::libbpf_sys as sys;
 use ebpf_skeleton::ringbuf::{RingBufPoller, RingBufReader};
-use ebpf_skeleton::{ebpf_skeleton, Error, MapType, Program, UpdateFlags};
-use ebpf_skeleton_tests::{eventually, getppid_n, map_exists, tid};
+use ebpf_skeleton::{ebpf_skeleton, Error, MapType, UpdateFlags};
+use ebpf_skeleton_tests::{eventually, getppid_n, map_exists, run, tid};
 
 ebpf_skeleton!("../bpf/ringbuf.bpf.o");
 
@@ -20,28 +18,6 @@ const DROPPED: u32 = 1;
 /// `produce`'s rings.
 const EVENTS: u64 = 0;
 const SMALL: u64 = 1;
-
-/// Runs a `raw_tp` program once with `args` as its context.
-fn run(prog: &Program, args: &[u64]) {
-    let mut ctx = [0u64; 12];
-    ctx[..args.len()].copy_from_slice(args);
-    let mut opts = sys::bpf_test_run_opts {
-        sz: size_of::<sys::bpf_test_run_opts>() as _,
-        ctx_in: ctx.as_ptr().cast(),
-        ctx_size_in: size_of_val(&ctx) as u32,
-        ..Default::default()
-    };
-    let fd = prog.fd().expect("loaded").as_raw_fd();
-    // SAFETY: `opts` points at `ctx`, which outlives the call.
-    let ret = unsafe { sys::bpf_prog_test_run_opts(fd, &mut opts) };
-    assert_eq!(
-        ret,
-        0,
-        "test run of {}: {}",
-        prog.name(),
-        std::io::Error::from_raw_os_error(-ret)
-    );
-}
 
 /// Writes `count` records of `size` bytes numbered from `first` into `ring`.
 fn produce(objs: &ringbuf::Objects, count: u64, size: u64, first: u64, ring: u64) {

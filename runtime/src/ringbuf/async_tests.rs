@@ -5,12 +5,10 @@
 //! not enable the feature.
 
 use std::future::{poll_fn, Future};
-use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::time::Duration;
 
 use futures_core::Stream;
-use libbpf_sys as sys;
 
 use crate::perf::{online_cpus, AsyncPerfReader, PerfOptions, PerfReader};
 use crate::ringbuf::{AsyncRingBufPoller, AsyncRingBufReader, RingBufPoller, RingBufReader};
@@ -23,27 +21,14 @@ fn load(name: &str) -> Object {
         .expect("load (as root)")
 }
 
-/// Runs a `raw_tp` program once on `cpu` with `args` as its context.
+/// Runs a `raw_tp` program once on `cpu` with `args` as its context
+/// (padded with zeros to the twelve arguments a raw tracepoint may have).
 fn run_on(prog: &Program, cpu: u32, args: &[u64]) {
-    let mut ctx = [0u64; 12];
-    ctx[..args.len()].copy_from_slice(args);
-    let mut opts = sys::bpf_test_run_opts {
-        sz: size_of::<sys::bpf_test_run_opts>() as _,
-        ctx_in: ctx.as_ptr().cast(),
-        ctx_size_in: size_of_val(&ctx) as u32,
-        flags: sys::BPF_F_TEST_RUN_ON_CPU,
-        cpu,
-        ..Default::default()
-    };
-    let fd = prog.fd().unwrap().as_raw_fd();
-    // SAFETY: `opts` points at `ctx`, which outlives the call.
-    let ret = unsafe { sys::bpf_prog_test_run_opts(fd, &mut opts) };
-    assert_eq!(
-        ret,
-        0,
-        "test run: {}",
-        std::io::Error::from_raw_os_error(-ret)
-    );
+    let mut ctx = [0u8; 12 * 8];
+    for (slot, arg) in ctx.chunks_exact_mut(8).zip(args) {
+        slot.copy_from_slice(&arg.to_ne_bytes());
+    }
+    prog.test_run_on_cpu(Some(&ctx), cpu).expect("test run");
 }
 
 /// Runs `future` on a current-thread runtime, failing after 60 s instead of
