@@ -1,5 +1,7 @@
-//! Helpers shared by the kernel tests: triggering syscalls and reading what
-//! the kernel counted.
+//! Helpers shared by the kernel tests (and the benchmark): triggering
+//! syscalls, running programs with `BPF_PROG_TEST_RUN`, checking the records
+//! of `tests/bpf/records.h`, counting a process's descriptors and mappings,
+//! and reading what the kernel counted.
 
 use std::time::{Duration, Instant};
 
@@ -48,6 +50,79 @@ pub fn run(prog: &Program, args: &[u64]) -> u32 {
 pub fn run_on(prog: &Program, cpu: u32, args: &[u64]) -> u32 {
     prog.test_run_on_cpu(Some(&raw_tp_context(args)), cpu)
         .unwrap_or_else(|err| panic!("{err} (on CPU {cpu})"))
+}
+
+/// The sequence number a record of `tests/bpf/records.h` starts with.
+pub fn seq_of(bytes: &[u8]) -> u64 {
+    u64::from_ne_bytes(bytes[..8].try_into().expect("a record of 8 bytes or more"))
+}
+
+/// The checksum records.h ends a record with, over the words before it.
+pub fn checksum(words: &[u64]) -> u64 {
+    words.iter().fold(0xcbf29ce484222325, |sum, &w| {
+        (sum ^ w).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// Word `i` of the record `seq`, as records.h fills it.
+fn fill(seq: u64, i: u64) -> u64 {
+    (seq + 1).wrapping_mul(0x9e3779b97f4a7c15) ^ (i << 56 | i)
+}
+
+/// Checks the data of one record as records.h writes it (`bytes` without
+/// any padding): its sequence number, every word, and the checksum over
+/// what arrived. `what` names it in failures ("record", "sample").
+pub fn check_record_data(bytes: &[u8], seq: u64, what: &str) {
+    let words: Vec<u64> = bytes
+        .chunks_exact(8)
+        .map(|w| u64::from_ne_bytes(w.try_into().unwrap()))
+        .collect();
+    let last = words.len() - 1;
+    assert_eq!(words[0], seq, "sequence number");
+    for (i, &w) in words.iter().enumerate().take(last).skip(1) {
+        assert_eq!(w, fill(seq, i as u64), "{what} {seq}, word {i}");
+    }
+    assert_eq!(
+        words[last],
+        checksum(&words[..last]),
+        "{what} {seq}: checksum"
+    );
+}
+
+/// Runs `test` alone in a child process (this test binary, filtered to the
+/// test `name`), so that it can count the process's descriptors and
+/// mappings ([`open_fds`], [`mappings`]) without other tests' threads
+/// changing them.
+pub fn in_own_process(name: &str, test: impl FnOnce()) {
+    const ALONE: &str = "EBPF_SKELETON_TEST_ALONE";
+    if std::env::var_os(ALONE).is_some() {
+        return test();
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--test-threads=1", "--nocapture"])
+        .env(ALONE, "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
+        "{name} failed in its own process ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// How many descriptors the process has open.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// How many mappings the process has.
+pub fn mappings() -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .count()
 }
 
 /// Reads a native-endian u64 map value.

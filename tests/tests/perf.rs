@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use ebpf_skeleton::perf::{online_cpus, PerfEvent, PerfOptions, PerfReader, Wakeup};
 use ebpf_skeleton::{ebpf_skeleton, Error, MapType, UpdateFlags};
-use ebpf_skeleton_tests::{getppid_n, run_on, tid};
+use ebpf_skeleton_tests::{
+    check_record_data, checksum, getppid_n, in_own_process, mappings, open_fds, run_on, seq_of, tid,
+};
 
 ebpf_skeleton!("../bpf/perf.bpf.o");
 
@@ -29,46 +31,18 @@ fn stat(objs: &perf::Objects, key: u32, cpu: u32) -> u64 {
     values.get(cpu as usize).expect("a possible CPU")
 }
 
-// The record format of records.h, recomputed from the received bytes.
-fn fill(seq: u64, i: u64) -> u64 {
-    (seq + 1).wrapping_mul(0x9e3779b97f4a7c15) ^ (i << 56 | i)
-}
-
-fn checksum(words: &[u64]) -> u64 {
-    words.iter().fold(0xcbf29ce484222325, |sum, &w| {
-        (sum ^ w).wrapping_mul(0x100000001b3)
-    })
-}
-
 /// The length of a sample of `size` bytes as the kernel hands it out:
 /// padded so that its u32 length and the data end 8-byte aligned.
 fn padded(size: usize) -> usize {
     (size + 4).next_multiple_of(8) - 4
 }
 
-/// Checks one sample: its padded size, its sequence number, every word, and
-/// the checksum over what arrived. (The padding is not checked: the kernel
-/// skips it, leaving whatever an earlier record left there.)
+/// Checks one sample: its padded size, and its data as records.h writes
+/// it. (The padding is not checked: the kernel skips it, leaving whatever an
+/// earlier record left there.)
 fn check_sample(bytes: &[u8], size: usize, seq: u64) {
     assert_eq!(bytes.len(), padded(size), "sample {seq}: size");
-    let words: Vec<u64> = bytes[..size]
-        .chunks_exact(8)
-        .map(|w| u64::from_ne_bytes(w.try_into().unwrap()))
-        .collect();
-    let last = words.len() - 1;
-    assert_eq!(words[0], seq, "sequence number");
-    for (i, &w) in words.iter().enumerate().take(last).skip(1) {
-        assert_eq!(w, fill(seq, i as u64), "sample {seq}, word {i}");
-    }
-    assert_eq!(
-        words[last],
-        checksum(&words[..last]),
-        "sample {seq}: checksum"
-    );
-}
-
-fn seq_of(bytes: &[u8]) -> u64 {
-    u64::from_ne_bytes(bytes[..8].try_into().unwrap())
+    check_record_data(&bytes[..size], seq, "sample");
 }
 
 #[test]
@@ -396,39 +370,6 @@ fn poll_waits_for_samples_from_syscalls() {
     seqs.sort_unstable();
     assert_eq!(seqs, (0..CALLS).collect::<Vec<_>>());
     assert_eq!(reader.lost_total(), 0);
-}
-
-/// Runs `test` alone in a child process (this test binary, filtered to one
-/// test), so that it can count the process's descriptors and mappings
-/// without other tests' threads changing them.
-fn in_own_process(name: &str, test: impl FnOnce()) {
-    const ALONE: &str = "EBPF_SKELETON_TEST_ALONE";
-    if std::env::var_os(ALONE).is_some() {
-        return test();
-    }
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--test-threads=1", "--nocapture"])
-        .env(ALONE, "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
-        "{name} failed in its own process ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
-
-fn mappings() -> usize {
-    std::fs::read_to_string("/proc/self/maps")
-        .unwrap()
-        .lines()
-        .count()
 }
 
 #[test]

@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use ebpf_skeleton::ringbuf::{RingBufPoller, RingBufReader};
 use ebpf_skeleton::{ebpf_skeleton, Error, MapType, UpdateFlags};
-use ebpf_skeleton_tests::{eventually, getppid_n, map_exists, run, tid};
+use ebpf_skeleton_tests::{
+    check_record_data, checksum, eventually, getppid_n, in_own_process, map_exists, mappings,
+    open_fds, run, seq_of, tid,
+};
 
 ebpf_skeleton!("../bpf/ringbuf.bpf.o");
 
@@ -28,35 +31,10 @@ fn stat(objs: &ringbuf::Objects, key: u32) -> u64 {
     objs.maps.stats.get(key).unwrap().unwrap()
 }
 
-// The record format of records.h, recomputed from the received bytes.
-fn fill(seq: u64, i: u64) -> u64 {
-    (seq + 1).wrapping_mul(0x9e3779b97f4a7c15) ^ (i << 56 | i)
-}
-
-fn checksum(words: &[u64]) -> u64 {
-    words.iter().fold(0xcbf29ce484222325, |sum, &w| {
-        (sum ^ w).wrapping_mul(0x100000001b3)
-    })
-}
-
-/// Checks one record: its size, its sequence number, every word, and the
-/// checksum over what arrived.
+/// Checks one record: its size, and its data as records.h writes it.
 fn check_record(bytes: &[u8], size: usize, seq: u64) {
     assert_eq!(bytes.len(), size, "record {seq}: size");
-    let words: Vec<u64> = bytes
-        .chunks_exact(8)
-        .map(|w| u64::from_ne_bytes(w.try_into().unwrap()))
-        .collect();
-    let last = words.len() - 1;
-    assert_eq!(words[0], seq, "sequence number");
-    for (i, &w) in words.iter().enumerate().take(last).skip(1) {
-        assert_eq!(w, fill(seq, i as u64), "record {seq}, word {i}");
-    }
-    assert_eq!(
-        words[last],
-        checksum(&words[..last]),
-        "record {seq}: checksum"
-    );
+    check_record_data(bytes, seq, "record");
 }
 
 #[test]
@@ -317,13 +295,13 @@ fn a_poller_reads_several_rings() {
     for _ in 0..10 {
         let (ring, record) = poller.next().expect("a record");
         let size = if ring == events { 64 } else { 32 };
-        let seq = u64::from_ne_bytes(record[..8].try_into().unwrap());
+        let seq = seq_of(record);
         check_record(record, size, seq);
         seen.entry(ring).or_default().push(seq);
     }
     let n = poller.drain(|ring, record| {
         let size = if ring == events { 64 } else { 32 };
-        let seq = u64::from_ne_bytes(record[..8].try_into().unwrap());
+        let seq = seq_of(record);
         check_record(record, size, seq);
         seen.entry(ring).or_default().push(seq);
     });
@@ -377,39 +355,6 @@ fn a_reader_keeps_the_map_alive_and_releases_it_on_drop() {
     // Dropped mid-stream (18 records unread), it leaves nothing holding the map.
     drop(reader);
     assert!(eventually(Duration::from_secs(10), || !map_exists(map_id)));
-}
-
-/// Runs `test` alone in a child process (this test binary, filtered to one
-/// test), so that it can count the process's descriptors and mappings
-/// without other tests' threads changing them.
-fn in_own_process(name: &str, test: impl FnOnce()) {
-    const ALONE: &str = "EBPF_SKELETON_TEST_ALONE";
-    if std::env::var_os(ALONE).is_some() {
-        return test();
-    }
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--test-threads=1", "--nocapture"])
-        .env(ALONE, "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("1 passed"),
-        "{name} failed in its own process ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
-
-fn mappings() -> usize {
-    std::fs::read_to_string("/proc/self/maps")
-        .unwrap()
-        .lines()
-        .count()
 }
 
 #[test]
