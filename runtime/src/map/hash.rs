@@ -2,11 +2,9 @@
 
 use std::marker::PhantomData;
 
-use super::batch::{self, BatchCursor, BatchIter};
-use super::typed::{self, typed_map, Entries, TypedKeys};
-use super::{Map, UpdateFlags};
-use crate::error::Result;
-use crate::Pod;
+use super::key_value::key_value_map;
+use super::typed::typed_map;
+use super::Map;
 
 /// A hash map (`BPF_MAP_TYPE_HASH` or `BPF_MAP_TYPE_LRU_HASH`) with keys of
 /// type `K` and values of type `V`.
@@ -36,38 +34,22 @@ pub struct HashMap<K, V> {
 
 typed_map!(HashMap<K, V>, kinds: [HASH, LRU_HASH], key: Some(size_of::<K>()), value: Some(size_of::<V>()));
 
-impl<K: Pod, V: Pod> HashMap<K, V> {
+key_value_map!(
+    HashMap,
     /// The value under `key`, or `None`. Allocates nothing: one
     /// `BPF_MAP_LOOKUP_ELEM`.
-    #[inline]
-    pub fn get(&self, key: &K) -> Result<Option<V>> {
-        typed::lookup(&self.map, key)
-    }
-
+    get,
     /// Stores `value` under `key`; `flags` say whether the entry must or
     /// must not exist already (`EEXIST` / `ENOENT` otherwise). A full map
     /// fails with `E2BIG` (an LRU map evicts instead).
-    #[inline]
-    pub fn insert(&self, key: &K, value: &V, flags: UpdateFlags) -> Result<()> {
-        self.map.update(key.as_bytes(), value.as_bytes(), flags)
-    }
-
+    insert,
     /// Removes the entry under `key`; `false` if there was none.
-    pub fn remove(&self, key: &K) -> Result<bool> {
-        self.map.delete(key.as_bytes())
-    }
-
+    remove,
     /// The map's keys, one `BPF_MAP_GET_NEXT_KEY` each.
-    pub fn keys(&self) -> TypedKeys<'_, K> {
-        TypedKeys::new(&self.map)
-    }
-
+    keys,
     /// The map's entries, key by key (two system calls an entry); for a
     /// whole map [`HashMap::entries_batched`] is much faster.
-    pub fn iter(&self) -> Entries<'_, K, V> {
-        Entries::new(&self.map, typed::lookup::<K, V>)
-    }
-
+    iter,
     /// Reads the entries after `cursor` into `keys` and `values` (as many
     /// as the shorter of the two holds) with one `BPF_MAP_LOOKUP_BATCH`,
     /// and returns how many it read; 0 once [`BatchCursor::is_done`].
@@ -75,42 +57,25 @@ impl<K: Pod, V: Pod> HashMap<K, V> {
     /// A hash bucket is read whole: when the next bucket has more entries
     /// than the buffers hold, the call fails with `ENOSPC` and leaves the
     /// cursor as it was, so it can be retried with larger buffers.
-    pub fn get_batch(
-        &self,
-        cursor: &mut BatchCursor,
-        keys: &mut [K],
-        values: &mut [V],
-    ) -> Result<usize> {
-        batch::get_plain(&self.map, cursor, keys, values)
-    }
-
+    ///
+    /// [`BatchCursor::is_done`]: super::BatchCursor::is_done
+    get_batch,
     /// Stores `values[i]` under `keys[i]` with one `BPF_MAP_UPDATE_BATCH`.
     /// The kernel takes only [`UpdateFlags::ANY`] and [`UpdateFlags::LOCK`]
     /// here (`EINVAL` otherwise).
     /// On failure the entries before the failing one are stored.
-    pub fn update_batch(&self, keys: &[K], values: &[V], flags: UpdateFlags) -> Result<()> {
-        batch::update_plain(&self.map, keys, values, flags)
-    }
-
+    ///
+    /// [`UpdateFlags::ANY`]: super::UpdateFlags::ANY
+    /// [`UpdateFlags::LOCK`]: super::UpdateFlags::LOCK
+    update_batch,
     /// Removes the entries under `keys` (`BPF_MAP_DELETE_BATCH`) and returns
     /// how many there were; keys without an entry are skipped.
-    pub fn delete_batch(&self, keys: &[K]) -> Result<usize> {
-        batch::delete_keys(&self.map, keys)
-    }
-
+    delete_batch,
     /// Every entry of the map, read in large batches: a few system calls for
     /// the whole map instead of two an entry. Falls back to [`HashMap::iter`]
     /// on kernels that cannot batch.
-    pub fn entries_batched(&self) -> Result<Vec<(K, V)>> {
-        match batch::read_all(&self.map, batch::decode_plain::<V>)? {
-            Some(entries) => Ok(entries),
-            None => self.iter().collect(),
-        }
-    }
-
+    entries_batched,
     /// The map's entries, read `batch_size` at a time (more when a hash
     /// bucket holds more), holding one batch in memory.
-    pub fn iter_batched(&self, batch_size: usize) -> BatchIter<'_, K, V> {
-        BatchIter::new(&self.map, batch_size, batch::decode_plain::<V>)
-    }
-}
+    iter_batched,
+);

@@ -2,11 +2,9 @@
 
 use std::marker::PhantomData;
 
-use super::batch::{self, BatchCursor, BatchIter};
-use super::typed::{self, typed_map, Entries, TypedKeys};
-use super::{Map, UpdateFlags};
-use crate::error::Result;
-use crate::Pod;
+use super::key_value::key_value_map;
+use super::typed::typed_map;
+use super::Map;
 
 /// A longest-prefix-match trie (`BPF_MAP_TYPE_LPM_TRIE`).
 ///
@@ -45,67 +43,32 @@ pub struct LpmTrie<K, V> {
 
 typed_map!(LpmTrie<K, V>, kinds: [LPM_TRIE], key: Some(size_of::<K>()), value: Some(size_of::<V>()));
 
-impl<K: Pod, V: Pod> LpmTrie<K, V> {
+key_value_map!(
+    LpmTrie,
     /// The value of the longest stored prefix matching `key`, or `None`.
-    #[inline]
-    pub fn get(&self, key: &K) -> Result<Option<V>> {
-        typed::lookup(&self.map, key)
-    }
-
+    get,
     /// Stores `value` under the prefix `key`.
-    #[inline]
-    pub fn insert(&self, key: &K, value: &V, flags: UpdateFlags) -> Result<()> {
-        self.map.update(key.as_bytes(), value.as_bytes(), flags)
-    }
-
+    insert,
     /// Removes the exact prefix `key`; `false` if it was not stored.
-    pub fn remove(&self, key: &K) -> Result<bool> {
-        self.map.delete(key.as_bytes())
-    }
-
+    remove,
     /// The stored prefixes.
-    pub fn keys(&self) -> TypedKeys<'_, K> {
-        TypedKeys::new(&self.map)
-    }
-
+    keys,
     /// The stored prefixes and their values.
-    pub fn iter(&self) -> Entries<'_, K, V> {
-        Entries::new(&self.map, typed::lookup::<K, V>)
-    }
-
+    iter,
     /// Reads the prefixes after `cursor` with one `BPF_MAP_LOOKUP_BATCH`;
     /// see [`HashMap::get_batch`](super::HashMap::get_batch).
-    pub fn get_batch(
-        &self,
-        cursor: &mut BatchCursor,
-        keys: &mut [K],
-        values: &mut [V],
-    ) -> Result<usize> {
-        batch::get_plain(&self.map, cursor, keys, values)
-    }
-
+    get_batch,
     /// Stores `values[i]` under `keys[i]` with one `BPF_MAP_UPDATE_BATCH`.
     /// The kernel takes only [`UpdateFlags::ANY`] and [`UpdateFlags::LOCK`]
     /// here (`EINVAL` otherwise).
-    pub fn update_batch(&self, keys: &[K], values: &[V], flags: UpdateFlags) -> Result<()> {
-        batch::update_plain(&self.map, keys, values, flags)
-    }
-
+    ///
+    /// [`UpdateFlags::ANY`]: super::UpdateFlags::ANY
+    /// [`UpdateFlags::LOCK`]: super::UpdateFlags::LOCK
+    update_batch,
     /// Removes the exact prefixes `keys` and returns how many were stored.
-    pub fn delete_batch(&self, keys: &[K]) -> Result<usize> {
-        batch::delete_keys(&self.map, keys)
-    }
-
+    delete_batch,
     /// Every stored prefix and its value, read in large batches.
-    pub fn entries_batched(&self) -> Result<Vec<(K, V)>> {
-        match batch::read_all(&self.map, batch::decode_plain::<V>)? {
-            Some(entries) => Ok(entries),
-            None => self.iter().collect(),
-        }
-    }
-
+    entries_batched,
     /// The stored prefixes and their values, read `batch_size` at a time.
-    pub fn iter_batched(&self, batch_size: usize) -> BatchIter<'_, K, V> {
-        BatchIter::new(&self.map, batch_size, batch::decode_plain::<V>)
-    }
-}
+    iter_batched,
+);

@@ -9,6 +9,7 @@ mod array;
 mod batch;
 mod bloom;
 mod hash;
+mod key_value;
 mod lpm;
 mod of_maps;
 mod per_cpu;
