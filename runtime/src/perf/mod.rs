@@ -35,7 +35,7 @@ mod ring;
 mod stream;
 
 use std::fmt;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::Duration;
 
 use libbpf_sys as sys;
@@ -43,7 +43,7 @@ use zerocopy::FromBytes;
 
 use crate::error::{Error, Result};
 use crate::map::{Map, MapType};
-use crate::ringbuf::sys::{Deadline, Epoll};
+use crate::ringbuf::sys::{fd_from_field, poll_until, Epoll};
 use ring::{CpuRing, Raw};
 
 pub use ring::online_cpus;
@@ -363,16 +363,9 @@ impl PerfReader {
     /// a system call, when a record is already there; otherwise sleeps until
     /// the kernel wakes the reader, as [`Wakeup`] says.
     pub fn poll(&mut self, timeout: Option<Duration>) -> Result<bool> {
-        let deadline = Deadline::new(timeout);
-        loop {
-            if self.has_next() {
-                return Ok(true);
-            }
-            if deadline.expired() {
-                return Ok(false);
-            }
-            self.wait_wakeup(deadline.remaining())?;
-        }
+        poll_until(self, timeout, Self::has_next, |reader, left| {
+            Ok(reader.wait_wakeup(left)? > 0)
+        })
     }
 
     /// Waits for the kernel to wake the reader, as [`Wakeup`] says, or for
@@ -436,19 +429,11 @@ impl crate::map::PerfEventArray {
     }
 }
 
-impl AsFd for PerfReader {
+fd_from_field!(
     /// The epoll instance over every CPU's ring, readable when the kernel
     /// woke one.
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.epoll.as_fd()
-    }
-}
-
-impl AsRawFd for PerfReader {
-    fn as_raw_fd(&self) -> RawFd {
-        self.epoll.as_raw_fd()
-    }
-}
+    PerfReader => epoll
+);
 
 impl Drop for PerfReader {
     fn drop(&mut self) {

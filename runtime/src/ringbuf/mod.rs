@@ -46,7 +46,7 @@ pub(crate) mod stream;
 pub(crate) mod sys;
 
 use std::fmt;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{fence, AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -54,7 +54,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 use crate::error::{Error, Result};
 use crate::map::{Map, MapType};
-use sys::{Deadline, Mmap};
+use sys::Mmap;
 
 pub use poller::RingBufPoller;
 #[cfg(feature = "tokio")]
@@ -321,28 +321,13 @@ impl RingBufReader {
     /// there. Otherwise the consumer position is stored first, so that the
     /// kernel wakes the reader for the next record.
     pub fn poll(&mut self, timeout: Option<Duration>) -> Result<bool> {
-        let deadline = Deadline::new(timeout);
-        loop {
-            if self.has_next() {
-                return Ok(true);
-            }
-            if deadline.expired() {
-                return Ok(false);
-            }
-            let readable =
-                sys::poll_readable(self.fd.as_fd(), deadline.remaining()).map_err(|source| {
-                    Error::Map {
-                        op: "poll",
-                        map: self.name.clone(),
-                        source,
-                    }
-                })?;
-            if readable && !self.has_next() {
-                // Readable but nothing to read: a record is reserved and not
-                // committed yet. Let its producer finish.
-                std::thread::yield_now();
-            }
-        }
+        sys::poll_until(self, timeout, Self::has_next, |reader, left| {
+            sys::poll_readable(reader.fd.as_fd(), left).map_err(|source| Error::Map {
+                op: "poll",
+                map: reader.name.clone(),
+                source,
+            })
+        })
     }
 
     /// Whether [`RingBufReader::next`] would return a record now. Skips
@@ -524,17 +509,7 @@ impl crate::map::RingBuf {
     }
 }
 
-impl AsFd for RingBufReader {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
-}
-
-impl AsRawFd for RingBufReader {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-}
+sys::fd_from_field!(RingBufReader => fd);
 
 impl Drop for RingBufReader {
     fn drop(&mut self) {

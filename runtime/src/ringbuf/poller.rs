@@ -1,9 +1,9 @@
 //! Several ring buffers behind one epoll.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsFd;
 use std::time::Duration;
 
-use super::sys::{Deadline, Epoll};
+use super::sys::{fd_from_field, poll_until, Epoll};
 use super::RingBufReader;
 use crate::error::{Error, Result};
 
@@ -118,23 +118,12 @@ impl RingBufPoller {
     /// as long as it takes); returns whether one has. Returns at once,
     /// without a system call, when a record is already there.
     pub fn poll(&mut self, timeout: Option<Duration>) -> Result<bool> {
-        let deadline = Deadline::new(timeout);
-        loop {
-            if self.has_next() {
-                return Ok(true);
-            }
-            if deadline.expired() {
-                return Ok(false);
-            }
-            let woken = self
-                .epoll
-                .wait(deadline.remaining(), |_| {})
-                .map_err(|source| Error::sys("waiting on the ring buffers' epoll", source))?;
-            if woken > 0 && !self.has_next() {
-                // A record is reserved and not committed yet.
-                std::thread::yield_now();
-            }
-        }
+        poll_until(self, timeout, Self::has_next, |poller, left| {
+            let woken = poller.epoll.wait(left, |_| {});
+            woken
+                .map(|n| n > 0)
+                .map_err(|source| Error::sys("waiting on the ring buffers' epoll", source))
+        })
     }
 
     /// The first ring from the cursor on with a record, made the cursor.
@@ -173,18 +162,10 @@ impl RingBufPoller {
     }
 }
 
-impl AsFd for RingBufPoller {
+fd_from_field!(
     /// The epoll instance, readable when a ring is.
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.epoll.as_fd()
-    }
-}
-
-impl AsRawFd for RingBufPoller {
-    fn as_raw_fd(&self) -> RawFd {
-        self.epoll.as_raw_fd()
-    }
-}
+    RingBufPoller => epoll
+);
 
 impl IntoIterator for RingBufPoller {
     type Item = RingBufReader;

@@ -1,8 +1,9 @@
 //! The system calls both readers build on: shared memory mappings, epoll,
-//! poll(2). Shared with [`crate::perf`].
+//! poll(2), and the blocking wait for a record. Shared with
+//! [`crate::perf`].
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
@@ -165,15 +166,56 @@ impl Epoll {
     }
 }
 
-impl AsFd for Epoll {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
-    }
+/// Implements `AsFd` and `AsRawFd` for a reader as the descriptor of its
+/// field `$field` (an `OwnedFd` or an [`Epoll`]); doc comments given go on
+/// `as_fd`.
+macro_rules! fd_from_field {
+    ($(#[$doc:meta])* $ty:ty => $field:ident) => {
+        impl ::std::os::fd::AsFd for $ty {
+            $(#[$doc])*
+            fn as_fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
+                ::std::os::fd::AsFd::as_fd(&self.$field)
+            }
+        }
+
+        impl ::std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> ::std::os::fd::RawFd {
+                ::std::os::fd::AsRawFd::as_raw_fd(&self.$field)
+            }
+        }
+    };
 }
 
-impl AsRawFd for Epoll {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
+pub(crate) use fd_from_field;
+
+fd_from_field!(Epoll => fd);
+
+/// The blocking `poll` of every reader: waits until `has_next(reader)` holds
+/// or `timeout` passes (forever if `None`), and returns whether it holds.
+///
+/// Looks first, so that nothing waits when a record is there already; then,
+/// in turn, `wait(reader, time_left)` sleeps until the kernel wakes the
+/// reader (returning whether it did) and the reader looks again. Woken with
+/// still nothing to read (a ring buffer record reserved and not committed
+/// yet, say), the thread yields, to let the producer finish, before waiting
+/// again.
+pub(crate) fn poll_until<R: ?Sized, E>(
+    reader: &mut R,
+    timeout: Option<Duration>,
+    mut has_next: impl FnMut(&mut R) -> bool,
+    mut wait: impl FnMut(&mut R, Option<Duration>) -> Result<bool, E>,
+) -> Result<bool, E> {
+    let deadline = Deadline::new(timeout);
+    loop {
+        if has_next(reader) {
+            return Ok(true);
+        }
+        if deadline.expired() {
+            return Ok(false);
+        }
+        if wait(reader, deadline.remaining())? && !has_next(reader) {
+            std::thread::yield_now();
+        }
     }
 }
 
