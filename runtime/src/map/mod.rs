@@ -111,13 +111,7 @@ impl Map {
             source,
         })?;
         // SAFETY: the fd is open while the object is, which outlives this call.
-        let fd = unsafe { BorrowedFd::borrow_raw(fd) }
-            .try_clone_to_owned()
-            .map_err(|source| Error::Map {
-                op: "duplicate the descriptor",
-                map: name.clone(),
-                source,
-            })?;
+        let fd = duplicate_fd(unsafe { BorrowedFd::borrow_raw(fd) }, &name)?;
         Map::from_fd(fd, name)
     }
 
@@ -277,6 +271,16 @@ impl AsFd for Map {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
+}
+
+/// A descriptor of its own of the map `name`, whose descriptor `fd` is (for
+/// a handle or a reader that outlives the one it was made from).
+pub(crate) fn duplicate_fd(fd: BorrowedFd<'_>, name: &str) -> Result<OwnedFd> {
+    fd.try_clone_to_owned().map_err(|source| Error::Map {
+        op: "duplicate the descriptor",
+        map: name.to_owned(),
+        source,
+    })
 }
 
 /// The kernel wants NULL, not a dangling pointer, for the empty keys of

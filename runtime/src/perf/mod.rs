@@ -42,7 +42,7 @@ use libbpf_sys as sys;
 use zerocopy::FromBytes;
 
 use crate::error::{Error, Result};
-use crate::map::{Map, MapType};
+use crate::map::{duplicate_fd, Map, MapType};
 use crate::ringbuf::sys::{fd_from_field, poll_until, Epoll};
 use ring::{CpuRing, Raw};
 
@@ -191,14 +191,7 @@ impl PerfReader {
                 "CPU {cpu} has no slot in the map, which has {slots}"
             )));
         }
-        let map_fd = map
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(|source| Error::Map {
-                op: "duplicate the descriptor",
-                map: name.clone(),
-                source,
-            })?;
+        let map_fd = duplicate_fd(map.as_fd(), &name)?;
         let epoll =
             Epoll::new().map_err(|source| Error::sys("creating an epoll instance", source))?;
         let mut reader = PerfReader {

@@ -53,7 +53,7 @@ use std::time::Duration;
 use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 use crate::error::{Error, Result};
-use crate::map::{Map, MapType};
+use crate::map::{duplicate_fd, Map, MapType};
 use sys::Mmap;
 
 pub use poller::RingBufPoller;
@@ -131,14 +131,7 @@ impl RingBufReader {
                 actual: map.map_type(),
             });
         }
-        let fd = map
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(|source| Error::Map {
-                op: "duplicate the descriptor",
-                map: name.clone(),
-                source,
-            })?;
+        let fd = duplicate_fd(map.as_fd(), &name)?;
         let size = map.info().max_entries as usize;
         let page = sys::page_size();
         if !size.is_power_of_two() || !size.is_multiple_of(page) || size > u32::MAX as usize / 2 {
