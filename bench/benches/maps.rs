@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use ebpf_skeleton::libbpf_sys as sys;
 use ebpf_skeleton::{HashMap, Map, UpdateFlags};
+use ebpf_skeleton_bench::{bench_rounds, median, pin_to};
 use libbpf_rs::{MapCore, MapFlags, MapHandle};
 
 const ENTRIES: u32 = 100_000;
@@ -26,11 +27,7 @@ const WARMUP: usize = 2;
 const LOOKUPS_PER_ROUND: usize = 20_000;
 
 fn main() {
-    let rounds: usize = std::env::var("EBPF_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(21)
-        .max(1);
+    let rounds = bench_rounds();
     let cpu = pin_to_last_cpu();
     let map = create_hash("bench_hash", ENTRIES);
     let fill: Vec<u32> = (0..ENTRIES).collect();
@@ -102,29 +99,8 @@ fn pin_to_last_cpu() -> u32 {
         .last()
         .copied()
         .unwrap_or(0);
-    // SAFETY: a zeroed cpu_set_t is empty; CPU_SET and sched_setaffinity
-    // only touch the set given.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu as usize, &mut set);
-        let ret = libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set);
-        assert_eq!(
-            ret,
-            0,
-            "pinning to CPU {cpu}: {}",
-            std::io::Error::last_os_error()
-        );
-    }
+    pin_to(cpu);
     cpu
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
 }
 
 /// Each contender's measurement in each round.

@@ -17,11 +17,7 @@ struct Row {
 }
 
 fn main() {
-    let rounds: usize = std::env::var("EBPF_BENCH_ROUNDS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(21)
-        .max(1);
+    let rounds = bench_rounds();
     let cpu = bench_cpu();
     pin_to(cpu);
     let objs = Objects::load().expect("load bench.bpf.o (run as root)");

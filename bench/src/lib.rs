@@ -76,6 +76,15 @@ pub fn bench_cpu() -> u32 {
     online_cpus().expect("online CPUs")[0]
 }
 
+/// The rounds a benchmark measures: `EBPF_BENCH_ROUNDS`, 21 by default.
+pub fn bench_rounds() -> usize {
+    std::env::var("EBPF_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(21)
+        .max(1)
+}
+
 /// The median of `values` (sorted in place).
 pub fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
