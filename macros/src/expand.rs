@@ -212,19 +212,22 @@ fn section(gen: &mut TypeGen<'_>, s: &DataSection) -> Result<SectionField, Strin
     let Kind::Datasec(sec) = &btf.get(s.datasec)?.kind else {
         return Err("is not a data section in BTF".into());
     };
-    let members: Vec<Member> = sec
-        .vars
-        .iter()
-        .filter_map(|v| match &btf.types.get(v.var as usize)?.kind {
-            Kind::Var { ty, global: true } => Some(Member {
-                name: btf.types[v.var as usize].name.clone(),
-                ty: *ty,
-                bit_offset: v.offset * 8,
+    let mut members = Vec::new();
+    for v in &sec.vars {
+        let var = btf.get(v.var)?;
+        if let Kind::Var { ty, global: true } = var.kind {
+            let bit_offset = v
+                .offset
+                .checked_mul(8)
+                .ok_or_else(|| format!("variable `{}` lies beyond any section", var.name))?;
+            members.push(Member {
+                name: var.name.clone(),
+                ty,
+                bit_offset,
                 bitfield_size: 0,
-            }),
-            _ => None,
-        })
-        .collect();
+            });
+        }
+    }
     let base = camel(&s.name);
     let (plain, view) = (format_ident!("{}", base), format_ident!("{}View", base));
     // A section ends where its last variable does; the Rust structs round

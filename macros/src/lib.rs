@@ -124,3 +124,6 @@ fn skeleton(
         first
     })
 }
+
+#[cfg(test)]
+mod fuzz_tests;

@@ -6,6 +6,7 @@
 
 mod fixup;
 mod parse;
+mod validate;
 
 pub use fixup::{fix_datasecs, fix_kconfig, SectionInfo};
 pub use parse::parse;
@@ -148,7 +149,10 @@ impl Btf {
         Ok(match &self.get(id)?.kind {
             Kind::Int(i) => i.size.into(),
             Kind::Ptr(_) => 8,
-            Kind::Array { elem, len } => self.size_of(*elem)? * u64::from(*len),
+            Kind::Array { elem, len } => self
+                .size_of(*elem)?
+                .checked_mul(u64::from(*len))
+                .ok_or_else(|| format!("BTF type id {id}: an array too large to exist"))?,
             Kind::Struct(c) | Kind::Union(c) => c.size.into(),
             Kind::Enum(e) => e.size.into(),
             Kind::Float { size } => (*size).into(),

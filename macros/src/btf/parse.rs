@@ -39,7 +39,9 @@ pub fn parse(data: &[u8], little: bool) -> Result<Btf, String> {
         types.push(ty);
         at = next;
     }
-    Ok(Btf { types })
+    let btf = Btf { types };
+    super::validate::validate(&btf)?;
+    Ok(btf)
 }
 
 struct Reader<'a> {

@@ -79,12 +79,30 @@ impl Planner<'_> {
             ty: m.ty,
             offset,
         });
-        self.cursor = offset + size;
+        self.cursor = offset.checked_add(size).ok_or_else(|| {
+            format!(
+                "member `{}` of `{}` lies beyond any size",
+                m.name, self.owner
+            )
+        })?;
         Ok(())
     }
 
     fn bitfield(&mut self, m: &Member, bit: u32, width: u32) -> Result<(), String> {
+        if width == 0 || width > 64 {
+            return Err(format!(
+                "bitfield `{}` of `{}` is {width} bits wide",
+                m.name, self.owner
+            ));
+        }
         let first = u64::from(bit / 8);
+        let owner = self.owner;
+        let misplaced = || {
+            format!(
+                "bitfield `{}` of `{owner}` starts before its storage",
+                m.name
+            )
+        };
         let end = (u64::from(bit) + u64::from(width)).div_ceil(8);
         // Extend the open storage when this bitfield starts inside it.
         if let Some(Slot::Bits {
@@ -99,7 +117,7 @@ impl Planner<'_> {
                 fields.push(BitField {
                     name: m.name.clone(),
                     ty: m.ty,
-                    bit: bit - (*offset * 8) as u32,
+                    bit: relative_bit(bit, *offset).ok_or_else(misplaced)?,
                     width,
                 });
                 self.cursor = *offset + *size;
@@ -114,7 +132,7 @@ impl Planner<'_> {
             fields: vec![BitField {
                 name: m.name.clone(),
                 ty: m.ty,
-                bit: bit - (first * 8) as u32,
+                bit: relative_bit(bit, first).ok_or_else(misplaced)?,
                 width,
             }],
         });
@@ -142,6 +160,11 @@ impl Planner<'_> {
     }
 }
 
+/// A bit's position counted from the storage's first byte.
+fn relative_bit(bit: u32, storage_byte: u64) -> Option<u32> {
+    bit.checked_sub(u32::try_from(storage_byte.checked_mul(8)?).ok()?)
+}
+
 /// `(first bit, width)` when the member is a bitfield, in either of BTF's
 /// two encodings (width in the member, or in an int type of its own).
 fn bitfield(btf: &Btf, m: &Member) -> Result<Option<(u32, u32)>, String> {
@@ -149,8 +172,12 @@ fn bitfield(btf: &Btf, m: &Member) -> Result<Option<(u32, u32)>, String> {
         return Ok(Some((m.bit_offset, m.bitfield_size)));
     }
     if let Kind::Int(int) = btf.get(btf.skip_aliases(m.ty)?)?.kind {
-        if int.bits != int.size * 8 || int.offset != 0 {
-            return Ok(Some((m.bit_offset + int.offset, int.bits)));
+        if u64::from(int.bits) != u64::from(int.size) * 8 || int.offset != 0 {
+            let bit = m
+                .bit_offset
+                .checked_add(int.offset)
+                .ok_or("a bitfield lies beyond any struct")?;
+            return Ok(Some((bit, int.bits)));
         }
     }
     Ok(None)
