@@ -2,17 +2,25 @@
 //!
 //! Generated code only names fields and forwards to the runtime; every
 //! decision (how to open, load, attach, map a section) lives in
-//! `ebpf_skeleton` itself.
+//! `ebpf_skeleton` itself. [`maps`] types each map field, [`sections`]
+//! writes each data section's structs.
+
+mod maps;
+mod sections;
 
 use std::path::Path;
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
-use crate::btf::{Btf, Kind, Member};
+use crate::btf::{Btf, Kind};
 use crate::ident;
-use crate::model::{DataSection, Map, Object};
-use crate::types::{camel, Scope, TypeGen};
+use crate::model::Object;
+use crate::types::TypeGen;
+use maps::{map_field, MapField};
+use sections::{section, SectionField};
+
+pub use maps::kind_name;
 
 /// Everything expansion needs besides the model.
 pub struct Request<'a> {
@@ -89,215 +97,6 @@ fn is_nameable(kind: &Kind) -> bool {
         kind,
         Kind::Struct(_) | Kind::Union(_) | Kind::Enum(_) | Kind::Typedef(_)
     )
-}
-
-/// A map's field: its Rust type and how it is made from the byte map.
-struct MapField {
-    name: String,
-    ident: Ident,
-    ty: TokenStream,
-    doc: String,
-    /// Whether the field converts the byte map into a typed one.
-    typed: bool,
-}
-
-impl MapField {
-    fn untyped(m: &Map) -> Self {
-        MapField {
-            name: m.name.clone(),
-            ident: ident::field(&m.name),
-            ty: quote!(__ebs::Map),
-            doc: format!("The map `{}`.", m.name),
-            typed: false,
-        }
-    }
-}
-
-/// The typed map for a map's kind and BTF key and value; the byte map when
-/// BTF does not say.
-fn map_field(gen: &mut TypeGen<'_>, m: &Map) -> Result<MapField, String> {
-    let mut field = MapField::untyped(m);
-    let Some(def) = &m.def else { return Ok(field) };
-    if !TYPED_MAPS {
-        return Ok(field);
-    }
-    let hint = camel(&m.name);
-    let key = def
-        .key
-        .map(|k| gen.rust_type(k, &format!("{hint}Key"), Scope::Skeleton))
-        .transpose()?;
-    let value = def
-        .value
-        .map(|v| gen.rust_type(v, &format!("{hint}Value"), Scope::Skeleton))
-        .transpose()?;
-    let kind = def.kind.unwrap_or(0);
-    let typed = match (kind, key, value) {
-        (1 | 9, Some(k), Some(v)) => quote!(__ebs::HashMap<#k, #v>),
-        (2, Some(_), Some(v)) => quote!(__ebs::Array<#v>),
-        (5 | 10, Some(k), Some(v)) => quote!(__ebs::PerCpuHashMap<#k, #v>),
-        (6, Some(_), Some(v)) => quote!(__ebs::PerCpuArray<#v>),
-        (11, Some(k), Some(v)) => quote!(__ebs::LpmTrie<#k, #v>),
-        (22, _, Some(v)) => quote!(__ebs::Queue<#v>),
-        (23, _, Some(v)) => quote!(__ebs::Stack<#v>),
-        (30, _, Some(v)) => quote!(__ebs::BloomFilter<#v>),
-        (3, ..) => quote!(__ebs::ProgramArray),
-        (12, ..) => quote!(__ebs::ArrayOfMaps),
-        (13, Some(k), _) => quote!(__ebs::HashOfMaps<#k>),
-        (13, ..) => quote!(__ebs::HashOfMaps),
-        (7, ..) => quote!(__ebs::StackTraceMap),
-        (27, ..) => quote!(__ebs::RingBuf),
-        (4, ..) => quote!(__ebs::PerfEventArray),
-        _ => return Ok(field),
-    };
-    field.ty = typed;
-    field.typed = true;
-    field.doc = format!("The map `{}` ({}).", m.name, kind_name(kind));
-    Ok(field)
-}
-
-/// Typed map fields, once the runtime has the typed maps.
-const TYPED_MAPS: bool = true;
-
-pub fn kind_name(kind: u32) -> &'static str {
-    const NAMES: &[&str] = &[
-        "unspec",
-        "hash",
-        "array",
-        "prog_array",
-        "perf_event_array",
-        "percpu_hash",
-        "percpu_array",
-        "stack_trace",
-        "cgroup_array",
-        "lru_hash",
-        "lru_percpu_hash",
-        "lpm_trie",
-        "array_of_maps",
-        "hash_of_maps",
-        "devmap",
-        "sockmap",
-        "cpumap",
-        "xskmap",
-        "sockhash",
-        "cgroup_storage",
-        "reuseport_sockarray",
-        "percpu_cgroup_storage",
-        "queue",
-        "stack",
-        "sk_storage",
-        "devmap_hash",
-        "struct_ops",
-        "ringbuf",
-        "inode_storage",
-        "task_storage",
-        "bloom_filter",
-        "user_ringbuf",
-        "cgrp_storage",
-        "arena",
-    ];
-    NAMES.get(kind as usize).copied().unwrap_or("unknown kind")
-}
-
-/// A data section's two structs: plain (set before load) and view (live).
-struct SectionField {
-    section: String,
-    field: Ident,
-    plain: Ident,
-    view: Ident,
-    items: TokenStream,
-}
-
-fn section(gen: &mut TypeGen<'_>, s: &DataSection) -> Result<SectionField, String> {
-    let btf = gen.btf();
-    let Kind::Datasec(sec) = &btf.get(s.datasec)?.kind else {
-        return Err("is not a data section in BTF".into());
-    };
-    let mut members = Vec::new();
-    for v in &sec.vars {
-        let var = btf.get(v.var)?;
-        if let Kind::Var { ty, global: true } = var.kind {
-            let bit_offset = v
-                .offset
-                .checked_mul(8)
-                .ok_or_else(|| format!("variable `{}` lies beyond any section", var.name))?;
-            members.push(Member {
-                name: var.name.clone(),
-                ty,
-                bit_offset,
-                bitfield_size: 0,
-            });
-        }
-    }
-    let base = camel(&s.name);
-    let (plain, view) = (format_ident!("{}", base), format_ident!("{}View", base));
-    // A section ends where its last variable does; the Rust structs round
-    // that up to their alignment (the runtime copies only the section's
-    // bytes, and maps whole pages).
-    let mut align = 1;
-    for m in &members {
-        align = align.max(gen.align_of(m.ty)?);
-    }
-    let padded = u64::from(sec.size).next_multiple_of(align);
-    if gen.needs_packing(&base, padded, &members)? {
-        return Err(
-            "a variable lies off its natural alignment, which a live view cannot hold".into(),
-        );
-    }
-    let size = padded as usize;
-    let body = gen.struct_body(&base, padded, &members, Scope::Skeleton, &|t| t)?;
-    let writable = !s.name.starts_with(".rodata") && s.name != ".kconfig";
-    let cell = if writable {
-        quote!(__ebs::Volatile)
-    } else {
-        quote!(__ebs::ReadOnly)
-    };
-    let view_body = gen.struct_body(
-        &format!("{base}View"),
-        padded,
-        &members,
-        Scope::Skeleton,
-        &|t| quote!(#cell<#t>),
-    )?;
-    let (fields, asserts) = (body.fields, body.asserts);
-    let (view_fields, view_asserts) = (view_body.fields, view_body.asserts);
-    let plain_doc = format!("The global variables of `{}`, as set before load.", s.name);
-    let view_doc = format!(
-        "The global variables of `{}` in the kernel's memory: each access is a volatile {}.",
-        s.name,
-        if writable { "read or write" } else { "read" }
-    );
-    let derives = crate::types::pod_derives();
-    let items = quote! {
-        #[doc = #plain_doc]
-        #[repr(C)]
-        #derives
-        pub struct #plain { #fields }
-
-        #[doc = #view_doc]
-        #[repr(C)]
-        #[derive(::core::fmt::Debug)]
-        pub struct #view { #view_fields }
-
-        // SAFETY: a repr(C) struct of cells only, laid out like the section
-        // (asserted below); cells are `Volatile` exactly when writable.
-        unsafe impl __ebs::SectionView for #view {
-            const WRITABLE: bool = #writable;
-        }
-
-        const _: () = {
-            ::core::assert!(::core::mem::size_of::<#plain>() == #size);
-            ::core::assert!(::core::mem::size_of::<#view>() == #size);
-            #asserts
-            #view_asserts
-        };
-    };
-    Ok(SectionField {
-        section: s.name.clone(),
-        field: ident::field(&s.name.trim_start_matches('.').replace('.', "_")),
-        plain,
-        view,
-        items,
-    })
 }
 
 fn module(
