@@ -13,6 +13,10 @@ pub fn camel(name: &str) -> String {
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert_str(0, "Anon");
     }
+    // `struct self` is valid C; `Self` cannot name a Rust type.
+    if out == "Self" {
+        out.push('_');
+    }
     out
 }
 
@@ -28,5 +32,6 @@ mod tests {
         assert_eq!(camel("sockaddr_in6"), "SockaddrIn6");
         assert_eq!(camel(""), "Anon");
         assert_eq!(camel(".data.stats"), "DataStats");
+        assert_eq!(camel("self"), "Self_");
     }
 }
