@@ -128,7 +128,12 @@ impl TypeGen<'_> {
                     };
                     let rust = wrap(self.rust_type(ty, &hint, scope)?);
                     let offset = offset as usize;
-                    body.fields.extend(quote!(pub #field: #rust,));
+                    let doc = if name.is_empty() {
+                        format!("An anonymous member at byte {offset}.")
+                    } else {
+                        format!("`{name}`, at byte {offset}.")
+                    };
+                    body.fields.extend(quote!(#[doc = #doc] pub #field: #rust,));
                     body.asserts.extend(quote! {
                         ::core::assert!(::core::mem::offset_of!(Self_, #field) == #offset);
                     });
