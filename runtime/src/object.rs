@@ -253,6 +253,13 @@ impl OpenObject {
     /// log; otherwise passes on what libbpf said.
     fn load_error(&self, source: io::Error, warnings: &[String]) -> Error {
         let object = self.inner.name.clone();
+        let mut details = warnings.join("\n");
+        // SAFETY: a plain query.
+        if source.raw_os_error() == Some(libc::EPERM) && unsafe { libc::geteuid() } != 0 {
+            details.push_str(
+                "\nloading eBPF needs root (or CAP_BPF with CAP_PERFMON and CAP_NET_ADMIN)",
+            );
+        }
         // libbpf unloads every program when one fails, so which one failed
         // is known only from its message.
         match warnings.iter().find_map(|w| failed_program(w)) {
@@ -263,12 +270,12 @@ impl OpenObject {
                 log: CStr::from_bytes_until_nul(&self.log)
                     .map(|s| s.to_string_lossy().trim_end().to_owned())
                     .unwrap_or_default(),
-                details: warnings.join("\n"),
+                details,
             },
             None => Error::Load {
                 object,
                 source,
-                details: warnings.join("\n"),
+                details,
             },
         }
     }

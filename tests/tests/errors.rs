@@ -112,3 +112,43 @@ fn objects_open_from_files_too() {
     assert!(objs.program("count_getppid").unwrap().is_loaded());
     assert_eq!(objs.map("counts").unwrap().info().max_entries, 1024);
 }
+
+/// Runs in two processes: as root it starts itself again as `nobody`, and
+/// the unprivileged copy checks that opening needs no privileges and that
+/// loading says what is missing.
+#[test]
+fn specs_open_unprivileged_and_load_says_what_is_missing() {
+    const CHILD: &str = "EBPF_SKELETON_UNPRIVILEGED_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        // SAFETY: a plain query.
+        assert_ne!(unsafe { libc::geteuid() }, 0, "the child runs unprivileged");
+        let specs = kprobe::Specs::new().expect("opening needs no privileges");
+        assert_eq!(
+            specs.programs.probe_getppid.section(),
+            "kprobe/__x64_sys_getppid"
+        );
+        let err = specs.load().unwrap_err();
+        assert_eq!(err.errno(), Some(libc::EPERM), "{err}");
+        assert!(err.to_string().contains("loading eBPF needs root"), "{err}");
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "specs_open_unprivileged_and_load_says_what_is_missing",
+            "--nocapture",
+        ])
+        .env(CHILD, "1")
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .expect("start the unprivileged copy");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(text.contains("1 passed"), "{text}");
+}
