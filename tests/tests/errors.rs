@@ -132,8 +132,15 @@ fn specs_open_unprivileged_and_load_says_what_is_missing() {
         assert!(err.to_string().contains("loading eBPF needs root"), "{err}");
         return;
     }
+    use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
-    let output = std::process::Command::new(std::env::current_exe().unwrap())
+    // A copy in the temporary directory, which `nobody` can reach wherever
+    // the build directory is (the objects are embedded, nothing else needed).
+    let copy =
+        std::env::temp_dir().join(format!("ebpf-skeleton-unprivileged-{}", std::process::id()));
+    std::fs::copy(std::env::current_exe().unwrap(), &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let output = std::process::Command::new(&copy)
         .args([
             "--exact",
             "specs_open_unprivileged_and_load_says_what_is_missing",
@@ -144,6 +151,7 @@ fn specs_open_unprivileged_and_load_says_what_is_missing() {
         .gid(65534)
         .output()
         .expect("start the unprivileged copy");
+    std::fs::remove_file(&copy).ok();
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
