@@ -17,6 +17,7 @@ mod expand;
 mod ident;
 mod layout_attr;
 mod locate;
+mod map_kinds;
 mod model;
 mod types;
 

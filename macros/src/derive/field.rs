@@ -3,6 +3,8 @@
 
 use syn::{GenericArgument, PathArguments, Type};
 
+use crate::map_kinds::{self, Params};
+
 /// The kind of thing a field holds.
 pub enum Want {
     Program,
@@ -33,53 +35,31 @@ pub fn want(ty: &Type) -> Option<Want> {
         _ => Vec::new(),
     };
     let arg = |i: usize| args.get(i).cloned().map(Box::new);
-    let map = |ty, kinds, key, value| {
-        Some(Want::Map {
-            ty,
-            kinds,
-            key,
-            value,
-        })
-    };
-    match last.ident.to_string().as_str() {
-        "Program" => Some(Want::Program),
-        "Section" => Some(Want::Section),
-        "Map" => map("Map", &[], None, None),
-        "HashMap" => map("HashMap", &[1, 9], arg(0), arg(1)),
-        "Array" => map("Array", &[2], None, arg(0)),
-        "PerCpuHashMap" => map("PerCpuHashMap", &[5, 10], arg(0), arg(1)),
-        "PerCpuArray" => map("PerCpuArray", &[6], None, arg(0)),
-        "LpmTrie" => map("LpmTrie", &[11], arg(0), arg(1)),
-        "Queue" => map("Queue", &[22], None, arg(0)),
-        "Stack" => map("Stack", &[23], None, arg(0)),
-        "BloomFilter" => map("BloomFilter", &[30], None, arg(0)),
-        "ProgramArray" => map("ProgramArray", &[3], None, None),
-        "ArrayOfMaps" => map("ArrayOfMaps", &[12], None, None),
-        "HashOfMaps" => map("HashOfMaps", &[13], None, None),
-        "StackTraceMap" => map("StackTraceMap", &[7], None, None),
-        "RingBuf" => map("RingBuf", &[27], None, None),
-        "PerfEventArray" => map("PerfEventArray", &[4], None, None),
-        _ => None,
+    let name = last.ident.to_string();
+    match name.as_str() {
+        "Program" => return Some(Want::Program),
+        "Section" => return Some(Want::Section),
+        "Map" => {
+            return Some(Want::Map {
+                ty: "Map",
+                kinds: &[],
+                key: None,
+                value: None,
+            });
+        }
+        _ => {}
     }
-}
-
-/// The typed map field type that fits a map kind, for suggestions.
-pub fn type_for_kind(kind: u32) -> Option<&'static str> {
-    Some(match kind {
-        1 | 9 => "HashMap",
-        2 => "Array",
-        5 | 10 => "PerCpuHashMap",
-        6 => "PerCpuArray",
-        11 => "LpmTrie",
-        22 => "Queue",
-        23 => "Stack",
-        30 => "BloomFilter",
-        3 => "ProgramArray",
-        12 => "ArrayOfMaps",
-        13 => "HashOfMaps",
-        7 => "StackTraceMap",
-        27 => "RingBuf",
-        4 => "PerfEventArray",
-        _ => return None,
+    let typed = map_kinds::by_name(&name)?;
+    let (key, value) = match typed.params {
+        Params::KeyValue => (arg(0), arg(1)),
+        Params::Key => (arg(0), None),
+        Params::Value => (None, arg(0)),
+        Params::None => (None, None),
+    };
+    Some(Want::Map {
+        ty: typed.name,
+        kinds: typed.kinds,
+        key,
+        value,
     })
 }

@@ -12,9 +12,10 @@ use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, LitStr};
 
 use crate::ctxt::Ctxt;
+use crate::map_kinds;
 use crate::model::Object;
 use crate::{check, elf, locate};
-use field::{type_for_kind, Want};
+use field::Want;
 
 /// One checked field: how to fill it from the loaded object.
 struct Resolved {
@@ -179,14 +180,15 @@ impl Resolver<'_> {
         };
         let def = map.def.clone().unwrap_or_default();
         if let Some(kind) = def.kind.filter(|k| !kinds.is_empty() && !kinds.contains(k)) {
-            let hint = type_for_kind(kind)
+            let hint = map_kinds::for_kind(kind)
+                .map(|t| t.name)
                 .map(|t| format!("; use `{t}`"))
                 .unwrap_or_default();
             self.cx.error(
                 span,
                 format!(
                     "`{name}` is a {} map in `{}`, not what a `{ty}` field holds{hint}",
-                    kind_name(kind),
+                    map_kinds::kind_name(kind),
                     self.lit.value()
                 ),
             );
@@ -306,10 +308,6 @@ fn keep_maps(object: &Object, programs: &[String], named: &[String]) -> Vec<Stri
         }
     });
     keep
-}
-
-fn kind_name(kind: u32) -> String {
-    crate::expand::kind_name(kind).to_owned()
 }
 
 fn expand(

@@ -1,9 +1,10 @@
 //! A map's field: its typed map from the map's kind and BTF key and value.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 
 use crate::ident;
+use crate::map_kinds::{self, Params};
 use crate::model::Map;
 use crate::types::{camel, Scope, TypeGen};
 
@@ -44,66 +45,19 @@ pub fn map_field(gen: &mut TypeGen<'_>, m: &Map) -> Result<MapField, String> {
         .map(|v| gen.rust_type(v, &format!("{hint}Value"), Scope::Skeleton))
         .transpose()?;
     let kind = def.kind.unwrap_or(0);
-    let typed = match (kind, key, value) {
-        (1 | 9, Some(k), Some(v)) => quote!(__ebs::HashMap<#k, #v>),
-        (2, Some(_), Some(v)) => quote!(__ebs::Array<#v>),
-        (5 | 10, Some(k), Some(v)) => quote!(__ebs::PerCpuHashMap<#k, #v>),
-        (6, Some(_), Some(v)) => quote!(__ebs::PerCpuArray<#v>),
-        (11, Some(k), Some(v)) => quote!(__ebs::LpmTrie<#k, #v>),
-        (22, _, Some(v)) => quote!(__ebs::Queue<#v>),
-        (23, _, Some(v)) => quote!(__ebs::Stack<#v>),
-        (30, _, Some(v)) => quote!(__ebs::BloomFilter<#v>),
-        (3, ..) => quote!(__ebs::ProgramArray),
-        (12, ..) => quote!(__ebs::ArrayOfMaps),
-        (13, Some(k), _) => quote!(__ebs::HashOfMaps<#k>),
-        (13, ..) => quote!(__ebs::HashOfMaps),
-        (7, ..) => quote!(__ebs::StackTraceMap),
-        (27, ..) => quote!(__ebs::RingBuf),
-        (4, ..) => quote!(__ebs::PerfEventArray),
+    let Some(typed) = map_kinds::for_kind(kind) else {
+        return Ok(field);
+    };
+    let name = format_ident!("{}", typed.name);
+    field.ty = match (typed.params, key, value) {
+        (Params::KeyValue, Some(k), Some(v)) => quote!(__ebs::#name<#k, #v>),
+        (Params::Value, _, Some(v)) => quote!(__ebs::#name<#v>),
+        (Params::Key, Some(k), _) => quote!(__ebs::#name<#k>),
+        (Params::Key | Params::None, ..) => quote!(__ebs::#name),
+        // BTF does not say what the keys or values are.
         _ => return Ok(field),
     };
-    field.ty = typed;
     field.typed = true;
-    field.doc = format!("The map `{}` ({}).", m.name, kind_name(kind));
+    field.doc = format!("The map `{}` ({}).", m.name, map_kinds::kind_name(kind));
     Ok(field)
-}
-
-pub fn kind_name(kind: u32) -> &'static str {
-    const NAMES: &[&str] = &[
-        "unspec",
-        "hash",
-        "array",
-        "prog_array",
-        "perf_event_array",
-        "percpu_hash",
-        "percpu_array",
-        "stack_trace",
-        "cgroup_array",
-        "lru_hash",
-        "lru_percpu_hash",
-        "lpm_trie",
-        "array_of_maps",
-        "hash_of_maps",
-        "devmap",
-        "sockmap",
-        "cpumap",
-        "xskmap",
-        "sockhash",
-        "cgroup_storage",
-        "reuseport_sockarray",
-        "percpu_cgroup_storage",
-        "queue",
-        "stack",
-        "sk_storage",
-        "devmap_hash",
-        "struct_ops",
-        "ringbuf",
-        "inode_storage",
-        "task_storage",
-        "bloom_filter",
-        "user_ringbuf",
-        "cgrp_storage",
-        "arena",
-    ];
-    NAMES.get(kind as usize).copied().unwrap_or("unknown kind")
 }

@@ -20,8 +20,6 @@ use crate::types::TypeGen;
 use maps::{map_field, MapField};
 use sections::{section, SectionField};
 
-pub use maps::kind_name;
-
 /// Everything expansion needs besides the model.
 pub struct Request<'a> {
     pub path: &'a Path,
