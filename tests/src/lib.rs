@@ -189,25 +189,20 @@ impl BtfLayout {
     }
 }
 
-/// Reads the struct or typedef'd struct `name` from an object with libbpf.
+/// Reads the struct or typedef'd struct `name` from an object with libbpf
+/// (its own BTF parser, after its open-time fixups).
 pub fn btf_layout(object: &[u8], name: &str) -> BtfLayout {
     use ebpf_skeleton::libbpf_sys as sys;
     use std::ffi::{CStr, CString};
-    // SAFETY: libbpf parses a copy of the bytes; the btf is freed below and
-    // every pointer read from it is used before that.
+    // SAFETY: libbpf opens the object from the bytes, which outlive it; the
+    // object (and its BTF) is closed below, after every pointer read from it
+    // is used.
     unsafe {
-        let btf = sys::btf__new(object.as_ptr().cast(), object.len() as _);
-        let btf = if btf.is_null() {
-            let path = std::env::temp_dir().join(format!("btf-layout-{}.o", std::process::id()));
-            std::fs::write(&path, object).unwrap();
-            let c = CString::new(path.to_str().unwrap()).unwrap();
-            let parsed = sys::btf__parse_elf(c.as_ptr(), std::ptr::null_mut());
-            std::fs::remove_file(&path).ok();
-            parsed
-        } else {
-            btf
-        };
-        assert!(!btf.is_null(), "libbpf could not read the object's BTF");
+        let obj =
+            sys::bpf_object__open_mem(object.as_ptr().cast(), object.len() as _, std::ptr::null());
+        assert!(!obj.is_null(), "libbpf could not open the object");
+        let btf = sys::bpf_object__btf(obj);
+        assert!(!btf.is_null(), "the object has no BTF");
         let c_name = CString::new(name).unwrap();
         let mut id = sys::btf__find_by_name(btf, c_name.as_ptr());
         assert!(id > 0, "no BTF type named {name}");
@@ -234,7 +229,7 @@ pub fn btf_layout(object: &[u8], name: &str) -> BtfLayout {
                 (name, offset as usize)
             })
             .collect();
-        sys::btf__free(btf);
+        sys::bpf_object__close(obj);
         BtfLayout { size, members }
     }
 }
