@@ -246,7 +246,6 @@ impl Error {
         }
     }
 
-    #[allow(dead_code)]
     pub(crate) fn sys(what: impl Into<String>, source: io::Error) -> Self {
         Error::Sys {
             what: what.into(),
