@@ -89,6 +89,11 @@ impl<T: Pod + std::fmt::Debug> std::fmt::Debug for ReadOnly<T> {
 pub unsafe trait SectionView {
     /// Whether user space writes through the view (`.bss`, `.data`).
     const WRITABLE: bool;
+    /// The ELF section the view shows (`.bss`, `.data.stats`, ...).
+    const SECTION: &'static str;
+    /// The section's size in bytes, as the object's BTF gives it (the view
+    /// may be longer by its trailing alignment padding).
+    const SIZE: usize;
 }
 
 /// A data section of a loaded object, mapped into this process.

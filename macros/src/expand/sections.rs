@@ -60,6 +60,8 @@ pub fn section(gen: &mut TypeGen<'_>, s: &DataSection) -> Result<SectionField, S
         );
     }
     let size = padded as usize;
+    let section_size = sec.size as usize;
+    let section_name = s.name.as_str();
     let body = gen.struct_body(&base, padded, &members, Scope::Skeleton, &|t| t)?;
     let writable = !s.name.starts_with(".rodata") && s.name != ".kconfig";
     let cell = if writable {
@@ -98,6 +100,8 @@ pub fn section(gen: &mut TypeGen<'_>, s: &DataSection) -> Result<SectionField, S
         // (asserted below); cells are `Volatile` exactly when writable.
         unsafe impl __ebs::SectionView for #view {
             const WRITABLE: bool = #writable;
+            const SECTION: &'static str = #section_name;
+            const SIZE: usize = #section_size;
         }
 
         const _: () = {
