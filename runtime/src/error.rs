@@ -1,11 +1,18 @@
 //! The one error type of the runtime.
 //!
-//! Every error says what was being done and to which object, program or map,
-//! and keeps the kernel's errno; a program the verifier rejected carries the
-//! verifier's log.
+//! Every error says what was being done and to which object, program or map.
+//! The errno, where there is one, is the error's [`source`]
+//! (std::error::Error::source), not part of its message, so that error
+//! reporters which print the chain (anyhow, eyre) print it once; a program
+//! the verifier rejected carries the verifier's log.
+//!
+//! [`source`]: std::error::Error::source
 
 use std::fmt;
 use std::io;
+
+pub(crate) use crate::os::errno::check;
+use crate::os::errno::code_of;
 
 /// What a name refers to inside an eBPF object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,21 +35,32 @@ impl fmt::Display for Kind {
 /// The result type of the runtime.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// How many of the verifier log's last lines an error's message shows; the
+/// whole log stays in [`Error::verifier_log`].
+const LOG_LINES_SHOWN: usize = 40;
+
 /// Everything that can go wrong between an object file and the kernel.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// libbpf could not open (parse) the object.
-    #[error("opening eBPF object `{object}`: {source}")]
+    #[error("opening eBPF object `{object}`{}", indented(details))]
+    #[non_exhaustive]
     Open {
         /// The object's name.
         object: String,
-        /// The errno libbpf reported.
+        /// The error libbpf reported.
         source: io::Error,
+        /// What libbpf said about the failure, one message a line.
+        details: String,
     },
 
     /// The object has no program or map of that name.
-    #[error("eBPF object `{object}` has no {kind} named `{name}`")]
+    #[error(
+        "eBPF object `{object}` has no {kind} named `{name}`{}",
+        suggest(suggestion)
+    )]
+    #[non_exhaustive]
     NotFound {
         /// The object's name.
         object: String,
@@ -50,10 +68,13 @@ pub enum Error {
         kind: Kind,
         /// The name looked for.
         name: String,
+        /// The object's closest name, when one is close enough to be a typo.
+        suggestion: Option<String>,
     },
 
     /// Setting an option of a program or map before load failed.
-    #[error("setting {what} of {kind} `{name}`: {source}")]
+    #[error("setting {what} of {kind} `{name}`")]
+    #[non_exhaustive]
     Configure {
         /// The option, e.g. `max_entries`.
         what: &'static str,
@@ -66,10 +87,8 @@ pub enum Error {
     },
 
     /// The kernel refused a program; `log` is what the verifier said.
-    #[error(
-        "loading program `{program}` of object `{object}`: {source}{}",
-        verifier_section(log, details)
-    )]
+    #[error("{}", program_load(object, program, source, log, details, *truncated))]
+    #[non_exhaustive]
     ProgramLoad {
         /// The object's name.
         object: String,
@@ -77,15 +96,19 @@ pub enum Error {
         program: String,
         /// The errno of the failed load.
         source: io::Error,
-        /// The verifier's log (level 1), as the kernel wrote it.
+        /// The verifier's log, as the kernel wrote it.
         log: String,
+        /// Whether the log filled its buffer, so that its start or end is
+        /// missing.
+        truncated: bool,
         /// What libbpf said about the failure, one message a line.
         details: String,
     },
 
     /// Loading the object failed for another reason than a rejected program
     /// (a map could not be created, a CO-RE relocation failed, ...).
-    #[error("loading eBPF object `{object}`: {source}{}", indented(details))]
+    #[error("loading eBPF object `{object}`{}", indented(details))]
+    #[non_exhaustive]
     Load {
         /// The object's name.
         object: String,
@@ -98,6 +121,7 @@ pub enum Error {
     /// The program is part of the object but was not loaded into the kernel
     /// (its autoload was turned off).
     #[error("program `{program}` was not loaded (its autoload was off)")]
+    #[non_exhaustive]
     NotLoaded {
         /// The program's name.
         program: String,
@@ -108,6 +132,7 @@ pub enum Error {
         "program `{program}` cannot attach by itself: its section `{section}` names no hook \
          (attach it with an explicit target, e.g. an interface, a cgroup or a perf event)"
     )]
+    #[non_exhaustive]
     NoHook {
         /// The program's name.
         program: String,
@@ -115,21 +140,24 @@ pub enum Error {
         section: String,
     },
 
-    /// Attaching a program to its hook failed.
-    #[error("attaching program `{program}` (section `{section}`): {source}{hint}")]
+    /// Attaching a program to a hook failed.
+    #[error("attaching program `{program}` to {target}{}", reason_text(reason))]
+    #[non_exhaustive]
     Attach {
         /// The program's name.
         program: String,
-        /// Its ELF section, which names the hook.
-        section: String,
+        /// The hook asked for, e.g. "tracepoint `syscalls:sys_enter_openat`".
+        target: String,
         /// The errno of the failed attach.
         source: io::Error,
-        /// An explanation of a likely cause, starting with "; ", or empty.
-        hint: &'static str,
+        /// Why, as far as libbpf or this crate can tell (libbpf's own
+        /// message, a likely cause); empty when nothing more is known.
+        reason: String,
     },
 
     /// A map operation failed.
-    #[error("{op} on map `{map}`: {source}")]
+    #[error("{op} on map `{map}`")]
+    #[non_exhaustive]
     Map {
         /// The operation, e.g. `lookup`.
         op: &'static str,
@@ -141,6 +169,7 @@ pub enum Error {
 
     /// A key or value buffer does not have the size the map expects.
     #[error("{op} on map `{map}`: the {what} is {actual} bytes, the map's {what}s are {expected}")]
+    #[non_exhaustive]
     Size {
         /// The operation, e.g. `update`.
         op: &'static str,
@@ -160,6 +189,7 @@ pub enum Error {
         "a record of {actual} bytes from map `{map}` cannot be read as `{type_name}`, \
          which is {expected} bytes"
     )]
+    #[non_exhaustive]
     RecordSize {
         /// The map the record came from.
         map: String,
@@ -174,6 +204,7 @@ pub enum Error {
     /// A reader option is out of range (a ring size that is not a power of
     /// two, say).
     #[error("reading map `{map}`: {problem}")]
+    #[non_exhaustive]
     ReaderOption {
         /// The map's name.
         map: String,
@@ -181,9 +212,34 @@ pub enum Error {
         problem: String,
     },
 
+    /// Something else in this process already reads this map (or this part
+    /// of it): one ring buffer has one consumer, one perf slot one event.
+    #[error("map `{map}` already has {what} in this process; drop it first or read through it")]
+    #[non_exhaustive]
+    Busy {
+        /// The map's name.
+        map: String,
+        /// What holds it, e.g. "a ring buffer reader".
+        what: String,
+    },
+
+    /// A map cannot be shown as a data section's view: it is not that
+    /// section's map.
+    #[error("map `{map}` cannot be mapped as the data section `{section}`: {problem}")]
+    #[non_exhaustive]
+    Section {
+        /// The map's name.
+        map: String,
+        /// The section the view shows.
+        section: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+
     /// A map is not of the kind a typed map needs (a typed map made from
     /// a [`crate::Map`] of another kind).
     #[error("map `{map}` is of kind {actual}, expected {}", kinds(expected))]
+    #[non_exhaustive]
     MapKind {
         /// The map's name.
         map: String,
@@ -195,6 +251,7 @@ pub enum Error {
 
     /// A batch operation was given a different number of keys and values.
     #[error("{op} on map `{map}`: {keys} keys but {values} values")]
+    #[non_exhaustive]
     BatchLength {
         /// The operation, e.g. `update batch`.
         op: &'static str,
@@ -207,7 +264,8 @@ pub enum Error {
     },
 
     /// Another system call failed.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
+    #[non_exhaustive]
     Sys {
         /// What was being done.
         what: String,
@@ -217,25 +275,10 @@ pub enum Error {
 }
 
 impl Error {
-    /// The errno behind this error, if the kernel or libbpf reported one.
+    /// The errno (or libbpf error code) behind this error, if the kernel or
+    /// libbpf reported one.
     pub fn errno(&self) -> Option<i32> {
-        match self {
-            Error::Open { source, .. }
-            | Error::Configure { source, .. }
-            | Error::ProgramLoad { source, .. }
-            | Error::Load { source, .. }
-            | Error::Attach { source, .. }
-            | Error::Map { source, .. }
-            | Error::Sys { source, .. } => source.raw_os_error(),
-            Error::NotFound { .. }
-            | Error::NotLoaded { .. }
-            | Error::NoHook { .. }
-            | Error::Size { .. }
-            | Error::RecordSize { .. }
-            | Error::ReaderOption { .. }
-            | Error::MapKind { .. }
-            | Error::BatchLength { .. } => None,
-        }
+        self.io_source().and_then(code_of)
     }
 
     /// The verifier's log, if the kernel rejected a program.
@@ -246,29 +289,38 @@ impl Error {
         }
     }
 
+    fn io_source(&self) -> Option<&io::Error> {
+        match self {
+            Error::Open { source, .. }
+            | Error::Configure { source, .. }
+            | Error::ProgramLoad { source, .. }
+            | Error::Load { source, .. }
+            | Error::Attach { source, .. }
+            | Error::Map { source, .. }
+            | Error::Sys { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
     pub(crate) fn sys(what: impl Into<String>, source: io::Error) -> Self {
         Error::Sys {
             what: what.into(),
             source,
         }
     }
-}
 
-/// Turns a libbpf return code (negative errno on failure) into a result.
-pub(crate) fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
-    if ret < 0 {
-        Err(io::Error::from_raw_os_error(-ret))
-    } else {
-        Ok(ret)
-    }
-}
-
-/// The error libbpf left in `errno` after returning NULL.
-pub(crate) fn last_error() -> io::Error {
-    let err = io::Error::last_os_error();
-    match err.raw_os_error() {
-        Some(0) | None => io::Error::from_raw_os_error(libc::EINVAL),
-        Some(_) => err,
+    pub(crate) fn not_found(
+        object: &str,
+        kind: Kind,
+        name: &str,
+        candidates: impl IntoIterator<Item = impl AsRef<str>>,
+    ) -> Self {
+        Error::NotFound {
+            object: object.to_owned(),
+            kind,
+            name: name.to_owned(),
+            suggestion: crate::names::nearest(name, candidates),
+        }
     }
 }
 
@@ -282,14 +334,102 @@ fn kinds(kinds: &[crate::MapType]) -> String {
     }
 }
 
-fn verifier_section(log: &str, details: &str) -> String {
-    if log.is_empty() {
-        format!("{}\n(the kernel wrote no verifier log)", indented(details))
-    } else {
-        format!("\n--- verifier log ---\n{log}\n--- end of verifier log ---")
+fn suggest(suggestion: &Option<String>) -> String {
+    match suggestion {
+        Some(name) => format!("; did you mean `{name}`?"),
+        None => String::new(),
     }
+}
+
+fn reason_text(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {reason}")
+    }
+}
+
+fn program_load(
+    object: &str,
+    program: &str,
+    source: &io::Error,
+    log: &str,
+    details: &str,
+    truncated: bool,
+) -> String {
+    let rejected = matches!(
+        code_of(source),
+        Some(libc::EACCES | libc::EINVAL | libc::E2BIG)
+    );
+    let mut text = if rejected && !log.is_empty() {
+        format!("the verifier rejected program `{program}` of object `{object}`")
+    } else {
+        format!("the kernel refused to load program `{program}` of object `{object}`")
+    };
+    if log.is_empty() {
+        text.push_str(" (the kernel wrote no verifier log)");
+        text.push_str(&indented(details));
+        return text;
+    }
+    let lines: Vec<&str> = log.lines().collect();
+    let shown = &lines[lines.len().saturating_sub(LOG_LINES_SHOWN)..];
+    text.push_str("\n--- verifier log ---\n");
+    if shown.len() < lines.len() {
+        text.push_str(&format!(
+            "[{} earlier lines; Error::verifier_log() has the whole log]\n",
+            lines.len() - shown.len()
+        ));
+    }
+    text.push_str(&shown.join("\n"));
+    text.push_str("\n--- end of verifier log ---");
+    if truncated {
+        text.push_str(
+            "\n(the log filled its buffer: give the load a larger log size to see all of it)",
+        );
+    }
+    text
 }
 
 fn indented(details: &str) -> String {
     details.lines().map(|l| format!("\n  {l}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn the_errno_is_the_source_not_the_message() {
+        let err = Error::Map {
+            op: "lookup",
+            map: "counts".into(),
+            source: io::Error::from_raw_os_error(libc::EPERM),
+        };
+        assert_eq!(err.to_string(), "lookup on map `counts`");
+        assert_eq!(err.errno(), Some(libc::EPERM));
+        let source = err.source().expect("a source").to_string();
+        assert!(source.contains("Operation not permitted"), "{source}");
+    }
+
+    #[test]
+    fn a_long_verifier_log_is_shown_by_its_end() {
+        let log: Vec<String> = (0..1000).map(|i| format!("line {i}")).collect();
+        let err = Error::ProgramLoad {
+            object: "o".into(),
+            program: "p".into(),
+            source: io::Error::from_raw_os_error(libc::EACCES),
+            log: log.join("\n"),
+            truncated: false,
+            details: String::new(),
+        };
+        let text = err.to_string();
+        assert!(text.starts_with("the verifier rejected program `p` of object `o`"));
+        assert!(
+            text.contains("line 999") && !text.contains("line 959\n"),
+            "{text}"
+        );
+        assert!(text.contains("960 earlier lines"), "{text}");
+        assert_eq!(err.verifier_log().unwrap().lines().count(), 1000);
+    }
 }

@@ -3,7 +3,7 @@
 //! After load, `.bss`, `.data` and `.rodata` are array maps the kernel lets
 //! user space mmap. A [`Section`] maps one and shows it as a generated view
 //! struct whose fields are [`Volatile`] (or [`ReadOnly`]) cells: each access
-//! is one volatile copy of the field, never a cached value, and no syscall.
+//! is an atomic copy of the field, never a cached value, and no syscall.
 
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
@@ -12,41 +12,59 @@ use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU32, AtomicU64};
 
 use crate::error::{Error, Result};
-use crate::map::Map;
-use crate::ringbuf::sys::{page_size, Mmap};
+use crate::map::{Map, MapType};
+use crate::os::atomic;
+use crate::os::mmap::{page_size, Mmap};
 use crate::Pod;
 
-/// A variable in memory the kernel writes concurrently. Reads and writes are
-/// volatile copies of the whole value; for counters the program updates
-/// atomically, use [`Volatile::atomic`].
+/// A variable in memory the kernel writes concurrently. Each read and write
+/// is atomic (relaxed): one access for a naturally aligned field of 1, 2, 4
+/// or 8 bytes, word by word for larger ones (see [`Volatile::get`]). For
+/// counters the program updates with atomic instructions, use
+/// [`Volatile::atomic`] for read-modify-write.
 #[repr(transparent)]
 pub struct Volatile<T: Pod>(UnsafeCell<T>);
 
+// SAFETY: every access to the cell is atomic (see `get` and `set`), so
+// threads may share it as they share an `AtomicU64`.
+unsafe impl<T: Pod + Sync> Sync for Volatile<T> {}
+
 impl<T: Pod> Volatile<T> {
-    /// The current value.
+    /// The current value. A value wider than 8 bytes is read word by word,
+    /// so a program changing it meanwhile can leave it half old, half new.
+    #[inline]
     pub fn get(&self) -> T {
         // SAFETY: the cell lies in a live mapping of at least its size (the
-        // section checks the view's size), and every bit pattern is a `T`.
-        unsafe { std::ptr::read_volatile(self.0.get()) }
+        // section checks the view's size), aligned for `T` (the view is
+        // repr(C) and page aligned); every access to it is atomic.
+        unsafe { atomic::load(self.0.get()) }
     }
 
-    /// Stores `value`, for the program to see on its next access.
+    /// Stores `value`, for the program to see on its next access (word by
+    /// word beyond 8 bytes).
+    #[inline]
     pub fn set(&self, value: T) {
-        // SAFETY: as in `get`; the mapping is writable (see `Section`).
-        unsafe { std::ptr::write_volatile(self.0.get(), value) }
+        // SAFETY: as in `get`; the mapping is writable (`SectionView::WRITABLE`
+        // is set for every view with `Volatile` fields).
+        unsafe { atomic::store(self.0.get(), &value) }
     }
 }
 
-/// A variable user space may only read: `.rodata` after load, which the
-/// kernel has frozen and maps read-only.
+/// A variable user space may only read: `.rodata` and `.kconfig` after
+/// load, which the kernel has frozen and maps read-only.
 #[repr(transparent)]
 pub struct ReadOnly<T: Pod>(UnsafeCell<T>);
 
+// SAFETY: nothing writes the cell (the map is frozen and mapped read-only),
+// and reads are atomic anyway.
+unsafe impl<T: Pod + Sync> Sync for ReadOnly<T> {}
+
 impl<T: Pod> ReadOnly<T> {
     /// The value.
+    #[inline]
     pub fn get(&self) -> T {
         // SAFETY: as in `Volatile::get`.
-        unsafe { std::ptr::read_volatile(self.0.get()) }
+        unsafe { atomic::load(self.0.get()) }
     }
 }
 
@@ -97,6 +115,9 @@ pub unsafe trait SectionView {
 }
 
 /// A data section of a loaded object, mapped into this process.
+///
+/// It is `Send` and `Sync` when its view is (generated views are: their
+/// cells are atomic), so an `Arc<Objects>` may be shared by threads.
 pub struct Section<V: SectionView> {
     /// The section's memory, unmapped on drop.
     mmap: Mmap,
@@ -106,32 +127,18 @@ pub struct Section<V: SectionView> {
     map: Map,
 }
 
-// SAFETY: the mapping belongs to this value alone; sharing between threads
-// is left out (`!Sync`): the cells are not atomic.
-unsafe impl<V: SectionView> Send for Section<V> {}
-
 impl<V: SectionView> Section<V> {
-    /// Maps `map`, a data section's array map, as a `V`.
+    /// Maps `map` as a `V`. The map must be the data section `V` shows
+    /// (`V::SECTION`): an mmap-able array of one value of the section's size,
+    /// named as libbpf names that section; anything else is an error.
     pub fn new(map: Map) -> Result<Self> {
-        let info = *map.info();
-        let name = map.name().to_owned();
-        let size = info.value_size as usize;
+        check_section::<V>(&map)?;
+        let size = map.info().value_size as usize;
         let len = size.next_multiple_of(page_size()).max(page_size());
-        // The view may be longer than the section by its trailing alignment
-        // padding, which still lies inside the mapped page.
-        if size_of::<V>() > len || size_of::<V>() >= size + 16 {
-            return Err(Error::Size {
-                op: "map the section",
-                map: name,
-                what: "value",
-                expected: size,
-                actual: size_of::<V>(),
-            });
-        }
         let mmap = Mmap::new(map.as_fd(), len, 0, V::WRITABLE).map_err(|e| map.error("mmap", e))?;
         Ok(Section {
             mmap,
-            name,
+            name: map.name().to_owned(),
             _view: PhantomData,
             map,
         })
@@ -153,8 +160,10 @@ impl<V: SectionView> Deref for Section<V> {
     type Target = V;
 
     fn deref(&self) -> &V {
-        // SAFETY: the mapping is live, at least `size_of::<V>()` bytes, page
-        // aligned, and `V` is valid for any bytes (SectionView's contract).
+        // SAFETY: the mapping is live, at least `size_of::<V>()` bytes (the
+        // view is at most 15 bytes of padding longer than the section, which
+        // lie in the same page), page aligned, and `V` is valid for any bytes
+        // and only accessed through its cells (SectionView's contract).
         unsafe { &*self.mmap.ptr().cast::<V>() }
     }
 }
@@ -163,6 +172,64 @@ impl<V: SectionView> std::fmt::Debug for Section<V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Section").field("name", &self.name).finish()
     }
+}
+
+/// Fails unless `map` is the data section `V` shows.
+fn check_section<V: SectionView>(map: &Map) -> Result<()> {
+    let info = map.info();
+    let problem = if info.map_type != MapType::ARRAY {
+        format!("it is a {} map, not a data section's array", info.map_type)
+    } else if info.flags & libbpf_sys::BPF_F_MMAPABLE == 0 {
+        "it is an array user space cannot map (no BPF_F_MMAPABLE)".to_owned()
+    } else if info.max_entries != 1 || info.value_size as usize != V::SIZE {
+        format!(
+            "it holds {} value(s) of {} bytes, the section `{}` is one of {} bytes",
+            info.max_entries,
+            info.value_size,
+            V::SECTION,
+            V::SIZE
+        )
+    } else if size_of::<V>() < V::SIZE || size_of::<V>() >= V::SIZE + 16 {
+        format!(
+            "the view is {} bytes, the section {}",
+            size_of::<V>(),
+            V::SIZE
+        )
+    } else if !names_section(map.kernel_name(), V::SECTION) {
+        format!("its name is not that of the section `{}`", V::SECTION)
+    } else {
+        return Ok(());
+    };
+    Err(Error::Section {
+        map: map.name().to_owned(),
+        section: V::SECTION,
+        problem,
+    })
+}
+
+/// Whether a map's kernel name is libbpf's name for the data section
+/// `section`: `<object prefix>.bss` for `.bss`, `.data`, `.rodata` and
+/// `.kconfig` (the prefix has no dot), the section's own name for
+/// `.data.<x>` and `.rodata.<x>`; either cut to the kernel's 15 characters.
+fn names_section(map: &str, section: &str) -> bool {
+    const NAME_MAX: usize = 15;
+    // libbpf turns what the kernel does not take in names into `_`.
+    let section: String = section
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let custom = section.get(1..).is_some_and(|s| s.contains('.'));
+    if custom || section.len() >= NAME_MAX {
+        return map == &section[..section.len().min(NAME_MAX)];
+    }
+    map.strip_suffix(section.as_str())
+        .is_some_and(|prefix| !prefix.contains('.'))
 }
 
 /// Reads a section's bytes as `T`, which is the section's size rounded up
@@ -192,4 +259,21 @@ fn check_plain<T: Pod>(len: usize, section: &str, op: &'static str) -> Result<()
         expected: len,
         actual: size,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_section;
+
+    #[test]
+    fn section_names_match_exactly() {
+        assert!(names_section("counter.bss", ".bss"));
+        assert!(names_section("counter.data", ".data"));
+        assert!(names_section(".data.stats", ".data.stats"));
+        // A custom section named `.data.data` is not `.data`.
+        assert!(!names_section(".data.data", ".data"));
+        assert!(!names_section("counter.bss", ".data"));
+        assert!(names_section(".data.a_very_lo", ".data.a_very_long_name"));
+        assert!(!names_section("events", ".bss"));
+    }
 }

@@ -75,19 +75,30 @@
 
 #![warn(missing_docs)]
 
+// The layers, bottom up; each uses only those above it in this list.
+// System: descriptors, mappings, atomics, epoll, CPUs, errno; libbpf getters.
+mod libbpf;
+mod os;
+// The error type, libbpf's messages, "did you mean".
 mod error;
+mod names;
+mod print;
+// The shared object handle (with its lock) and process-wide claims.
+mod claim;
+mod handle;
+// Maps, links, programs, globals, readers.
 mod global;
-mod link;
+pub mod link;
 pub mod map;
-mod object;
-mod options;
 pub mod perf;
 mod pod;
-mod print;
-mod private;
 mod program;
 pub mod ringbuf;
 pub mod section;
+// What composes them: objects, load options; then what generated code calls.
+mod object;
+mod options;
+mod private;
 
 pub use ebpf_skeleton_macros::{ebpf_skeleton, layout, Objects};
 pub use error::{Error, Kind, Result};
@@ -105,18 +116,17 @@ pub use object::{attach_all, Object, OpenObject};
 pub use options::LoadOptions;
 pub use perf::{PerfEvent, PerfOptions, PerfReader, Wakeup};
 pub use pod::Pod;
-pub use program::{Program, ProgramSpec, UprobeTarget};
-pub use ringbuf::{RingBufPoller, RingBufReader};
+pub use program::{Program, ProgramSpec, ProgramType};
+pub use ringbuf::{Record, RingBufPoller, RingBufReader};
 /// The byte-conversion crate generated types derive from.
 pub use zerocopy;
 
 /// The number of CPUs the kernel may ever bring up; per-CPU maps hold one
-/// value for each.
-pub fn possible_cpus() -> usize {
-    use std::sync::OnceLock;
-    static CPUS: OnceLock<usize> = OnceLock::new();
-    // SAFETY: a plain query, no arguments.
-    *CPUS.get_or_init(|| unsafe { libbpf_sys::libbpf_num_possible_cpus() }.max(1) as usize)
+/// value for each. Read from `/sys/devices/system/cpu/possible` once it
+/// succeeds; a failure (no sysfs, no descriptor left) is an error, and the
+/// next call tries again.
+pub fn possible_cpus() -> Result<usize> {
+    os::cpus::possible_cpus().map_err(|source| Error::sys("reading the possible CPUs", source))
 }
 
 #[doc(hidden)]

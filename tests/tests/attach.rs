@@ -7,7 +7,8 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use ebpf_skeleton::libbpf_sys as sys;
-use ebpf_skeleton::{ebpf_skeleton, Error, UpdateFlags, UprobeTarget};
+use ebpf_skeleton::link::{Kprobe, Uprobe};
+use ebpf_skeleton::{ebpf_skeleton, Error, UpdateFlags};
 use ebpf_skeleton_tests::{getppid_n, tid};
 
 ebpf_skeleton!("../bpf/attach.bpf.o");
@@ -123,10 +124,9 @@ fn uprobe_on_a_function_of_this_binary() {
         .programs
         .count_uprobe
         .attach_uprobe(
-            false,
-            UprobeTarget::Pid(pid),
-            "/proc/self/exe",
-            "attach_test_probed",
+            &Uprobe::entry("/proc/self/exe")
+                .function("attach_test_probed")
+                .pid(pid),
         )
         .expect("attach uprobe");
     for i in 0..7 {
@@ -159,7 +159,7 @@ fn a_kprobe_named_at_attach_time_fails_clearly_here() {
     let err = objs
         .programs
         .count_kprobe
-        .attach_kprobe(false, "do_sys_openat2")
+        .attach_kprobe(&Kprobe::entry("do_sys_openat2"))
         .unwrap_err();
     assert!(matches!(err, Error::Attach { .. }), "{err}");
     assert!(

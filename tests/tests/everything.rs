@@ -21,9 +21,15 @@ pub extern "C" fn everything_uprobe_target(x: u64) -> u64 {
 
 fn read_iterator(link: &ebpf_skeleton::Link) {
     use std::io::Read;
-    use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     // SAFETY: a plain syscall wrapper on a live link fd.
-    let fd = unsafe { ebpf_skeleton::libbpf_sys::bpf_iter_create(link.as_fd().as_raw_fd()) };
+    let fd = unsafe {
+        ebpf_skeleton::libbpf_sys::bpf_iter_create(
+            link.fd()
+                .expect("an iterator link has a descriptor")
+                .as_raw_fd(),
+        )
+    };
     assert!(
         fd >= 0,
         "bpf_iter_create: {}",
@@ -148,7 +154,7 @@ fn queue_and_stack_through_the_byte_api() {
 fn per_cpu_values_span_every_possible_cpu() {
     let objs = everything::Objects::load().expect("load");
     let map = objs.maps.percpu_array.map();
-    let cpus = ebpf_skeleton::possible_cpus();
+    let cpus = ebpf_skeleton::possible_cpus().unwrap();
     assert_eq!(map.value_buffer_size(), 8 * cpus);
     let values: Vec<u8> = (0..cpus as u64)
         .flat_map(|c| (c + 10).to_ne_bytes())

@@ -310,7 +310,7 @@ fn per_cpu_maps_hold_one_value_per_cpu() {
     let results: Array<u64> = typed(objs.maps.out);
     let prog = &objs.programs.per_cpu_prog;
     let cpus = test_cpus();
-    let possible = ebpf_skeleton::possible_cpus();
+    let possible = ebpf_skeleton::possible_cpus().unwrap();
     assert_eq!(
         PerCpuValues::<u32>::stride(),
         8,
@@ -337,7 +337,7 @@ fn per_cpu_maps_hold_one_value_per_cpu() {
                 map.name()
             );
         }
-        let mut into = PerCpuValues::zeroed();
+        let mut into = PerCpuValues::zeroed().unwrap();
         assert!(map.get_into(&2, &mut into).unwrap());
         assert_eq!(into, values);
     }
@@ -351,14 +351,14 @@ fn per_cpu_maps_hold_one_value_per_cpu() {
     }
 
     // Rust writes a different value for each CPU; each CPU reads its own.
-    let mine = PerCpuValues::from_fn(|cpu| 1000 + 10 * cpu as u64);
+    let mine = PerCpuValues::from_fn(|cpu| 1000 + 10 * cpu as u64).unwrap();
     hash.insert(&3, &mine, UpdateFlags::ANY).unwrap();
-    lru.insert(&3, &PerCpuValues::repeat(77), UpdateFlags::ANY)
+    lru.insert(&3, &PerCpuValues::repeat(77).unwrap(), UpdateFlags::ANY)
         .unwrap();
     array
         .set(
             3,
-            &PerCpuValues::from_fn(|cpu| 7 + cpu as u32),
+            &PerCpuValues::from_fn(|cpu| 7 + cpu as u32).unwrap(),
             UpdateFlags::ANY,
         )
         .unwrap();
@@ -384,13 +384,13 @@ fn per_cpu_maps_hold_one_value_per_cpu() {
 
     let batch_keys = [10u32, 11];
     let batch_values = [
-        PerCpuValues::repeat(1),
-        PerCpuValues::from_fn(|cpu| cpu as u64),
+        PerCpuValues::repeat(1).unwrap(),
+        PerCpuValues::from_fn(|cpu| cpu as u64).unwrap(),
     ];
     hash.update_batch(&batch_keys, &batch_values, UpdateFlags::ANY)
         .unwrap();
     let mut cursor = BatchCursor::new();
-    let (mut keys, mut values) = ([0u32; 16], vec![PerCpuValues::zeroed(); 16]);
+    let (mut keys, mut values) = ([0u32; 16], vec![PerCpuValues::zeroed().unwrap(); 16]);
     let n = hash.get_batch(&mut cursor, &mut keys, &mut values).unwrap();
     assert_eq!(n, 4);
     assert!(cursor.is_done());
@@ -410,7 +410,10 @@ fn per_cpu_maps_hold_one_value_per_cpu() {
     array
         .update_batch(
             &[0, 1],
-            &[PerCpuValues::repeat(5), PerCpuValues::repeat(6)],
+            &[
+                PerCpuValues::repeat(5).unwrap(),
+                PerCpuValues::repeat(6).unwrap(),
+            ],
             UpdateFlags::ANY,
         )
         .unwrap();
@@ -692,10 +695,10 @@ fn ring_buffer_records_and_consumer_position_round_trip() {
 
     let mut reader = ebpf_skeleton::RingBufReader::new(ring.map()).unwrap();
     assert_eq!(
-        reader.next_copy::<Record>().unwrap(),
+        reader.next_as::<Record>().unwrap(),
         Some(Record { a: 5, b: 6 })
     );
-    assert_eq!(reader.next_copy::<Record>().unwrap(), None);
+    assert_eq!(reader.next_as::<Record>().unwrap(), None);
     // Rust's consumer position is what the program sees.
     run(prog, &[READ, 0, 0, 0]);
     assert_eq!(out(&results, 2), [0, 24]);
@@ -707,7 +710,7 @@ fn perf_event_array_takes_rust_s_events_and_delivers_samples() {
     let perf: PerfEventArray = typed(objs.maps.perf);
     let results: Array<u64> = typed(objs.maps.out);
     let prog = &objs.programs.perf_prog;
-    assert!(perf.len() as usize >= ebpf_skeleton::possible_cpus());
+    assert!(perf.len() as usize >= ebpf_skeleton::possible_cpus().unwrap());
     let cpu = test_cpus()[0];
 
     // No event in the CPU's slot yet: the program's output fails.

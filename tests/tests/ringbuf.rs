@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ebpf_skeleton::ringbuf::{RingBufPoller, RingBufReader};
+use ebpf_skeleton::ringbuf::{Record, RingBufPoller, RingBufReader};
 use ebpf_skeleton::{ebpf_skeleton, Error, MapType, UpdateFlags};
 use ebpf_skeleton_tests::{
     check_record_data, checksum, eventually, getppid_n, in_own_process, map_exists, mappings,
@@ -32,9 +32,9 @@ fn stat(objs: &ringbuf::Objects, key: u32) -> u64 {
 }
 
 /// Checks one record: its size, and its data as records.h writes it.
-fn check_record(bytes: &[u8], size: usize, seq: u64) {
-    assert_eq!(bytes.len(), size, "record {seq}: size");
-    check_record_data(bytes, seq, "record");
+fn check_record(record: Record<'_>, size: usize, seq: u64) {
+    assert_eq!(record.len(), size, "record {seq}: size");
+    check_record_data(&record.to_vec(), seq, "record");
 }
 
 #[test]
@@ -126,7 +126,8 @@ fn records_of_mixed_sizes_arrive_in_one_batch() {
         }
         assert_eq!(got.len(), expected.len(), "round {round}");
         for (record, &(s, size)) in got.iter().zip(&expected) {
-            check_record(record, size, s);
+            assert_eq!(record.len(), size, "record {s}: size");
+            check_record_data(record, s, "record");
         }
         next += got.len() as u64;
     }
@@ -147,7 +148,7 @@ fn discarded_records_are_skipped() {
     );
 
     let mut expected = 0;
-    while let Some(&[seq, inverted]) = reader.next_as::<[u64; 2]>().expect("16-byte records") {
+    while let Some([seq, inverted]) = reader.next_as::<[u64; 2]>().expect("16-byte records") {
         assert_eq!((seq, inverted), (expected, !expected));
         expected += 2;
     }
@@ -176,13 +177,17 @@ fn typed_reads_check_the_record_size() {
         err.to_string(),
         "a record of 24 bytes from map `events` cannot be read as `[u64; 2]`, which is 16 bytes"
     );
-    // The record was consumed: the next read goes on.
+    // The record was not consumed: it is still there, whole, for a read of
+    // the right size or a raw one.
+    let record = reader.next().expect("record 7 is still there");
+    assert_eq!(record.len(), 24);
+    assert_eq!(record.read_prefix::<u64>(), Some(7));
     let words = reader.next_as::<[u64; 3]>().unwrap().expect("record 8");
     assert_eq!(words[0], 8);
     assert_eq!(words[2], checksum(&words[..2]));
-    let copy: [u64; 3] = reader.next_copy().unwrap().expect("record 9");
-    assert_eq!(copy[0], 9);
-    assert_eq!(reader.next_copy::<[u64; 3]>().unwrap(), None);
+    let header: u64 = reader.next().expect("record 9").read_prefix().unwrap();
+    assert_eq!(header, 9);
+    assert_eq!(reader.next_as::<[u64; 3]>().unwrap(), None);
 }
 
 #[test]
@@ -266,7 +271,7 @@ fn poll_waits_for_records_from_syscalls() {
                 reader.poll(Some(Duration::from_secs(30))).unwrap(),
                 "woken for record {expected}"
             );
-            while let Some(&[seq, inverted]) = reader.next_as::<[u64; 2]>().unwrap() {
+            while let Some([seq, inverted]) = reader.next_as::<[u64; 2]>().unwrap() {
                 assert_eq!((seq, inverted), (expected, !expected));
                 expected += 1;
             }
@@ -295,13 +300,13 @@ fn a_poller_reads_several_rings() {
     for _ in 0..10 {
         let (ring, record) = poller.next().expect("a record");
         let size = if ring == events { 64 } else { 32 };
-        let seq = seq_of(record);
+        let seq = seq_of(&record.to_vec());
         check_record(record, size, seq);
         seen.entry(ring).or_default().push(seq);
     }
     let n = poller.drain(|ring, record| {
         let size = if ring == events { 64 } else { 32 };
-        let seq = seq_of(record);
+        let seq = seq_of(&record.to_vec());
         check_record(record, size, seq);
         seen.entry(ring).or_default().push(seq);
     });

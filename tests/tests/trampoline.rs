@@ -36,10 +36,15 @@ fn trampoline_programs_run_or_are_refused_clearly() {
                 details.contains("prog 'on_fentry': BPF program load failed"),
                 "{details}"
             );
+            let text = err.to_string();
             assert!(
-                err.to_string()
-                    .ends_with("(the kernel wrote no verifier log)"),
-                "{err}"
+                text.contains("(the kernel wrote no verifier log)"),
+                "{text}"
+            );
+            assert!(
+                text.ends_with("the kernel is locked down (integrity mode, /sys/kernel/security/lockdown), \
+                     which refuses some program types (fentry, fexit, fmod_ret, LSM, kprobe writes) to everyone"),
+                "{text}"
             );
         }
     }

@@ -45,8 +45,12 @@ use std::path::Path;
 
 use libbpf_sys as sys;
 
-use crate::error::{check, Error, Result};
-use crate::object::map_name;
+use std::ptr::NonNull;
+
+use crate::error::{Error, Result};
+use crate::libbpf::map_name;
+use crate::os::errno::check;
+use crate::os::fd::{expect_kind, ObjectKind};
 
 /// What the kernel says about a map.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,35 +77,57 @@ pub struct MapInfo {
 pub struct Map {
     fd: OwnedFd,
     name: String,
+    /// The name the kernel has for the map (at most 15 characters).
+    kernel_name: String,
     info: MapInfo,
+    /// The bytes a lookup fills (one value per possible CPU for per-CPU
+    /// maps, read when the handle is made).
+    value_buffer: usize,
 }
 
 impl Map {
-    /// Takes ownership of a map's file descriptor.
+    /// Takes ownership of a map's file descriptor; `name` is what errors and
+    /// [`Map::name`] call it. A descriptor of something other than a map
+    /// (a program, a link) is refused.
     pub fn from_fd(fd: OwnedFd, name: impl Into<String>) -> Result<Self> {
         let name = name.into();
-        let info = read_info(fd.as_fd())
-            .map_err(|source| Error::sys(format!("reading info of map `{name}`"), source))?;
-        Ok(Map { fd, name, info })
+        let open_error = |source| Error::Map {
+            op: "open",
+            map: name.clone(),
+            source,
+        };
+        expect_kind(fd.as_fd(), ObjectKind::Map).map_err(open_error)?;
+        let raw = raw_info(fd.as_fd()).map_err(open_error)?;
+        let info = MapInfo::from_raw(&raw);
+        let value_buffer = if info.map_type.is_per_cpu() {
+            let cpus = crate::os::cpus::possible_cpus().map_err(open_error)?;
+            (info.value_size as usize).next_multiple_of(8) * cpus
+        } else {
+            info.value_size as usize
+        };
+        Ok(Map {
+            fd,
+            name,
+            kernel_name: c_name(&raw.name),
+            info,
+            value_buffer,
+        })
     }
 
-    /// Opens a map pinned in bpffs at `path`; its name is the kernel's.
+    /// Opens a map pinned in bpffs at `path`; its name is the kernel's. A
+    /// pin of something other than a map is refused.
     pub fn from_pin(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let what = || format!("opening the map pinned at {}", path.display());
-        let c_path = CString::new(path.as_os_str().as_encoded_bytes())
-            .map_err(|e| Error::sys(what(), io::Error::other(e)))?;
-        // SAFETY: a valid C string.
-        let fd = check(unsafe { sys::bpf_obj_get(c_path.as_ptr()) })
-            .map_err(|source| Error::sys(what(), source))?;
-        // SAFETY: the kernel just returned this fd to us.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = open_pin(path).map_err(|source| Error::sys(what(), source))?;
+        expect_kind(fd.as_fd(), ObjectKind::Map).map_err(|source| Error::sys(what(), source))?;
         let name = kernel_name(fd.as_fd()).unwrap_or_default();
         Map::from_fd(fd, name)
     }
 
     /// A map of a loaded object, with a descriptor of its own.
-    pub(crate) fn from_libbpf(map: *mut sys::bpf_map) -> Result<Self> {
+    pub(crate) fn from_libbpf(map: NonNull<sys::bpf_map>) -> Result<Self> {
+        let map = map.as_ptr();
         let name = map_name(map);
         // SAFETY: `map` belongs to a loaded object, which owns this fd.
         let fd = unsafe { sys::bpf_map__fd(map) };
@@ -120,6 +146,12 @@ impl Map {
         &self.name
     }
 
+    /// The name the kernel has for the map (as `bpftool map` shows it; at
+    /// most 15 characters, so long names are cut).
+    pub fn kernel_name(&self) -> &str {
+        &self.kernel_name
+    }
+
     /// What the kernel says about the map.
     pub fn info(&self) -> &MapInfo {
         &self.info
@@ -133,12 +165,7 @@ impl Map {
     /// The size in bytes of the buffer a lookup fills: the value size, or for
     /// per-CPU maps one 8-byte-aligned value per possible CPU.
     pub fn value_buffer_size(&self) -> usize {
-        let value = self.info.value_size as usize;
-        if self.info.map_type.is_per_cpu() {
-            value.next_multiple_of(8) * crate::possible_cpus()
-        } else {
-            value
-        }
+        self.value_buffer
     }
 
     /// The value stored under `key`, or `None`.
@@ -293,16 +320,26 @@ fn key_ptr(key: &[u8]) -> *const libc::c_void {
     }
 }
 
-fn read_info(fd: BorrowedFd<'_>) -> io::Result<MapInfo> {
-    let info = raw_info(fd)?;
-    Ok(MapInfo {
-        map_type: MapType(info.type_),
-        id: info.id,
-        key_size: info.key_size,
-        value_size: info.value_size,
-        max_entries: info.max_entries,
-        flags: info.map_flags,
-    })
+impl MapInfo {
+    fn from_raw(info: &sys::bpf_map_info) -> Self {
+        MapInfo {
+            map_type: MapType(info.type_),
+            id: info.id,
+            key_size: info.key_size,
+            value_size: info.value_size,
+            max_entries: info.max_entries,
+            flags: info.map_flags,
+        }
+    }
+}
+
+/// Opens the object pinned at `path` in bpffs.
+pub(crate) fn open_pin(path: &Path) -> io::Result<OwnedFd> {
+    let c_path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(io::Error::other)?;
+    // SAFETY: a valid C string.
+    let fd = check(unsafe { sys::bpf_obj_get(c_path.as_ptr()) })?;
+    // SAFETY: the kernel just returned this fd to us.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 fn raw_info(fd: BorrowedFd<'_>) -> io::Result<sys::bpf_map_info> {
@@ -314,12 +351,15 @@ fn raw_info(fd: BorrowedFd<'_>) -> io::Result<sys::bpf_map_info> {
 }
 
 fn kernel_name(fd: BorrowedFd<'_>) -> io::Result<String> {
-    let info = raw_info(fd)?;
-    let bytes: Vec<u8> = info
-        .name
+    Ok(c_name(&raw_info(fd)?.name))
+}
+
+/// A name the kernel keeps as a NUL-padded `char` array.
+fn c_name(name: &[libc::c_char]) -> String {
+    let bytes: Vec<u8> = name
         .iter()
         .take_while(|&&c| c != 0)
         .map(|&c| c as u8)
         .collect();
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    String::from_utf8_lossy(&bytes).into_owned()
 }

@@ -22,7 +22,7 @@ use crate::Pod;
 /// use ebpf_skeleton::{PerCpuHashMap, PerCpuValues, UpdateFlags};
 ///
 /// # fn example(map: &PerCpuHashMap<u32, u64>, key: u32) -> ebpf_skeleton::Result<()> {
-/// let mut values = PerCpuValues::<u64>::repeat(0);
+/// let mut values = PerCpuValues::<u64>::repeat(0)?;
 /// values.set(1, 42);
 /// map.insert(&key, &values, UpdateFlags::ANY)?;
 /// let total: u64 = map.get(&key)?.map_or(0, |v| v.iter().sum());
@@ -44,9 +44,28 @@ impl<V: Pod> PerCpuValues<V> {
         size_of::<V>().next_multiple_of(8)
     }
 
-    /// Zero for every CPU.
-    pub fn zeroed() -> Self {
-        let cpus = crate::possible_cpus();
+    /// Zero for every possible CPU. Fails when the kernel's list of
+    /// possible CPUs cannot be read.
+    pub fn zeroed() -> Result<Self> {
+        Ok(Self::with_cpus(crate::possible_cpus()?))
+    }
+
+    /// `value` for every possible CPU.
+    pub fn repeat(value: V) -> Result<Self> {
+        Self::from_fn(|_| value)
+    }
+
+    /// `f(cpu)` for every possible CPU.
+    pub fn from_fn(mut f: impl FnMut(usize) -> V) -> Result<Self> {
+        let mut values = Self::zeroed()?;
+        for cpu in 0..values.cpus {
+            values.set(cpu, f(cpu));
+        }
+        Ok(values)
+    }
+
+    /// Zero for each of `cpus` CPUs.
+    fn with_cpus(cpus: usize) -> Self {
         PerCpuValues {
             words: vec![0; Self::stride() / 8 * cpus],
             cpus,
@@ -54,18 +73,10 @@ impl<V: Pod> PerCpuValues<V> {
         }
     }
 
-    /// `value` for every CPU.
-    pub fn repeat(value: V) -> Self {
-        Self::from_fn(|_| value)
-    }
-
-    /// `f(cpu)` for every possible CPU.
-    pub fn from_fn(mut f: impl FnMut(usize) -> V) -> Self {
-        let mut values = Self::zeroed();
-        for cpu in 0..values.cpus {
-            values.set(cpu, f(cpu));
-        }
-        values
+    /// Zero for each CPU whose value a lookup in `map` returns (the map
+    /// knows how many CPUs the kernel has).
+    fn for_map(map: &Map) -> Self {
+        Self::with_cpus(map.value_buffer_size() / Self::stride())
     }
 
     /// The number of values: one per possible CPU.
@@ -124,12 +135,11 @@ impl<V: Pod> PerCpuValues<V> {
     /// Values copied from the kernel's layout; `None` if `bytes` is not one
     /// entry's worth.
     pub(super) fn from_kernel_bytes(bytes: &[u8]) -> Option<Self> {
-        let mut values = Self::zeroed();
-        let dst = values.as_mut_bytes();
-        if dst.len() != bytes.len() {
+        if !bytes.len().is_multiple_of(Self::stride()) {
             return None;
         }
-        dst.copy_from_slice(bytes);
+        let mut values = Self::with_cpus(bytes.len() / Self::stride());
+        values.as_mut_bytes().copy_from_slice(bytes);
         Some(values)
     }
 
@@ -139,12 +149,6 @@ impl<V: Pod> PerCpuValues<V> {
         }
         let start = cpu * Self::stride();
         self.words.as_bytes().get(start..start + size_of::<V>())
-    }
-}
-
-impl<V: Pod> Default for PerCpuValues<V> {
-    fn default() -> Self {
-        Self::zeroed()
     }
 }
 
@@ -164,7 +168,7 @@ impl<V: Pod + fmt::Debug> fmt::Debug for PerCpuValues<V> {
 
 /// The value of `key` as [`PerCpuValues`], for [`Entries`].
 fn lookup_per_cpu<K: Pod, V: Pod>(map: &Map, key: &K) -> Result<Option<PerCpuValues<V>>> {
-    let mut values = PerCpuValues::zeroed();
+    let mut values = PerCpuValues::for_map(map);
     Ok(map
         .lookup_into(key.as_bytes(), values.as_mut_bytes())?
         .then_some(values))

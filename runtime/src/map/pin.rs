@@ -2,15 +2,16 @@
 //! typed map (which pass them through). [`Map::pin`] and [`Map::from_pin`]
 //! are in the parent module.
 
-use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::path::Path;
 
 use libbpf_sys as sys;
 
-use super::{raw_info, Map};
-use crate::error::{check, Error, Result};
+use super::{open_pin, raw_info, Map};
+use crate::error::{Error, Result};
+use crate::os::errno::check;
+use crate::os::fd::{expect_kind, ObjectKind};
 
 impl Map {
     /// Removes the pin at `path`, after checking that it pins this map (so
@@ -19,13 +20,11 @@ impl Map {
     pub fn unpin(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let what = || format!("unpinning map `{}` at {}", self.name(), path.display());
-        let c_path = CString::new(path.as_os_str().as_encoded_bytes())
-            .map_err(|e| Error::sys(what(), io::Error::other(e)))?;
-        // SAFETY: a valid C string.
-        let fd = check(unsafe { sys::bpf_obj_get(c_path.as_ptr()) })
+        let pinned = open_pin(path).map_err(|source| Error::sys(what(), source))?;
+        // Map, program and link ids are separate: only a map's id says
+        // whether the pin is this map's.
+        expect_kind(pinned.as_fd(), ObjectKind::Map)
             .map_err(|source| Error::sys(what(), source))?;
-        // SAFETY: the kernel just returned this fd to us.
-        let pinned = unsafe { OwnedFd::from_raw_fd(fd) };
         let id = raw_info(pinned.as_fd())
             .map_err(|source| Error::sys(format!("{}: not a map", what()), source))?
             .id;

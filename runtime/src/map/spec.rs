@@ -4,7 +4,9 @@ use libbpf_sys as sys;
 
 use super::MapType;
 use crate::error::{check, Error, Kind, Result};
-use crate::object::map_name;
+use std::ptr::NonNull;
+
+use crate::libbpf::map_name;
 
 /// A map's settings before load.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,7 +21,8 @@ pub struct MapSpec {
 }
 
 impl MapSpec {
-    pub(crate) fn read(map: *mut sys::bpf_map) -> Self {
+    pub(crate) fn read(map: NonNull<sys::bpf_map>) -> Self {
+        let map = map.as_ptr();
         // SAFETY (all calls): `map` is a map of an open object.
         unsafe {
             MapSpec {
@@ -32,9 +35,9 @@ impl MapSpec {
         }
     }
 
-    pub(crate) fn apply(&self, map: *mut sys::bpf_map) -> Result<()> {
+    pub(crate) fn apply(&self, map: NonNull<sys::bpf_map>) -> Result<()> {
         // SAFETY: `map` is a map of an open, not yet loaded object.
-        let ret = unsafe { sys::bpf_map__set_max_entries(map, self.max_entries) };
+        let ret = unsafe { sys::bpf_map__set_max_entries(map.as_ptr(), self.max_entries) };
         check(ret).map_err(|source| Error::Configure {
             what: "max_entries",
             kind: Kind::Map,

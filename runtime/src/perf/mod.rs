@@ -41,12 +41,19 @@ use std::time::Duration;
 use libbpf_sys as sys;
 use zerocopy::FromBytes;
 
+use crate::claim::{Claim, Part};
 use crate::error::{Error, Result};
 use crate::map::{duplicate_fd, Map, MapType};
-use crate::ringbuf::sys::{fd_from_field, poll_until, Epoll};
+use crate::os::epoll::Epoll;
+use crate::os::fd_from_field;
+use crate::os::poll::poll_until;
 use ring::{CpuRing, Raw};
 
-pub use ring::online_cpus;
+/// The CPUs that are online, from `/sys/devices/system/cpu/online`: the
+/// CPUs a [`PerfReader`] reads by default.
+pub fn online_cpus() -> std::io::Result<Vec<u32>> {
+    crate::os::cpus::online_cpus()
+}
 #[cfg(feature = "tokio")]
 pub use stream::AsyncPerfReader;
 
@@ -135,11 +142,17 @@ pub enum PerfEvent<'a> {
 
 /// A reader of a perf event array, one ring per CPU.
 ///
-/// It keeps its own descriptor of the map. When dropped, it removes its
-/// events from the map (as libbpf does), unmaps the rings and closes every
-/// descriptor; samples not read by then are gone.
+/// It keeps its own descriptor of the map, and claims the map's slot of
+/// each CPU it reads: a second reader in this process on the same CPU of
+/// the same map is refused ([`Error::Busy`]) instead of taking the slot
+/// over. When dropped, it removes its events from the map (as libbpf does),
+/// unmaps the rings and closes every descriptor; samples not read by then
+/// are gone.
 pub struct PerfReader {
     rings: Vec<CpuRing>,
+    /// This process's claims on the slots of `rings`' CPUs; released after
+    /// `Drop` cleared the slots.
+    _claims: Vec<Claim>,
     /// Records that wrap around the end of a ring, made whole.
     scratch: Vec<u8>,
     /// The ring `next` reads first.
@@ -191,11 +204,28 @@ impl PerfReader {
                 "CPU {cpu} has no slot in the map, which has {slots}"
             )));
         }
+        if let Some(cpu) = cpus
+            .iter()
+            .enumerate()
+            .find_map(|(i, c)| cpus[..i].contains(c).then_some(c))
+        {
+            return Err(invalid(format!("CPU {cpu} is listed twice")));
+        }
+        let claims = cpus
+            .iter()
+            .map(|&cpu| {
+                Claim::take(map.info().id, Part::Slot(cpu)).ok_or_else(|| Error::Busy {
+                    map: name.clone(),
+                    what: format!("a perf reader on CPU {cpu}"),
+                })
+            })
+            .collect::<Result<Vec<Claim>>>()?;
         let map_fd = duplicate_fd(map.as_fd(), &name)?;
         let epoll =
             Epoll::new().map_err(|source| Error::sys("creating an epoll instance", source))?;
         let mut reader = PerfReader {
             rings: Vec::with_capacity(cpus.len()),
+            _claims: claims,
             scratch: Vec::new(),
             cursor: 0,
             epoll,

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use libbpf_sys as sys;
 
 use super::Wakeup;
-use crate::ringbuf::sys::Mmap;
+use crate::os::mmap::{page_size, Mmap};
 
 /// The size of `struct perf_event_header`.
 const HEADER: usize = 8;
@@ -100,7 +100,7 @@ impl CpuRing {
         // SAFETY: the kernel just returned this fd to us.
         let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
 
-        let page = crate::ringbuf::sys::page_size();
+        let page = page_size();
         let size = pages * page;
         let mmap = Mmap::new(fd.as_fd(), page + size, 0, true)?;
         let base = mmap.ptr();
@@ -475,51 +475,5 @@ unsafe fn header(at: *const u8) -> (u32, usize) {
         let kind = at.cast::<u32>().read_unaligned();
         let size = at.add(6).cast::<u16>().read_unaligned();
         (kind, size as usize)
-    }
-}
-
-/// The CPUs that are online, from `/sys/devices/system/cpu/online`.
-pub fn online_cpus() -> io::Result<Vec<u32>> {
-    let text = std::fs::read_to_string("/sys/devices/system/cpu/online")?;
-    parse_cpu_list(&text).ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("cannot parse the online CPU list {:?}", text.trim()),
-        )
-    })
-}
-
-/// Parses a kernel CPU list such as `0-3,5,7-8`.
-fn parse_cpu_list(text: &str) -> Option<Vec<u32>> {
-    let mut cpus = Vec::new();
-    for part in text.trim().split(',').filter(|p| !p.is_empty()) {
-        match part.split_once('-') {
-            Some((from, to)) => {
-                let (from, to): (u32, u32) = (from.trim().parse().ok()?, to.trim().parse().ok()?);
-                if from > to {
-                    return None;
-                }
-                cpus.extend(from..=to);
-            }
-            None => cpus.push(part.trim().parse().ok()?),
-        }
-    }
-    Some(cpus)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_cpu_list;
-
-    #[test]
-    fn cpu_lists_parse() {
-        assert_eq!(parse_cpu_list("0\n"), Some(vec![0]));
-        assert_eq!(
-            parse_cpu_list("0-3,5,7-8\n"),
-            Some(vec![0, 1, 2, 3, 5, 7, 8])
-        );
-        assert_eq!(parse_cpu_list(""), Some(vec![]));
-        assert_eq!(parse_cpu_list("3-1"), None);
-        assert_eq!(parse_cpu_list("x"), None);
     }
 }

@@ -1,53 +1,71 @@
-//! Attaching a program to a hook the caller names: an interface, a cgroup,
-//! a perf event, a function of a binary. For programs whose section names
-//! no hook of its own (`xdp`, `tcx/ingress`, `cgroup_skb/egress`, a bare
-//! `uprobe` or `tracepoint`, ...), and to attach one program more than once.
+//! Attaching a program: to the hook its section names, or to one the
+//! caller names (an interface, a cgroup, a perf event, a function of a
+//! binary or of the kernel, a tracepoint). Every attach holds the object's
+//! lock (libbpf changes object state while attaching some kinds) and every
+//! failure names the program, the target, the errno and libbpf's reason.
 
 use std::ffi::CString;
+use std::io;
 use std::os::fd::{AsFd, AsRawFd, IntoRawFd, OwnedFd};
-use std::path::Path;
+use std::ptr::NonNull;
 
 use libbpf_sys as sys;
 
 use super::Program;
 use crate::error::{Error, Result};
-use crate::link::Link;
-
-/// Which process a uprobe fires in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UprobeTarget {
-    /// Every process running the binary.
-    AllProcesses,
-    /// Only this process.
-    Pid(i32),
-}
+use crate::link::{Kprobe, Link, Uprobe, Usdt};
+use crate::os::errno::{code_of, last_error};
+use crate::{print, section};
 
 impl Program {
+    /// Attaches the program to the hook its section names, such as
+    /// `tp/syscalls/sys_enter_execve` or `fentry/do_unlinkat`.
+    ///
+    /// Fails with [`Error::NoHook`] when the section names none (`xdp`,
+    /// `socket`, a bare `uprobe`, ...), and [`Error::NotLoaded`] when the
+    /// program was not loaded.
+    pub fn attach(&self) -> Result<Link> {
+        if !section::names_hook(&self.section) {
+            return Err(Error::NoHook {
+                program: self.name.clone(),
+                section: self.section.clone(),
+            });
+        }
+        let target = format!("the hook of its section `{}`", self.section);
+        // A USDT link is a set of uprobes, with no descriptor of its own.
+        let own_fd = !self.section.starts_with("usdt");
+        // SAFETY: a loaded program of a live object, under the object's lock.
+        self.attach_with(target, own_fd, |p| unsafe { sys::bpf_program__attach(p) })
+    }
+
     /// Attaches an `xdp` program to the network interface `ifindex` (the
     /// kernel picks native or generic mode).
     pub fn attach_xdp(&self, ifindex: u32) -> Result<Link> {
-        self.fd()?;
-        // SAFETY: a loaded program of a live object.
-        self.link(unsafe { sys::bpf_program__attach_xdp(self.ptr.as_ptr(), ifindex as i32) })
+        let target = format!("XDP of interface {}", interface(ifindex));
+        // SAFETY: as in `attach`.
+        self.attach_with(target, true, |p| unsafe {
+            sys::bpf_program__attach_xdp(p, ifindex as i32)
+        })
     }
 
     /// Attaches a `tcx/ingress` or `tcx/egress` program to the interface
     /// `ifindex`, after the programs already there.
     pub fn attach_tcx(&self, ifindex: u32) -> Result<Link> {
-        self.fd()?;
-        // SAFETY: as above; NULL options take libbpf's defaults.
-        self.link(unsafe {
-            sys::bpf_program__attach_tcx(self.ptr.as_ptr(), ifindex as i32, std::ptr::null())
+        let target = format!("tcx of interface {}", interface(ifindex));
+        // SAFETY: as in `attach`; NULL options take libbpf's defaults.
+        self.attach_with(target, true, |p| unsafe {
+            sys::bpf_program__attach_tcx(p, ifindex as i32, std::ptr::null())
         })
     }
 
     /// Attaches a `cgroup*` program (`cgroup_skb/egress`, `cgroup/connect4`,
     /// ...) to the cgroup v2 directory opened as `cgroup`.
     pub fn attach_cgroup(&self, cgroup: impl AsFd) -> Result<Link> {
-        self.fd()?;
         let fd = cgroup.as_fd().as_raw_fd();
-        // SAFETY: as above; the cgroup fd is open for the call.
-        self.link(unsafe { sys::bpf_program__attach_cgroup(self.ptr.as_ptr(), fd) })
+        // SAFETY: as in `attach`; the cgroup fd is open for the call.
+        self.attach_with("a cgroup".to_owned(), true, |p| unsafe {
+            sys::bpf_program__attach_cgroup(p, fd)
+        })
     }
 
     /// Attaches a `perf_event` program to an open perf event; the link owns
@@ -55,88 +73,268 @@ impl Program {
     pub fn attach_perf_event(&self, event: OwnedFd) -> Result<Link> {
         self.fd()?;
         let fd = event.into_raw_fd();
-        // SAFETY: as above; libbpf takes the fd over on success.
-        let link = unsafe { sys::bpf_program__attach_perf_event(self.ptr.as_ptr(), fd) };
-        if link.is_null() {
-            // On failure the fd is still ours to close.
-            let err = crate::error::last_error();
-            // SAFETY: the fd was released from `event` above and not taken.
+        // SAFETY: as in `attach`; libbpf takes the fd over on success.
+        let link = self.attach_with("a perf event".to_owned(), true, |p| unsafe {
+            sys::bpf_program__attach_perf_event(p, fd)
+        });
+        if link.is_err() {
+            // SAFETY: the fd was released from `event` above and libbpf did
+            // not take it: it is still ours to close.
             unsafe { libc::close(fd) };
-            return Err(self.attach_error(err));
         }
-        self.link(link)
+        link
     }
 
-    /// Attaches a `uprobe` (or, with `retprobe`, a `uretprobe`) program to
-    /// `function` of the ELF `binary` (an executable or shared library).
-    pub fn attach_uprobe(
-        &self,
-        retprobe: bool,
-        target: UprobeTarget,
-        binary: impl AsRef<Path>,
-        function: &str,
-    ) -> Result<Link> {
-        self.fd()?;
-        let binary = c_string(&self.name, binary.as_ref().as_os_str().as_encoded_bytes())?;
-        let function = c_string(&self.name, function.as_bytes())?;
+    /// Attaches a `uprobe` or `uretprobe` program to a function of an ELF
+    /// binary, as `probe` says.
+    pub fn attach_uprobe(&self, probe: &Uprobe) -> Result<Link> {
+        let target = probe.describe();
+        let binary = self.c_string(&target, probe.binary.as_os_str().as_encoded_bytes())?;
+        let function = match &probe.function {
+            Some(f) => Some(self.c_string(&target, f.as_bytes())?),
+            None => None,
+        };
         let opts = sys::bpf_uprobe_opts {
             sz: size_of::<sys::bpf_uprobe_opts>() as _,
-            retprobe,
-            func_name: function.as_ptr(),
+            retprobe: probe.retprobe,
+            func_name: function.as_ref().map_or(std::ptr::null(), |f| f.as_ptr()),
+            bpf_cookie: probe.cookie,
+            ref_ctr_offset: probe.ref_ctr_offset as _,
             ..Default::default()
         };
-        let pid = match target {
-            UprobeTarget::AllProcesses => -1,
-            UprobeTarget::Pid(pid) => pid,
+        let pid = probe.pid.unwrap_or(-1);
+        let offset = probe.offset as _;
+        // SAFETY: as in `attach`; the strings and options live across the call.
+        self.attach_with(target, true, |p| unsafe {
+            sys::bpf_program__attach_uprobe_opts(p, pid, binary.as_ptr(), offset, &opts)
+        })
+    }
+
+    /// Attaches a `usdt` program to a USDT probe of an ELF binary, as
+    /// `probe` says. The link is a set of uprobes with no BPF link
+    /// descriptor of its own ([`Link::fd`] is `None`).
+    pub fn attach_usdt(&self, probe: &Usdt) -> Result<Link> {
+        let target = probe.describe();
+        let binary = self.c_string(&target, probe.binary.as_os_str().as_encoded_bytes())?;
+        let provider = self.c_string(&target, probe.provider.as_bytes())?;
+        let name = self.c_string(&target, probe.name.as_bytes())?;
+        let opts = sys::bpf_usdt_opts {
+            sz: size_of::<sys::bpf_usdt_opts>() as _,
+            usdt_cookie: probe.cookie,
+            ..Default::default()
         };
-        // SAFETY: as above; the strings live across the call.
-        self.link(unsafe {
-            sys::bpf_program__attach_uprobe_opts(self.ptr.as_ptr(), pid, binary.as_ptr(), 0, &opts)
+        let pid = probe.pid.unwrap_or(-1);
+        // SAFETY: as in `attach`; the strings and options live across the call.
+        self.attach_with(target, false, |p| unsafe {
+            sys::bpf_program__attach_usdt(
+                p,
+                pid,
+                binary.as_ptr(),
+                provider.as_ptr(),
+                name.as_ptr(),
+                &opts,
+            )
         })
     }
 
     /// Attaches a `tracepoint` program to the tracepoint `category:name`
     /// (as listed under /sys/kernel/tracing/events).
     pub fn attach_tracepoint(&self, category: &str, name: &str) -> Result<Link> {
-        self.fd()?;
-        let (category, name) = (
-            c_string(&self.name, category.as_bytes())?,
-            c_string(&self.name, name.as_bytes())?,
+        let target = format!("tracepoint `{category}:{name}`");
+        let (c_category, c_name) = (
+            self.c_string(&target, category.as_bytes())?,
+            self.c_string(&target, name.as_bytes())?,
         );
-        // SAFETY: as above; the strings live across the call.
-        self.link(unsafe {
-            sys::bpf_program__attach_tracepoint(self.ptr.as_ptr(), category.as_ptr(), name.as_ptr())
+        // SAFETY: as in `attach`; the strings live across the call.
+        self.attach_with(target, true, |p| unsafe {
+            sys::bpf_program__attach_tracepoint(p, c_category.as_ptr(), c_name.as_ptr())
         })
     }
 
     /// Attaches a `raw_tp` program to the raw tracepoint `name`.
     pub fn attach_raw_tracepoint(&self, name: &str) -> Result<Link> {
-        self.fd()?;
-        let name = c_string(&self.name, name.as_bytes())?;
-        // SAFETY: as above; the string lives across the call.
-        self.link(unsafe {
-            sys::bpf_program__attach_raw_tracepoint(self.ptr.as_ptr(), name.as_ptr())
+        let target = format!("raw tracepoint `{name}`");
+        let c_name = self.c_string(&target, name.as_bytes())?;
+        // SAFETY: as in `attach`; the string lives across the call.
+        self.attach_with(target, true, |p| unsafe {
+            sys::bpf_program__attach_raw_tracepoint(p, c_name.as_ptr())
         })
     }
 
-    /// Attaches a `kprobe` (or, with `retprobe`, a `kretprobe`) program to
-    /// the kernel function `function`. Kernels built without kprobes refuse
-    /// with an error that says so.
-    pub fn attach_kprobe(&self, retprobe: bool, function: &str) -> Result<Link> {
+    /// Attaches a `kprobe` or `kretprobe` program to a kernel function, as
+    /// `probe` says. Kernels built without kprobes refuse with an error that
+    /// says so.
+    pub fn attach_kprobe(&self, probe: &Kprobe) -> Result<Link> {
+        let target = probe.describe();
+        let function = self.c_string(&target, probe.function.as_bytes())?;
+        let opts = sys::bpf_kprobe_opts {
+            sz: size_of::<sys::bpf_kprobe_opts>() as _,
+            retprobe: probe.retprobe,
+            offset: probe.offset as _,
+            bpf_cookie: probe.cookie,
+            ..Default::default()
+        };
+        // SAFETY: as in `attach`; the string and options live across the call.
+        self.attach_with(target, true, |p| unsafe {
+            sys::bpf_program__attach_kprobe_opts(p, function.as_ptr(), &opts)
+        })
+    }
+
+    /// Runs one libbpf attach call for this program with the object's lock
+    /// held and libbpf's messages captured, and wraps the link it returns
+    /// (NULL: the error, with `target` and libbpf's reason).
+    fn attach_with(
+        &self,
+        target: String,
+        own_fd: bool,
+        attach: impl FnOnce(*mut sys::bpf_program) -> *mut sys::bpf_link,
+    ) -> Result<Link> {
         self.fd()?;
-        let function = c_string(&self.name, function.as_bytes())?;
-        // SAFETY: as above; the string lives across the call.
-        self.link(unsafe {
-            sys::bpf_program__attach_kprobe(self.ptr.as_ptr(), retprobe, function.as_ptr())
+        let ((link, errno), warnings) = {
+            let _guard = self.object.lock();
+            print::capture(|| {
+                let link = attach(self.ptr.as_ptr());
+                (link, link.is_null().then(last_error))
+            })
+        };
+        match (NonNull::new(link), errno) {
+            (Some(link), _) => Ok(Link::new(
+                link,
+                self.name.clone(),
+                target,
+                own_fd,
+                Some(self.object.clone()),
+            )),
+            (None, errno) => {
+                let source = errno.unwrap_or_else(|| io::Error::from_raw_os_error(libc::EINVAL));
+                Err(self.attach_error(target, source, &warnings))
+            }
+        }
+    }
+
+    fn attach_error(&self, target: String, source: io::Error, warnings: &[String]) -> Error {
+        let mut reasons: Vec<String> = warnings
+            .iter()
+            .map(|w| w.strip_prefix("libbpf: ").unwrap_or(w).to_owned())
+            .collect();
+        if let Some(hint) = attach_hint(&self.section, &target, &source) {
+            reasons.push(hint);
+        }
+        Error::Attach {
+            program: self.name.clone(),
+            target,
+            source,
+            reason: reasons.join("; "),
+        }
+    }
+
+    /// `bytes` as a C string; one holding a NUL byte is an attach error
+    /// naming the target.
+    fn c_string(&self, target: &str, bytes: &[u8]) -> Result<CString> {
+        CString::new(bytes).map_err(|e| Error::Attach {
+            program: self.name.clone(),
+            target: target.to_owned(),
+            source: io::Error::from_raw_os_error(libc::EINVAL),
+            reason: format!("the name holds a NUL byte at byte {}", e.nul_position()),
         })
     }
 }
 
-fn c_string(program: &str, bytes: &[u8]) -> Result<CString> {
-    CString::new(bytes).map_err(|e| Error::Attach {
-        program: program.to_owned(),
-        section: String::new(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
-        hint: "",
-    })
+/// A likely cause of an attach failure, for the error message.
+fn attach_hint(section: &str, target: &str, err: &io::Error) -> Option<String> {
+    let code = code_of(err)?;
+    let missing = matches!(
+        code,
+        libc::ENOENT | libc::EOPNOTSUPP | ENOTSUPP | libc::EINVAL
+    );
+    let denied = matches!(code, libc::EACCES | libc::EPERM);
+    let tracing = target.starts_with("tracepoint")
+        || section.starts_with("tp/")
+        || section.starts_with("tracepoint/");
+    let kprobe = target.starts_with("kprobe")
+        || target.starts_with("kretprobe")
+        || section::is_kprobe(section);
+    if kprobe && missing {
+        return Some(
+            "this kernel may lack kprobe support (CONFIG_KPROBES, CONFIG_KPROBE_EVENTS)".into(),
+        );
+    }
+    if tracing && missing && !tracefs_mounted() {
+        return Some(
+            "tracefs is not mounted at /sys/kernel/tracing (mount -t tracefs tracefs /sys/kernel/tracing)".into(),
+        );
+    }
+    if tracing && denied && !tracefs_readable() {
+        return Some(
+            "this process cannot read tracefs (/sys/kernel/tracing), where the tracepoint's id is: \
+             run as root, or give it access to /sys/kernel/tracing"
+                .into(),
+        );
+    }
+    if target.starts_with("tcx") && missing {
+        if let Some(release) = kernel_release().filter(|r| older_than(r, (6, 6))) {
+            return Some(format!(
+                "tcx needs Linux 6.6 or later and this kernel is {release}: attach with legacy tc instead"
+            ));
+        }
+    }
+    None
+}
+
+fn tracefs_mounted() -> bool {
+    std::path::Path::new("/sys/kernel/tracing/events").exists()
+}
+
+fn tracefs_readable() -> bool {
+    std::fs::read_dir("/sys/kernel/tracing/events").is_ok()
+}
+
+/// `uname -r`.
+fn kernel_release() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .ok()
+        .map(|r| r.trim().to_owned())
+}
+
+/// Whether the kernel release `release` (e.g. `6.1.0-28-amd64`) is older
+/// than `major.minor`.
+fn older_than(release: &str, (major, minor): (u32, u32)) -> bool {
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|p| p.parse::<u32>().ok());
+    match (parts.next(), parts.next()) {
+        (Some(a), Some(b)) => (a, b) < (major, minor),
+        _ => false,
+    }
+}
+
+/// An interface by index, with its name when it has one.
+fn interface(ifindex: u32) -> String {
+    let mut buf = [0u8; libc::IF_NAMESIZE];
+    // SAFETY: `buf` holds IF_NAMESIZE bytes, as if_indextoname requires.
+    let name = unsafe { libc::if_indextoname(ifindex, buf.as_mut_ptr().cast()) };
+    if name.is_null() {
+        return format!("index {ifindex}");
+    }
+    let name = std::ffi::CStr::from_bytes_until_nul(&buf)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("`{name}` (index {ifindex})")
+}
+
+/// The kernel's internal "not supported" errno, which libbpf passes through.
+const ENOTSUPP: i32 = 524;
+
+#[cfg(test)]
+mod tests {
+    use super::older_than;
+
+    #[test]
+    fn kernel_releases_compare() {
+        assert!(older_than("6.1.0-28-amd64", (6, 6)));
+        assert!(older_than("5.10.226", (6, 6)));
+        assert!(!older_than("6.6.0", (6, 6)));
+        assert!(!older_than("6.18.44-fc-v669", (6, 6)));
+        assert!(!older_than("garbage", (6, 6)));
+    }
 }

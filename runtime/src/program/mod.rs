@@ -1,47 +1,48 @@
 //! eBPF programs: settings before load, handles after.
 
 mod attach;
+mod kind;
 
-pub use attach::UprobeTarget;
+pub use kind::ProgramType;
 
-use std::io;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
 use libbpf_sys as sys;
 
-use crate::error::{check, last_error, Error, Kind, Result};
-use crate::link::Link;
-use crate::object::{program_name, program_section, Inner};
-use crate::section;
+use crate::error::{Error, Kind, Result};
+use crate::handle::ObjectHandle;
+use crate::libbpf::{program_name, program_section};
+use crate::os::errno::check;
 
 /// What can be decided about a program before its object is loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgramSpec {
     name: String,
     section: String,
-    program_type: u32,
+    program_type: ProgramType,
     /// Whether the program is loaded with its object (libbpf's autoload).
     /// Turn it off to leave out a program the running kernel cannot take.
     pub autoload: bool,
 }
 
 impl ProgramSpec {
-    pub(crate) fn read(prog: *mut sys::bpf_program) -> Self {
+    pub(crate) fn read(prog: NonNull<sys::bpf_program>) -> Self {
+        let prog = prog.as_ptr();
         ProgramSpec {
             name: program_name(prog),
             section: program_section(prog),
             // SAFETY: `prog` is a program of an open object.
-            program_type: unsafe { sys::bpf_program__type(prog) },
+            program_type: ProgramType(unsafe { sys::bpf_program__type(prog) }),
             // SAFETY: as above.
             autoload: unsafe { sys::bpf_program__autoload(prog) },
         }
     }
 
-    pub(crate) fn apply(&self, prog: *mut sys::bpf_program) -> Result<()> {
+    pub(crate) fn apply(&self, prog: NonNull<sys::bpf_program>) -> Result<()> {
         // SAFETY: `prog` is a program of an open, not yet loaded object.
-        let ret = unsafe { sys::bpf_program__set_autoload(prog, self.autoload) };
+        let ret = unsafe { sys::bpf_program__set_autoload(prog.as_ptr(), self.autoload) };
         check(ret).map_err(|source| Error::Configure {
             what: "autoload",
             kind: Kind::Program,
@@ -61,9 +62,8 @@ impl ProgramSpec {
         &self.section
     }
 
-    /// The kernel's program type (`BPF_PROG_TYPE_*`), as libbpf derived it
-    /// from the section.
-    pub fn program_type(&self) -> u32 {
+    /// The kernel's program type, as libbpf derived it from the section.
+    pub fn program_type(&self) -> ProgramType {
         self.program_type
     }
 }
@@ -71,25 +71,28 @@ impl ProgramSpec {
 /// A program of a loaded object.
 ///
 /// The handle keeps the object alive: the program stays in the kernel until
-/// every handle and every [`Link`] made from it are dropped. A program whose
-/// autoload was off is still a `Program`, but has no file descriptor; that is
-/// why the descriptor comes from [`Program::fd`] rather than `AsFd`.
+/// every handle and every [`Link`](crate::Link) made from it are dropped. A
+/// program whose autoload was off is still a `Program`, but has no file
+/// descriptor; that is why the descriptor comes from [`Program::fd`] rather
+/// than `AsFd`.
 #[derive(Clone)]
 pub struct Program {
-    object: Arc<Inner>,
+    object: Arc<ObjectHandle>,
     ptr: NonNull<sys::bpf_program>,
     name: String,
     section: String,
 }
 
-// SAFETY: the program is only read (name, fd) and attached, which libbpf does
-// without changing it; `object` keeps it alive.
+// SAFETY: through `&Program` libbpf's program is only read (its name,
+// section, type and descriptor, none of which libbpf changes after load) or
+// attached, and every attach holds the object's lock (see `ObjectHandle`).
+// `object` keeps the program alive.
 unsafe impl Send for Program {}
+// SAFETY: as above.
 unsafe impl Sync for Program {}
 
 impl Program {
-    pub(crate) fn new(object: Arc<Inner>, ptr: *mut sys::bpf_program) -> Self {
-        let ptr = NonNull::new(ptr).expect("libbpf returned a NULL program");
+    pub(crate) fn new(object: Arc<ObjectHandle>, ptr: NonNull<sys::bpf_program>) -> Self {
         Program {
             name: program_name(ptr.as_ptr()),
             section: program_section(ptr.as_ptr()),
@@ -113,10 +116,10 @@ impl Program {
         self.object.name()
     }
 
-    /// The kernel's program type (`BPF_PROG_TYPE_*`).
-    pub fn program_type(&self) -> u32 {
+    /// The kernel's program type.
+    pub fn program_type(&self) -> ProgramType {
         // SAFETY: the program lives as long as `self.object`.
-        unsafe { sys::bpf_program__type(self.ptr.as_ptr()) }
+        ProgramType(unsafe { sys::bpf_program__type(self.ptr.as_ptr()) })
     }
 
     /// Whether the program is in the kernel (false when autoload was off).
@@ -143,7 +146,7 @@ impl Program {
         let mut info = sys::bpf_prog_info::default();
         let mut len = size_of::<sys::bpf_prog_info>() as u32;
         // SAFETY: `info` is writable for `len` bytes.
-        let ret = unsafe { sys::bpf_prog_get_info_by_fd(fd_raw(fd), &mut info, &mut len) };
+        let ret = unsafe { sys::bpf_prog_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len) };
         check(ret).map_err(|source| {
             Error::sys(format!("reading info of program `{}`", self.name), source)
         })?;
@@ -165,7 +168,7 @@ impl Program {
     }
 
     fn run(&self, ctx: Option<&[u8]>, cpu: Option<u32>) -> Result<u32> {
-        let fd = fd_raw(self.fd()?);
+        let fd = self.fd()?.as_raw_fd();
         let mut opts = sys::bpf_test_run_opts {
             sz: size_of::<sys::bpf_test_run_opts>() as _,
             ..Default::default()
@@ -186,46 +189,6 @@ impl Program {
         Ok(opts.retval)
     }
 
-    /// Attaches the program to the hook its section names, such as
-    /// `tp/syscalls/sys_enter_execve` or `fentry/do_unlinkat`.
-    ///
-    /// Fails with [`Error::NoHook`] when the section names none (`xdp`,
-    /// `socket`, a bare `uprobe`, ...), and [`Error::NotLoaded`] when the
-    /// program was not loaded.
-    pub fn attach(&self) -> Result<Link> {
-        if !section::names_hook(&self.section) {
-            return Err(Error::NoHook {
-                program: self.name.clone(),
-                section: self.section.clone(),
-            });
-        }
-        self.fd()?;
-        // SAFETY: the program is loaded and lives as long as `self.object`.
-        let link = unsafe { sys::bpf_program__attach(self.ptr.as_ptr()) };
-        self.link(link)
-    }
-
-    /// Wraps a link libbpf returned for this program (NULL: its errno).
-    fn link(&self, link: *mut sys::bpf_link) -> Result<Link> {
-        match NonNull::new(link) {
-            Some(link) => Ok(Link::new(
-                link,
-                self.name.clone(),
-                Some(self.object.clone()),
-            )),
-            None => Err(self.attach_error(last_error())),
-        }
-    }
-
-    fn attach_error(&self, source: io::Error) -> Error {
-        Error::Attach {
-            program: self.name.clone(),
-            section: self.section.clone(),
-            hint: attach_hint(&self.section, &source),
-            source,
-        }
-    }
-
     fn raw_fd(&self) -> i32 {
         // SAFETY: the program lives as long as `self.object`.
         unsafe { sys::bpf_program__fd(self.ptr.as_ptr()) }
@@ -241,29 +204,3 @@ impl std::fmt::Debug for Program {
             .finish()
     }
 }
-
-/// A likely cause of an attach failure, for the error message.
-fn attach_hint(section: &str, err: &io::Error) -> &'static str {
-    let missing = matches!(
-        err.raw_os_error(),
-        Some(libc::ENOENT | libc::EOPNOTSUPP | ENOTSUPP | libc::EINVAL)
-    );
-    if section::is_kprobe(section) && missing {
-        "; this kernel may lack kprobe support (CONFIG_KPROBES, CONFIG_KPROBE_EVENTS)"
-    } else if (section.starts_with("tp/") || section.starts_with("tracepoint/"))
-        && missing
-        && !std::path::Path::new("/sys/kernel/tracing/events").exists()
-    {
-        "; tracefs is not mounted at /sys/kernel/tracing (mount -t tracefs tracefs /sys/kernel/tracing)"
-    } else {
-        ""
-    }
-}
-
-fn fd_raw(fd: BorrowedFd<'_>) -> i32 {
-    use std::os::fd::AsRawFd;
-    fd.as_raw_fd()
-}
-
-/// The kernel's internal "not supported" errno, which libbpf passes through.
-const ENOTSUPP: i32 = 524;

@@ -79,7 +79,7 @@ fn async_ring_reader_is_woken_for_each_batch() {
             while expected < 250 {
                 let n = reader
                     .drain(|record| {
-                        assert_eq!(seq_of(record), expected);
+                        assert_eq!(record.read_prefix::<u64>(), Some(expected));
                         expected += 1;
                     })
                     .await
@@ -180,8 +180,12 @@ fn async_readers_need_a_runtime() {
     let obj = load("ringbuf");
     let reader = RingBufReader::new(&obj.map("events").unwrap()).unwrap();
     let err = AsyncRingBufReader::new(reader).unwrap_err();
-    assert!(
-        err.to_string().contains("not inside a tokio runtime"),
-        "{err}"
+    assert_eq!(
+        err.to_string(),
+        "registering ring buffer `events` with tokio"
     );
+    let source = std::error::Error::source(&err)
+        .expect("a source")
+        .to_string();
+    assert!(source.contains("not inside a tokio runtime"), "{source}");
 }

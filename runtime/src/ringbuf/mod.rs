@@ -41,22 +41,25 @@
 #[cfg(all(test, feature = "tokio"))]
 mod async_tests;
 mod poller;
+mod record;
 #[cfg(feature = "tokio")]
 pub(crate) mod stream;
-pub(crate) mod sys;
 
 use std::fmt;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{fence, AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use zerocopy::{FromBytes, Immutable, KnownLayout};
+use zerocopy::{FromBytes, IntoBytes};
 
+use crate::claim::{Claim, Part};
 use crate::error::{Error, Result};
 use crate::map::{duplicate_fd, Map, MapType};
-use sys::Mmap;
+use crate::os::mmap::{page_size, Mmap};
+use crate::os::{fd_from_field, poll};
 
 pub use poller::RingBufPoller;
+pub use record::Record;
 #[cfg(feature = "tokio")]
 pub use stream::{AsyncRingBufPoller, AsyncRingBufReader};
 
@@ -106,6 +109,8 @@ pub struct RingBufReader {
     _consumer: Mmap,
     /// The producer page and the data pages, mapped twice.
     _producer: Mmap,
+    /// This process's one claim on the ring's consumer position.
+    _claim: Claim,
     fd: OwnedFd,
     name: String,
 }
@@ -121,7 +126,9 @@ unsafe impl Sync for RingBufReader {}
 impl RingBufReader {
     /// Maps the ring buffer `map` for reading.
     ///
-    /// Fails with [`Error::MapKind`] when `map` is not a ring buffer.
+    /// Fails with [`Error::MapKind`] when `map` is not a ring buffer, and
+    /// with [`Error::Busy`] while another reader of the same ring lives in
+    /// this process.
     pub fn new(map: &Map) -> Result<Self> {
         let name = map.name().to_owned();
         if map.map_type() != MapType::RINGBUF {
@@ -131,9 +138,13 @@ impl RingBufReader {
                 actual: map.map_type(),
             });
         }
+        let claim = Claim::take(map.info().id, Part::Consumer).ok_or_else(|| Error::Busy {
+            map: name.clone(),
+            what: "a ring buffer reader".to_owned(),
+        })?;
         let fd = duplicate_fd(map.as_fd(), &name)?;
         let size = map.info().max_entries as usize;
-        let page = sys::page_size();
+        let page = page_size();
         if !size.is_power_of_two() || !size.is_multiple_of(page) || size > u32::MAX as usize / 2 {
             return Err(Error::ReaderOption {
                 map: name,
@@ -172,6 +183,7 @@ impl RingBufReader {
             producer_pos,
             _consumer: consumer,
             _producer: producer,
+            _claim: claim,
             fd,
             name: map.name().to_owned(),
         })
@@ -195,60 +207,39 @@ impl RingBufReader {
 
     /// The next record, or `None` when there is none right now.
     ///
-    /// The record points into the ring; it is given back to the kernel once
-    /// the borrow ends and the batch is done. Discarded records are skipped.
+    /// The record lies in the ring; it is given back to the kernel once the
+    /// borrow ends and the batch is done. Discarded records are skipped.
     // A lending read: the record borrows the reader, which `Iterator` cannot express.
     #[allow(clippy::should_implement_trait)]
     #[inline]
-    pub fn next(&mut self) -> Option<&[u8]> {
+    pub fn next(&mut self) -> Option<Record<'_>> {
         let (ptr, len) = self.next_raw()?;
-        // SAFETY: `next_raw` returned a committed record inside the mapping;
-        // the kernel does not write it before the consumer position passes
-        // it, which cannot happen while `self` is borrowed.
-        Some(unsafe { std::slice::from_raw_parts(ptr, len) })
-    }
-
-    /// The next record as a `&T`, without copying, or `None` when there is
-    /// none right now.
-    ///
-    /// Fails with [`Error::RecordSize`] when the record's size is not
-    /// `size_of::<T>()`; the record is consumed either way. Records start
-    /// 8-byte aligned, so `T` may need an alignment of at most 8 (a larger
-    /// one does not compile).
-    #[inline]
-    pub fn next_as<T: FromBytes + KnownLayout + Immutable>(&mut self) -> Result<Option<&T>> {
-        const {
-            assert!(
-                align_of::<T>() <= HEADER,
-                "ring buffer records are only 8-byte aligned"
-            )
-        };
-        let Some((ptr, len)) = self.next_raw() else {
-            return Ok(None);
-        };
-        // SAFETY: as in `next`; the slice's lifetime is that of the borrow of
-        // `self`, during which the record stays untouched.
-        let bytes: &[u8] = unsafe { std::slice::from_raw_parts(ptr, len) };
-        match T::ref_from_bytes(bytes) {
-            Ok(value) => Ok(Some(value)),
-            Err(_) => Err(self.size_error::<T>(len)),
-        }
+        // SAFETY: `next_raw` returned a committed record inside the mapping,
+        // which lives as long as `self`; this process only reads it.
+        Some(unsafe { Record::new(ptr, len) })
     }
 
     /// The next record copied into a `T`, or `None` when there is none
-    /// right now. For types of any alignment; fails like
-    /// [`RingBufReader::next_as`] when the sizes differ.
+    /// right now.
+    ///
+    /// A record whose size is not `size_of::<T>()` is not consumed: the
+    /// error ([`Error::RecordSize`]) says so, and [`RingBufReader::next`]
+    /// still returns it (to read it another way, or skip it). For a record
+    /// made of a fixed header and a variable tail, read the header with
+    /// [`Record::read_prefix`].
     #[inline]
-    pub fn next_copy<T: FromBytes>(&mut self) -> Result<Option<T>> {
-        let Some((ptr, len)) = self.next_raw() else {
+    pub fn next_as<T: FromBytes + IntoBytes>(&mut self) -> Result<Option<T>> {
+        let Some(header) = self.peek() else {
             return Ok(None);
         };
-        // SAFETY: as in `next`.
-        let bytes: &[u8] = unsafe { std::slice::from_raw_parts(ptr, len) };
-        match T::read_from_bytes(bytes) {
-            Ok(value) => Ok(Some(value)),
-            Err(_) => Err(self.size_error::<T>(len)),
+        let len = self.run_word as usize;
+        if len != size_of::<T>() {
+            return Err(self.size_error::<T>(len));
         }
+        self.pos = self.pos.wrapping_add(self.run_span);
+        // SAFETY: as in `next`: the record follows its header.
+        let record = unsafe { Record::new(header.add(HEADER), len) };
+        Ok(record.read())
     }
 
     /// Hands every record there is now to `f`, then gives the space back to
@@ -258,12 +249,12 @@ impl RingBufReader {
     /// at the producer position again after each batch until it has not
     /// moved.
     #[inline]
-    pub fn drain(&mut self, mut f: impl FnMut(&[u8])) -> usize {
+    pub fn drain(&mut self, mut f: impl FnMut(Record<'_>)) -> usize {
         let mut count = 0;
         while self.refill() {
             let (data, mask, max_len, limit) = (self.data, self.mask, self.max_len, self.limit);
             let mut pos = self.pos;
-            let mut stalled = false;
+            let mut stalled = None;
             while before(pos, limit) {
                 // SAFETY: `pos & mask` is inside the first copy of the data.
                 let header = unsafe { data.add(pos & mask) };
@@ -271,7 +262,7 @@ impl RingBufReader {
                 let len = word & !DISCARD_BIT;
                 if len > max_len {
                     // Busy (still being written), or not a record at all.
-                    stalled = true;
+                    stalled = Some(word);
                     break;
                 }
                 let span = record_span(len);
@@ -289,7 +280,8 @@ impl RingBufReader {
                     // right after its header; the double mapping makes it
                     // contiguous even across the end of the ring.
                     let record = unsafe { data.add((pos & mask) + HEADER) };
-                    f(unsafe { std::slice::from_raw_parts(record, len as usize) });
+                    // SAFETY: as above; this process only reads the record.
+                    f(unsafe { Record::new(record, len as usize) });
                     count += 1;
                     pos = pos.wrapping_add(span);
                     // SAFETY: as above.
@@ -299,8 +291,10 @@ impl RingBufReader {
                 }
             }
             self.pos = pos;
-            if stalled {
-                self.stall(data_word(self, pos));
+            if let Some(word) = stalled {
+                // The word that stopped the walk, not a new look at the
+                // header, which the producer may have committed by now.
+                self.stall(word);
                 break;
             }
         }
@@ -314,8 +308,8 @@ impl RingBufReader {
     /// there. Otherwise the consumer position is stored first, so that the
     /// kernel wakes the reader for the next record.
     pub fn poll(&mut self, timeout: Option<Duration>) -> Result<bool> {
-        sys::poll_until(self, timeout, Self::has_next, |reader, left| {
-            sys::poll_readable(reader.fd.as_fd(), left).map_err(|source| Error::Map {
+        poll::poll_until(self, timeout, Self::has_next, |reader, left| {
+            poll::poll_readable(reader.fd.as_fd(), left).map_err(|source| Error::Map {
                 op: "poll",
                 map: reader.name.clone(),
                 source,
@@ -481,13 +475,6 @@ fn before(a: usize, b: usize) -> bool {
     (b.wrapping_sub(a) as isize) > 0
 }
 
-/// The header word at `pos`, for the stall report.
-#[inline]
-fn data_word(reader: &RingBufReader, pos: usize) -> u32 {
-    // SAFETY: as in `drain`.
-    load_len(unsafe { reader.data.add(pos & reader.mask) })
-}
-
 /// The bytes a record of `len` bytes takes in the ring: its header and its
 /// data, rounded up to 8.
 #[inline(always)]
@@ -502,7 +489,7 @@ impl crate::map::RingBuf {
     }
 }
 
-sys::fd_from_field!(RingBufReader => fd);
+fd_from_field!(RingBufReader => fd);
 
 impl Drop for RingBufReader {
     fn drop(&mut self) {

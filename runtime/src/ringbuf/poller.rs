@@ -3,9 +3,11 @@
 use std::os::fd::AsFd;
 use std::time::Duration;
 
-use super::sys::{fd_from_field, poll_until, Epoll};
-use super::RingBufReader;
+use super::{Record, RingBufReader};
 use crate::error::{Error, Result};
+use crate::os::epoll::Epoll;
+use crate::os::fd_from_field;
+use crate::os::poll::poll_until;
 
 /// Reads several ring buffers, waiting on all of them with one epoll.
 ///
@@ -94,14 +96,14 @@ impl RingBufPoller {
     // A lending read: the record borrows the reader, which `Iterator` cannot express.
     #[allow(clippy::should_implement_trait)]
     #[inline]
-    pub fn next(&mut self) -> Option<(usize, &[u8])> {
+    pub fn next(&mut self) -> Option<(usize, Record<'_>)> {
         let index = self.find_ready()?;
         self.rings[index].next().map(|record| (index, record))
     }
 
     /// Hands every record of every ring to `f` with its ring's index (ring
     /// by ring); returns how many there were.
-    pub fn drain(&mut self, mut f: impl FnMut(usize, &[u8])) -> usize {
+    pub fn drain(&mut self, mut f: impl FnMut(usize, Record<'_>)) -> usize {
         let mut count = 0;
         for (index, ring) in self.rings.iter_mut().enumerate() {
             count += ring.drain(|record| f(index, record));

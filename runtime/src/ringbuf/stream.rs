@@ -15,9 +15,9 @@ use std::task::{ready, Context, Poll};
 use futures_core::Stream;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
-use zerocopy::{FromBytes, Immutable, KnownLayout};
+use zerocopy::{FromBytes, IntoBytes};
 
-use super::{RingBufPoller, RingBufReader};
+use super::{Record, RingBufPoller, RingBufReader};
 use crate::error::{Error, Result};
 
 /// What an async reader waits on: a descriptor tokio can watch (its
@@ -136,33 +136,20 @@ impl AsyncRingBufReader {
     }
 
     /// Waits for the next record and lends it.
-    pub async fn next(&mut self) -> Result<&[u8]> {
-        self.readable().await?;
-        // `readable` returned with a record at the reading position.
-        Ok(self.inner.next().unwrap_or_default())
-    }
-
-    /// Waits for the next record and lends it as a `&T`; see
-    /// [`RingBufReader::next_as`].
-    pub async fn next_as<'a, T: FromBytes + KnownLayout + Immutable + 'a>(
-        &'a mut self,
-    ) -> Result<&'a T> {
-        self.readable().await?;
-        // `readable` returned with a record at the reading position.
-        self.inner.next_as::<T>()?.ok_or_else(|| {
-            Error::sys(
-                "reading a ring buffer",
-                io::Error::from(io::ErrorKind::WouldBlock),
-            )
-        })
+    pub async fn next(&mut self) -> Result<Record<'_>> {
+        while !self.inner.has_next() {
+            self.readable().await?;
+        }
+        self.inner.next().ok_or_else(not_there)
     }
 
     /// Waits for the next record and copies it into a `T`; see
-    /// [`RingBufReader::next_copy`].
-    pub async fn next_copy<T: FromBytes>(&mut self) -> Result<T> {
+    /// [`RingBufReader::next_as`] (a record of another size is an error
+    /// and stays in the ring).
+    pub async fn next_as<T: FromBytes + IntoBytes>(&mut self) -> Result<T> {
         loop {
             self.readable().await?;
-            if let Some(value) = self.inner.next_copy::<T>()? {
+            if let Some(value) = self.inner.next_as::<T>()? {
                 return Ok(value);
             }
         }
@@ -170,7 +157,7 @@ impl AsyncRingBufReader {
 
     /// Waits until there is a record, then hands every record there is to
     /// `f`; returns how many there were (at least one).
-    pub async fn drain(&mut self, f: impl FnMut(&[u8])) -> Result<usize> {
+    pub async fn drain(&mut self, f: impl FnMut(Record<'_>)) -> Result<usize> {
         self.readable().await?;
         Ok(self.inner.drain(f))
     }
@@ -238,14 +225,16 @@ impl AsyncRingBufPoller {
 
     /// Waits for the next record of any ring and lends it with its ring's
     /// index.
-    pub async fn next(&mut self) -> Result<(usize, &[u8])> {
-        self.readable().await?;
-        Ok(self.inner.next().unwrap_or_default())
+    pub async fn next(&mut self) -> Result<(usize, Record<'_>)> {
+        while !self.inner.has_next() {
+            self.readable().await?;
+        }
+        self.inner.next().ok_or_else(not_there)
     }
 
     /// Waits until some ring has a record, then hands every record of every
     /// ring to `f`; returns how many there were.
-    pub async fn drain(&mut self, f: impl FnMut(usize, &[u8])) -> Result<usize> {
+    pub async fn drain(&mut self, f: impl FnMut(usize, Record<'_>)) -> Result<usize> {
         self.readable().await?;
         Ok(self.inner.drain(f))
     }
@@ -280,4 +269,13 @@ impl Stream for AsyncRingBufPoller {
                 .map(|(i, record)| Ok((i, record.to_vec()))),
         )
     }
+}
+
+/// The error for a record that `has_next` saw and `next` did not find (which
+/// the reader's bookkeeping rules out).
+fn not_there() -> Error {
+    Error::sys(
+        "reading a ring buffer",
+        io::Error::from(io::ErrorKind::WouldBlock),
+    )
 }

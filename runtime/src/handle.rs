@@ -1,0 +1,136 @@
+//! The libbpf object behind an [`OpenObject`](crate::OpenObject) and, once
+//! loaded, shared by every [`Program`](crate::Program) and
+//! [`Link`](crate::Link) made from it, so that none of them can outlive it.
+//!
+//! libbpf changes some of an object's state after load: attaching a USDT
+//! program creates the object's USDT manager and grows its spec-id lists,
+//! detaching shrinks them, registering struct_ops touches the map. None of
+//! that is locked inside libbpf, so every such call goes through
+//! [`ObjectHandle::lock`]. Everything else done through a shared handle
+//! reads what libbpf no longer changes after load (names, descriptors,
+//! types).
+
+use std::collections::HashMap;
+use std::ptr::NonNull;
+use std::sync::{Mutex, MutexGuard};
+
+use libbpf_sys as sys;
+
+use crate::libbpf::{map_name, maps_of, program_name, programs_of};
+
+/// A libbpf object, closed when dropped.
+pub(crate) struct ObjectHandle {
+    ptr: NonNull<sys::bpf_object>,
+    name: String,
+    /// Taken by every libbpf call that changes object-owned state after load.
+    lock: Mutex<()>,
+    programs: Index<sys::bpf_program>,
+    maps: Index<sys::bpf_map>,
+    /// The bytes libbpf parsed the object from, when they are not
+    /// `'static`; libbpf reads them as long as the object is open, and
+    /// fields drop after `Drop::drop` closed it.
+    _bytes: Option<Box<[u8]>>,
+}
+
+// SAFETY: a libbpf object is not tied to the thread that opened it. Before
+// load the handle is owned by one `OpenObject`, which changes it only
+// through `&mut self`. After load, everything done through `&ObjectHandle`
+// either reads state libbpf no longer changes (names, sections, descriptors,
+// types, the index) or is a libbpf call that changes object-owned state
+// (attach and detach, struct_ops registration), and those hold `lock` for
+// the whole call. The object is closed once, in `Drop`, when the last
+// handle goes.
+unsafe impl Send for ObjectHandle {}
+// SAFETY: as above.
+unsafe impl Sync for ObjectHandle {}
+
+/// Names to libbpf pointers, in the object's order, looked up by name
+/// without scanning.
+struct Index<T> {
+    order: Vec<(String, NonNull<T>)>,
+    by_name: HashMap<String, usize>,
+}
+
+impl<T> Index<T> {
+    fn new(items: impl Iterator<Item = NonNull<T>>, name: fn(*const T) -> String) -> Self {
+        let order: Vec<(String, NonNull<T>)> = items.map(|p| (name(p.as_ptr()), p)).collect();
+        let by_name = order
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| (name.clone(), i))
+            .collect();
+        Index { order, by_name }
+    }
+
+    fn get(&self, name: &str) -> Option<NonNull<T>> {
+        self.by_name.get(name).map(|&i| self.order[i].1)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, NonNull<T>)> {
+        self.order.iter().map(|(name, ptr)| (name.as_str(), *ptr))
+    }
+}
+
+impl ObjectHandle {
+    /// Takes ownership of an open libbpf object.
+    pub(crate) fn new(
+        ptr: NonNull<sys::bpf_object>,
+        name: String,
+        bytes: Option<Box<[u8]>>,
+    ) -> Self {
+        ObjectHandle {
+            programs: Index::new(programs_of(ptr), program_name),
+            maps: Index::new(maps_of(ptr), map_name),
+            ptr,
+            name,
+            lock: Mutex::new(()),
+            _bytes: bytes,
+        }
+    }
+
+    /// The object's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The libbpf object.
+    pub(crate) fn ptr(&self) -> NonNull<sys::bpf_object> {
+        self.ptr
+    }
+
+    /// The program `name`.
+    pub(crate) fn program(&self, name: &str) -> Option<NonNull<sys::bpf_program>> {
+        self.programs.get(name)
+    }
+
+    /// Every program with its name, in section order.
+    pub(crate) fn programs(&self) -> impl Iterator<Item = (&str, NonNull<sys::bpf_program>)> {
+        self.programs.iter()
+    }
+
+    /// The map `name` (libbpf's name; data sections go by `<object>.bss`).
+    pub(crate) fn map(&self, name: &str) -> Option<NonNull<sys::bpf_map>> {
+        self.maps.get(name)
+    }
+
+    /// Every map with its name.
+    pub(crate) fn maps(&self) -> impl Iterator<Item = (&str, NonNull<sys::bpf_map>)> {
+        self.maps.iter()
+    }
+
+    /// Holds off every other change to object-owned state until dropped.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
+        // A panic while holding the lock leaves nothing half-done on our
+        // side (libbpf's call either returned or did not run).
+        self.lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for ObjectHandle {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from libbpf's open and is closed only
+        // here; every program, map and link pointer into it is gone, as they
+        // all hold this handle.
+        unsafe { sys::bpf_object__close(self.ptr.as_ptr()) }
+    }
+}

@@ -1,0 +1,77 @@
+//! libbpf's getters, made into Rust values: names, sections, iteration over
+//! an object's programs and maps. The bottom layer beside [`crate::os`]:
+//! every caller passes pointers of an object it keeps alive.
+
+use std::ffi::{CStr, CString};
+use std::ptr::NonNull;
+
+use libbpf_sys as sys;
+
+/// The program's name (its C function's name).
+pub(crate) fn program_name(prog: *const sys::bpf_program) -> String {
+    // SAFETY: libbpf returns a NUL-terminated name owned by the program.
+    cstr(unsafe { sys::bpf_program__name(prog) })
+}
+
+/// The ELF section the program is in.
+pub(crate) fn program_section(prog: *const sys::bpf_program) -> String {
+    // SAFETY: as above.
+    cstr(unsafe { sys::bpf_program__section_name(prog) })
+}
+
+/// The map's name (for data sections, libbpf's `<object>.bss`-style name).
+pub(crate) fn map_name(map: *const sys::bpf_map) -> String {
+    // SAFETY: as above.
+    cstr(unsafe { sys::bpf_map__name(map) })
+}
+
+/// The object's programs, in section order.
+pub(crate) fn programs_of(
+    obj: NonNull<sys::bpf_object>,
+) -> impl Iterator<Item = NonNull<sys::bpf_program>> {
+    let mut prev = std::ptr::null_mut();
+    std::iter::from_fn(move || {
+        // SAFETY: `obj` is a live object and `prev` one of its programs or NULL.
+        prev = unsafe { sys::bpf_object__next_program(obj.as_ptr(), prev) };
+        NonNull::new(prev)
+    })
+}
+
+/// The object's maps, data sections included.
+pub(crate) fn maps_of(
+    obj: NonNull<sys::bpf_object>,
+) -> impl Iterator<Item = NonNull<sys::bpf_map>> {
+    let mut prev = std::ptr::null_mut();
+    std::iter::from_fn(move || {
+        // SAFETY: `obj` is a live object and `prev` one of its maps or NULL.
+        prev = unsafe { sys::bpf_object__next_map(obj.as_ptr(), prev) };
+        NonNull::new(prev)
+    })
+}
+
+/// The data section `section` (its ELF name: `.bss`, `.data.stats`, ...),
+/// matched exactly, as libbpf matches names starting with a dot.
+pub(crate) fn find_section(
+    obj: NonNull<sys::bpf_object>,
+    section: &str,
+) -> Option<NonNull<sys::bpf_map>> {
+    if !section.starts_with('.') {
+        return None;
+    }
+    let name = CString::new(section).ok()?;
+    // SAFETY: a live object and a valid C string.
+    let map =
+        NonNull::new(unsafe { sys::bpf_object__find_map_by_name(obj.as_ptr(), name.as_ptr()) })?;
+    // SAFETY: `map` belongs to the live object.
+    unsafe { sys::bpf_map__is_internal(map.as_ptr()) }.then_some(map)
+}
+
+fn cstr(ptr: *const libc::c_char) -> String {
+    if ptr.is_null() {
+        return String::new();
+    }
+    // SAFETY: non-NULL strings from libbpf are NUL-terminated.
+    unsafe { CStr::from_ptr(ptr) }
+        .to_string_lossy()
+        .into_owned()
+}

@@ -1,0 +1,45 @@
+//! "Did you mean": the closest of a set of names, for lookup errors.
+
+/// The candidate closest to `name` by edit distance, if one is close enough
+/// to be a likely typo (a third of the longer name's length, at least 1).
+pub(crate) fn nearest(
+    name: &str,
+    candidates: impl IntoIterator<Item = impl AsRef<str>>,
+) -> Option<String> {
+    candidates
+        .into_iter()
+        .filter(|c| !c.as_ref().is_empty() && c.as_ref() != name)
+        .map(|c| (distance(name, c.as_ref()), c.as_ref().to_owned()))
+        .filter(|(d, c)| *d <= (name.len().max(c.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_find_their_name() {
+        let names = ["counts", "events", "handle_exec"];
+        assert_eq!(nearest("cuonts", names).as_deref(), Some("counts"));
+        assert_eq!(nearest("handle_exe", names).as_deref(), Some("handle_exec"));
+        assert_eq!(nearest("totally_else", names), None);
+    }
+}

@@ -1,0 +1,337 @@
+//! eBPF objects: opened (parsed, nothing in the kernel) and loaded.
+//!
+//! This module composes the others: it owns the libbpf object (through
+//! [`ObjectHandle`]) and hands out maps, programs and sections of it.
+
+mod load;
+
+use std::ffi::CString;
+use std::io;
+use std::path::Path;
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+use libbpf_sys as sys;
+
+use crate::error::{Error, Kind, Result};
+use crate::global::{Section, SectionView};
+use crate::handle::ObjectHandle;
+use crate::libbpf::find_section;
+use crate::link::Link;
+use crate::map::{Map, MapSpec};
+use crate::os::errno::{check, last_error};
+use crate::program::{Program, ProgramSpec};
+use crate::{print, section, Pod};
+
+/// An eBPF object parsed by libbpf but not yet in the kernel.
+///
+/// Opening needs no privileges. What must be decided before load (which
+/// programs load, map sizes) is set through [`ProgramSpec`] and [`MapSpec`];
+/// [`OpenObject::load`] then creates the maps and loads the programs.
+pub struct OpenObject {
+    handle: ObjectHandle,
+}
+
+impl OpenObject {
+    /// Opens an object from bytes that live for the whole program, such as
+    /// the ones `ebpf_skeleton!` embeds.
+    pub fn from_static(name: &str, bytes: &'static [u8]) -> Result<Self> {
+        Self::open(name, bytes.as_ptr(), bytes.len(), None)
+    }
+
+    /// Opens an object file from disk. The file is read whole first, so
+    /// that a path that is not a readable file (a directory, say) is a plain
+    /// error.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let name = object_name(path);
+        let bytes = std::fs::read(path).map_err(|source| Error::Open {
+            object: name.clone(),
+            source,
+            details: format!("reading {}", path.display()),
+        })?;
+        Self::from_bytes(&name, bytes)
+    }
+
+    /// Opens an object from bytes in memory, which it keeps.
+    pub fn from_bytes(name: &str, bytes: impl Into<Box<[u8]>>) -> Result<Self> {
+        let bytes: Box<[u8]> = bytes.into();
+        // The box's heap memory does not move with the box, which the handle
+        // keeps as long as the object.
+        Self::open(name, bytes.as_ptr(), bytes.len(), Some(bytes))
+    }
+
+    /// Opens the `len` bytes at `bytes`, which must stay valid as long as
+    /// the object: they are `'static`, or owned by `keep`.
+    fn open(name: &str, bytes: *const u8, len: usize, keep: Option<Box<[u8]>>) -> Result<Self> {
+        let open_error = |source, details| Error::Open {
+            object: name.to_owned(),
+            source,
+            details,
+        };
+        let c_name = CString::new(name)
+            .map_err(|_| open_error(einval(), "the object's name holds a NUL byte".to_owned()))?;
+        let opts = sys::bpf_object_open_opts {
+            sz: size_of::<sys::bpf_object_open_opts>() as _,
+            object_name: c_name.as_ptr(),
+            ..Default::default()
+        };
+        // SAFETY: `bytes` stays valid as long as the object (see above); the
+        // options and the name outlive the call.
+        let (ptr, warnings) =
+            print::capture(|| unsafe { sys::bpf_object__open_mem(bytes.cast(), len as _, &opts) });
+        let ptr = NonNull::new(ptr).ok_or_else(|| open_error(last_error(), warnings.join("\n")))?;
+        Ok(OpenObject {
+            handle: ObjectHandle::new(ptr, name.to_owned(), keep),
+        })
+    }
+
+    /// The object's name (for embedded objects, the module's name).
+    pub fn name(&self) -> &str {
+        self.handle.name()
+    }
+
+    /// The names of the object's programs, in section order.
+    pub fn program_names(&self) -> Vec<String> {
+        self.handle.programs().map(|(n, _)| n.to_owned()).collect()
+    }
+
+    /// The names of the object's maps, data sections (`.bss`, `.rodata`, ...)
+    /// included under libbpf's names for them.
+    pub fn map_names(&self) -> Vec<String> {
+        self.handle.maps().map(|(n, _)| n.to_owned()).collect()
+    }
+
+    /// The current settings of the program `name`.
+    pub fn program_spec(&self, name: &str) -> Result<ProgramSpec> {
+        Ok(ProgramSpec::read(self.find_program(name)?))
+    }
+
+    /// The current settings of the map `name`.
+    pub fn map_spec(&self, name: &str) -> Result<MapSpec> {
+        Ok(MapSpec::read(self.find_map(name)?))
+    }
+
+    /// Applies a program's settings before load.
+    pub fn apply_program(&mut self, spec: &ProgramSpec) -> Result<()> {
+        spec.apply(self.find_program(spec.name())?)
+    }
+
+    /// Applies a map's settings before load.
+    pub fn apply_map(&mut self, spec: &MapSpec) -> Result<()> {
+        spec.apply(self.find_map(spec.name())?)
+    }
+
+    /// The initial value of the data section `section` (`.rodata`,
+    /// `.data.stats`, ...), as the struct the skeleton generated for it.
+    pub fn section_data<T: Pod>(&self, section: &str) -> Result<T> {
+        let map = self.find_section(section)?;
+        let mut size = 0usize;
+        // SAFETY: `map` is an internal map of this open object.
+        let ptr =
+            unsafe { sys::bpf_map__initial_value(map.as_ptr(), (&mut size as *mut usize).cast()) };
+        if ptr.is_null() {
+            return Err(self.not_found(Kind::Map, section));
+        }
+        // SAFETY: libbpf returns the map's initial value, `size` bytes long,
+        // valid while the object is open and unchanged during this borrow
+        // (changing it takes `&mut self`).
+        let bytes = unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), size) };
+        crate::global::read_plain(bytes, section)
+    }
+
+    /// Sets what the data section `section` holds when the object loads:
+    /// what the verifier sees for `.rodata`, and the starting values of
+    /// `.data` and `.bss`.
+    pub fn set_section_data<T: Pod>(&mut self, section: &str, value: &T) -> Result<()> {
+        let map = self.find_section(section)?;
+        // SAFETY: `map` is a map of this open object.
+        let len = unsafe { sys::bpf_map__value_size(map.as_ptr()) } as usize;
+        let bytes = crate::global::plain_bytes(value, len, section)?;
+        // SAFETY: `map` is an internal map of this open, unloaded object;
+        // libbpf copies the bytes and checks their size.
+        let ret = unsafe {
+            sys::bpf_map__set_initial_value(map.as_ptr(), bytes.as_ptr().cast(), bytes.len() as _)
+        };
+        configured(ret, "initial value", Kind::Map, section)
+    }
+
+    /// Keeps only `programs` and `maps` for load: every other program is
+    /// set not to load, every other map (data sections aside) not to be
+    /// created. Names the object lacks are errors.
+    pub fn retain(&mut self, programs: &[&str], maps: &[&str]) -> Result<()> {
+        for name in programs {
+            self.find_program(name)?;
+        }
+        for name in maps {
+            self.find_map(name)?;
+        }
+        for (name, prog) in self.handle.programs() {
+            // SAFETY: `prog` belongs to this open, unloaded object.
+            let ret =
+                unsafe { sys::bpf_program__set_autoload(prog.as_ptr(), programs.contains(&name)) };
+            configured(ret, "autoload", Kind::Program, name)?;
+        }
+        for (name, map) in self.handle.maps() {
+            // SAFETY: `map` belongs to this open, unloaded object.
+            if unsafe { sys::bpf_map__is_internal(map.as_ptr()) } {
+                continue;
+            }
+            // SAFETY: as above.
+            let ret = unsafe { sys::bpf_map__set_autocreate(map.as_ptr(), maps.contains(&name)) };
+            configured(ret, "autocreate", Kind::Map, name)?;
+        }
+        Ok(())
+    }
+
+    /// Creates the maps and loads the programs into the kernel.
+    ///
+    /// When the kernel refuses a program the error is
+    /// [`Error::ProgramLoad`], naming the program, with the verifier's log.
+    pub fn load(self) -> Result<Object> {
+        load::load(&self.handle)?;
+        Ok(Object {
+            handle: Arc::new(self.handle),
+        })
+    }
+
+    fn find_program(&self, name: &str) -> Result<NonNull<sys::bpf_program>> {
+        self.handle
+            .program(name)
+            .ok_or_else(|| self.not_found(Kind::Program, name))
+    }
+
+    fn find_map(&self, name: &str) -> Result<NonNull<sys::bpf_map>> {
+        self.handle
+            .map(name)
+            .ok_or_else(|| self.not_found(Kind::Map, name))
+    }
+
+    fn find_section(&self, section: &str) -> Result<NonNull<sys::bpf_map>> {
+        find_section(self.handle.ptr(), section).ok_or_else(|| self.not_found(Kind::Map, section))
+    }
+
+    fn not_found(&self, kind: Kind, name: &str) -> Error {
+        not_found(&self.handle, kind, name)
+    }
+}
+
+impl std::fmt::Debug for OpenObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenObject")
+            .field("name", &self.handle.name())
+            .field("programs", &self.program_names())
+            .field("maps", &self.map_names())
+            .finish()
+    }
+}
+
+/// An eBPF object in the kernel: its maps created, its programs loaded.
+///
+/// Programs and maps taken from it are owned handles; the kernel releases
+/// each when its last handle (and any link using it) is dropped.
+#[derive(Clone)]
+pub struct Object {
+    handle: Arc<ObjectHandle>,
+}
+
+impl Object {
+    /// The object's name.
+    pub fn name(&self) -> &str {
+        self.handle.name()
+    }
+
+    /// A handle to the program `name`.
+    pub fn program(&self, name: &str) -> Result<Program> {
+        let ptr = self
+            .handle
+            .program(name)
+            .ok_or_else(|| not_found(&self.handle, Kind::Program, name))?;
+        Ok(Program::new(self.handle.clone(), ptr))
+    }
+
+    /// A handle to the map `name`, with its own file descriptor.
+    pub fn map(&self, name: &str) -> Result<Map> {
+        let ptr = self
+            .handle
+            .map(name)
+            .ok_or_else(|| not_found(&self.handle, Kind::Map, name))?;
+        Map::from_libbpf(ptr)
+    }
+
+    /// The data section `section` (`.bss`, `.data`, `.rodata`, ...; matched
+    /// exactly) mapped into this process as the view `V` the skeleton
+    /// generated for it.
+    pub fn section<V: SectionView>(&self, section: &str) -> Result<Section<V>> {
+        let ptr = find_section(self.handle.ptr(), section)
+            .ok_or_else(|| not_found(&self.handle, Kind::Map, section))?;
+        Section::new(Map::from_libbpf(ptr)?)
+    }
+
+    /// Every program of the object, loaded or not.
+    pub fn programs(&self) -> Vec<Program> {
+        self.handle
+            .programs()
+            .map(|(_, p)| Program::new(self.handle.clone(), p))
+            .collect()
+    }
+
+    /// Attaches every loaded program whose section names its hook, and
+    /// returns the links; see [`attach_all`].
+    #[must_use = "dropping a link detaches its program"]
+    pub fn attach(&self) -> Result<Vec<Link>> {
+        attach_all(&self.programs().iter().collect::<Vec<_>>())
+    }
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Object")
+            .field("name", &self.handle.name())
+            .finish()
+    }
+}
+
+/// Attaches each program whose section names its hook (see
+/// [`section::names_hook`]) and that was loaded; the others (`xdp`, `tc`,
+/// `socket`, a bare `uprobe`, programs with autoload off) are skipped. Stops
+/// at the first failure, detaching what it attached so far.
+#[must_use = "dropping a link detaches its program"]
+pub fn attach_all(programs: &[&Program]) -> Result<Vec<Link>> {
+    programs
+        .iter()
+        .filter(|p| p.is_loaded() && section::names_hook(p.section()))
+        .map(|p| p.attach())
+        .collect()
+}
+
+fn configured(ret: i32, what: &'static str, kind: Kind, name: &str) -> Result<()> {
+    check(ret).map_err(|source| Error::Configure {
+        what,
+        kind,
+        name: name.to_owned(),
+        source,
+    })?;
+    Ok(())
+}
+
+fn not_found(handle: &ObjectHandle, kind: Kind, name: &str) -> Error {
+    let object = handle.name();
+    match kind {
+        Kind::Program => Error::not_found(object, kind, name, handle.programs().map(|(n, _)| n)),
+        Kind::Map => Error::not_found(object, kind, name, handle.maps().map(|(n, _)| n)),
+    }
+}
+
+fn einval() -> io::Error {
+    io::Error::from_raw_os_error(libc::EINVAL)
+}
+
+/// The file name up to its first dot, as libbpf names objects.
+fn object_name(path: &Path) -> String {
+    let file = path
+        .file_name()
+        .unwrap_or(path.as_os_str())
+        .to_string_lossy();
+    file.split('.').next().unwrap_or_default().to_owned()
+}
