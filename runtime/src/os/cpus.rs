@@ -34,8 +34,8 @@ pub(crate) fn online_cpus() -> io::Result<Vec<u32>> {
 }
 
 fn read_list(path: &str) -> io::Result<Vec<u32>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| io::Error::new(e.kind(), format!("reading {path}: {e}")))?;
+    // The caller says what was read; the errno stays the OS's.
+    let text = std::fs::read_to_string(path)?;
     parse_cpu_list(&text).ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidData,

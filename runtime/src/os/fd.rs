@@ -12,7 +12,7 @@ pub(crate) enum ObjectKind {
     Map,
     /// `anon_inode:bpf-prog`
     Program,
-    /// `anon_inode:bpf_link`
+    /// `anon_inode:bpf_link` (or `bpf-link`)
     Link,
     /// `anon_inode:btf`
     Btf,
@@ -40,7 +40,8 @@ pub(crate) fn kind_of(fd: BorrowedFd<'_>) -> Option<ObjectKind> {
     Some(match target.to_string_lossy().as_ref() {
         "anon_inode:bpf-map" => ObjectKind::Map,
         "anon_inode:bpf-prog" => ObjectKind::Program,
-        "anon_inode:bpf_link" => ObjectKind::Link,
+        // A new link's file is `bpf_link`; one opened from a pin `bpf-link`.
+        "anon_inode:bpf_link" | "anon_inode:bpf-link" => ObjectKind::Link,
         "anon_inode:btf" => ObjectKind::Btf,
         _ => ObjectKind::Other,
     })

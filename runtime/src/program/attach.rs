@@ -121,7 +121,6 @@ impl Program {
         let opts = sys::bpf_usdt_opts {
             sz: size_of::<sys::bpf_usdt_opts>() as _,
             usdt_cookie: probe.cookie,
-            ..Default::default()
         };
         let pid = probe.pid.unwrap_or(-1);
         // SAFETY: as in `attach`; the strings and options live across the call.
