@@ -105,8 +105,9 @@ impl fmt::Display for InvalidInstruction {
             }
             InvalidInstruction::AtomicSize { op, size } => write!(
                 f,
-                "atomic {op:?} on {} bytes: read-modify-write atomics take u32 or u64",
-                size.bytes()
+                "an atomic {} of a u{}: read-modify-write atomics take u32 or u64",
+                atomic_name(*op),
+                size.bytes() * 8
             ),
             InvalidInstruction::NegativeKfuncModule(module) => write!(
                 f,
@@ -117,6 +118,23 @@ impl fmt::Display for InvalidInstruction {
 }
 
 impl std::error::Error for InvalidInstruction {}
+
+fn atomic_name(op: AtomicOp) -> &'static str {
+    match op {
+        AtomicOp::Add => "add",
+        AtomicOp::Or => "or",
+        AtomicOp::And => "and",
+        AtomicOp::Xor => "xor",
+        AtomicOp::FetchAdd => "fetch-add",
+        AtomicOp::FetchOr => "fetch-or",
+        AtomicOp::FetchAnd => "fetch-and",
+        AtomicOp::FetchXor => "fetch-xor",
+        AtomicOp::Xchg => "exchange",
+        AtomicOp::CmpXchg => "compare-exchange",
+        AtomicOp::LoadAcquire => "load-acquire",
+        AtomicOp::StoreRelease => "store-release",
+    }
+}
 
 /// Checks one instruction against the kernel's per-instruction rules.
 pub(crate) fn check(op: &Op) -> Result<(), InvalidInstruction> {

@@ -12,7 +12,7 @@ use crate::instruction::Instruction;
 use crate::op::Op;
 use crate::parse::{parse, ParseErrors};
 use crate::slot::{Endian, Slot};
-use crate::tag::{tag, Tag};
+use crate::tag::{tag, Tag, TagHash};
 
 /// A program: instructions in order, labels on some of them, and the names
 /// some refer to (as cilium/ebpf's `asm.Instructions` with symbols and
@@ -115,15 +115,18 @@ impl Instructions {
         parse(text)
     }
 
-    /// The tag the kernel of this machine computes for the program
-    /// (`bpf_prog_info.tag`), for the instructions as loaded.
-    pub fn tag(&self) -> Tag {
-        self.tag_endian(Endian::NATIVE)
+    /// The tag a kernel that hashes with `hash` computes for the program
+    /// (`bpf_prog_info.tag`), for the instructions as loaded, on a machine of
+    /// this byte order. [`TagHash::for_kernel`] tells which hash a kernel
+    /// version uses.
+    pub fn tag(&self, hash: TagHash) -> Tag {
+        self.tag_endian(hash, Endian::NATIVE)
     }
 
-    /// The tag a kernel of byte order `endian` computes.
-    pub fn tag_endian(&self, endian: Endian) -> Tag {
-        tag(&self.slots(), endian)
+    /// The tag a kernel of byte order `endian` that hashes with `hash`
+    /// computes.
+    pub fn tag_endian(&self, hash: TagHash, endian: Endian) -> Tag {
+        tag(&self.slots(), hash, endian)
     }
 
     /// The number of instructions (a 64-bit immediate load counts once).

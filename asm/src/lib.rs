@@ -85,6 +85,7 @@ mod decode;
 mod display;
 mod dsl;
 mod encode;
+mod hash;
 mod helper;
 mod instruction;
 mod instructions;
@@ -111,7 +112,7 @@ pub use parse::{ParseError, ParseErrors};
 pub use register::Register;
 pub use register::Register::{R0, R1, R10, R2, R3, R4, R5, R6, R7, R8, R9};
 pub use slot::{Endian, Slot};
-pub use tag::Tag;
+pub use tag::{Tag, TagHash};
 
 /// What the `asm!` macro's expansion calls; not a stable API.
 #[doc(hidden)]

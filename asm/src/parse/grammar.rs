@@ -754,14 +754,15 @@ impl<'a> Parser<'_, 'a> {
             "cmpxchg32_32" => Some((AtomicOp::CmpXchg, Size::Word)),
             _ => None,
         };
-        self.expect("(")?;
-        let (op, size, (base, off)) = match (fetch, exchange) {
-            (Some(op), _) => {
-                let size = self.cast()?;
-                (op, size, self.address()?)
-            }
-            (None, Some((op, size))) => (op, size, self.base_offset()?),
-            (None, None) => return Err((format!("unknown instruction `{word}`"), start)),
+        let (op, size, (base, off)) = if let Some(op) = fetch {
+            self.expect("(")?;
+            let size = self.cast()?;
+            (op, size, self.address()?)
+        } else if let Some((op, size)) = exchange {
+            self.expect("(")?;
+            (op, size, self.base_offset()?)
+        } else {
+            return Err((format!("unknown instruction `{word}`"), start));
         };
         self.atomic_result(width, size)?;
         self.expect(",")?;
