@@ -76,7 +76,11 @@ r10 = 0
         errors(text),
         [
             (2, 0..10, "unknown instruction `frobnicate`".into()),
-            (3, 0..3, "unknown instruction `r11`".into()),
+            (
+                3,
+                0..3,
+                "there is no register r11: the registers are r0 to r10 (w0 to w10)".into()
+            ),
             (
                 4,
                 17..25,
@@ -96,11 +100,7 @@ r10 = 0
                  write `call bpf_ktime_get_ns`"
                     .into()
             ),
-            (
-                10,
-                0..5,
-                "the label `start` is already defined on line 9".into()
-            ),
+            (10, 0..5, "the label `start` is defined twice".into()),
             (
                 11,
                 0..9,
@@ -124,7 +124,7 @@ fn operands_out_of_range() {
         ("ld_pseudo r1, 0x7, 0x1", "0x7 is not a pseudo source (0x1 to 0x6)"),
         ("r1 = *(u24 *)(r2 + 0)", "`u24` is not a size (u8, u16, u32, u64)"),
         ("w1 = *(u64 *)(r2 + 0)", "this load writes a 64-bit register: r1"),
-        ("r1 = le8 r1", "unknown instruction `le8`"),
+        ("r1 = le8 r1", "`le8` is not a register, a number or an operation (le16, map(...), ...)"),
         ("r2 = xchg_64(r1 + 0x0, r3)", "the old value is loaded into the register given, so write `r3 = ...`"),
         ("r1 = cmpxchg_64(r1 + 0x0, r0, r2)", "cmpxchg compares with r0 and loads into r0"),
         ("r1 = *(u32 *)skb[0]", "a packet load is `r0 = *(u8 *)skb[...]` (u8, u16 or u32, into r0)"),

@@ -148,7 +148,10 @@ impl<'a> Parser<'_, 'a> {
             Some(Tok::Ident("ld_pseudo")) => self.ld_pseudo(),
             Some(Tok::Ident(word)) => match register(word) {
                 Some((width, dst)) => self.assignment(width, dst),
-                None => Err((format!("unknown instruction `{word}`"), start)),
+                None => Err((
+                    not_a_register(word).unwrap_or_else(|| format!("unknown instruction `{word}`")),
+                    start,
+                )),
             },
             _ => Err(("expected an instruction".into(), start)),
         }
@@ -166,7 +169,15 @@ impl<'a> Parser<'_, 'a> {
                 self.pos += 1;
                 Ok(reg)
             }
-            None => self.error("expected a register (r0 to r10, w0 to w10)"),
+            None => {
+                let message = match self.peek(0) {
+                    Some(Tok::Ident(word)) => not_a_register(word),
+                    _ => None,
+                };
+                self.error(
+                    message.unwrap_or_else(|| "expected a register (r0 to r10, w0 to w10)".into()),
+                )
+            }
         }
     }
 
@@ -762,7 +773,12 @@ impl<'a> Parser<'_, 'a> {
             self.expect("(")?;
             (op, size, self.base_offset()?)
         } else {
-            return Err((format!("unknown instruction `{word}`"), start));
+            let message = not_a_register(word).unwrap_or_else(|| {
+                format!(
+                    "`{word}` is not a register, a number or an operation (le16, map(...), ...)"
+                )
+            });
+            return Err((message, start));
         };
         self.atomic_result(width, size)?;
         self.expect(",")?;
@@ -810,6 +826,15 @@ pub(crate) fn register(word: &str) -> Option<(Width, Register)> {
     }
     let register = Register::from_number(number.parse().ok()?)?;
     Some((width, register))
+}
+
+/// The error for `r11` and the like: names of registers the machine lacks.
+fn not_a_register(word: &str) -> Option<String> {
+    let number = word.strip_prefix(['r', 'w'])?;
+    number.parse::<u32>().ok()?;
+    Some(format!(
+        "there is no register {word}: the registers are r0 to r10 (w0 to w10)"
+    ))
 }
 
 fn prefix(width: Width) -> char {

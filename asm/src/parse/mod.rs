@@ -150,8 +150,8 @@ impl Assembler {
             let message = BuildErrorKind::BadName(name.to_owned()).to_string();
             return self.error(line, span, message);
         }
-        if let Some((_, first_line, _)) = self.labels.get(name) {
-            let message = format!("the label `{name}` is already defined on line {first_line}");
+        if self.labels.contains_key(name) {
+            let message = BuildErrorKind::DuplicateLabel(name.to_owned()).to_string();
             return self.error(line, span, message);
         }
         let index = self.origins.len();
