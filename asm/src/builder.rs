@@ -8,6 +8,7 @@ use std::fmt;
 use crate::check::InvalidInstruction;
 use crate::instruction::Instruction;
 use crate::instructions::Instructions;
+use crate::jumps::{bad_jumps, BadJump};
 use crate::op::{Call, Op};
 use crate::opcode::Pseudo;
 
@@ -149,12 +150,15 @@ impl Builder {
         self.items[index] = item;
     }
 
-    /// Checks every instruction and resolves every label, reporting all
-    /// the errors at once.
+    /// Checks every instruction, resolves every label and checks that every
+    /// jump lands on an instruction, reporting all the errors at once.
     pub fn build(&self) -> Result<Instructions, BuildErrors> {
         let mut errors = Vec::new();
         let labels = self.label_slots(&mut errors);
         let mut instructions = Vec::with_capacity(self.items.len());
+        let mut ops = Vec::with_capacity(self.items.len());
+        // Items whose name did not resolve: where they jump means nothing.
+        let mut unresolved = Vec::new();
         let mut references = BTreeMap::new();
         let mut slot = 0;
         for (index, item) in self.items.iter().enumerate() {
@@ -162,6 +166,7 @@ impl Builder {
             let op = match &item.reference {
                 Some(name) => resolve(item.op, name, slot, &labels).unwrap_or_else(|kind| {
                     error(kind);
+                    unresolved.push(index);
                     item.op
                 }),
                 None => item.op,
@@ -174,6 +179,16 @@ impl Builder {
                 references.insert(index, name.clone());
             }
             slot += op.slots();
+            ops.push(op);
+        }
+        for (index, _, bad) in bad_jumps(&ops) {
+            if unresolved.contains(&index) {
+                continue;
+            }
+            errors.push(BuildError {
+                index,
+                kind: BuildErrorKind::BadJump(bad),
+            });
         }
         if !errors.is_empty() {
             return Err(BuildErrors(errors));
@@ -306,6 +321,8 @@ pub enum BuildErrorKind {
     BadName(String),
     /// The kernel would reject the instruction.
     Invalid(InvalidInstruction),
+    /// A jump by offset lands where no instruction starts.
+    BadJump(BadJump),
 }
 
 /// An error in one item of a program being built.
@@ -349,6 +366,7 @@ impl fmt::Display for BuildErrorKind {
                  not a register or keyword"
             ),
             BuildErrorKind::Invalid(invalid) => invalid.fmt(f),
+            BuildErrorKind::BadJump(bad) => bad.fmt(f),
         }
     }
 }

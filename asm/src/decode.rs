@@ -5,6 +5,7 @@
 use std::fmt;
 
 use crate::check::{check, InvalidInstruction};
+use crate::jumps::BadJump;
 use crate::op::{Call, Op, Source};
 use crate::opcode::{
     alu, call, jmp, mode, source, AluOp, AtomicOp, Class, Cond, Pseudo, Size, Swap, SwapBits,
@@ -76,6 +77,8 @@ pub enum DecodeErrorKind {
     },
     /// The fields are well-formed, but the kernel rejects the instruction.
     Invalid(InvalidInstruction),
+    /// A jump lands where no instruction of the program starts.
+    BadJump(BadJump),
 }
 
 /// An instruction that could not be decoded, and where.
@@ -135,6 +138,7 @@ impl fmt::Display for DecodeError {
                 write!(f, "the {field} {value:#x} means nothing for this opcode")
             }
             DecodeErrorKind::Invalid(invalid) => invalid.fmt(f),
+            DecodeErrorKind::BadJump(bad) => bad.fmt(f),
         }
     }
 }

@@ -6,9 +6,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::builder::{without_id, ReferenceKind};
-use crate::decode::DecodeError;
+use crate::decode::{DecodeError, DecodeErrorKind};
 use crate::display::write_op;
 use crate::instruction::Instruction;
+use crate::jumps::bad_jumps;
 use crate::op::Op;
 use crate::parse::{parse, ParseErrors};
 use crate::slot::{Endian, Slot};
@@ -65,7 +66,10 @@ impl Instructions {
         Instructions::decode_endian(bytes, Endian::NATIVE)
     }
 
-    /// Decodes a program in `endian` byte order (an object file's).
+    /// Decodes a program in `endian` byte order (an object file's). Every
+    /// instruction must be one the kernel accepts; where jumps land is left
+    /// to [`check_jumps`](Self::check_jumps), as a section may hold a
+    /// fragment of a program.
     pub fn decode_endian(bytes: &[u8], endian: Endian) -> Result<Instructions, DecodeError> {
         let mut instructions = Vec::with_capacity(bytes.len() / 8);
         let mut at = 0;
@@ -82,6 +86,22 @@ impl Instructions {
             instructions,
             ..Instructions::default()
         })
+    }
+
+    /// Checks that every jump lands on an instruction of the program, as
+    /// the kernel requires (calls and subprogram addresses are not checked:
+    /// they may point into code linked later). The error names the first
+    /// jump that does not.
+    pub fn check_jumps(&self) -> Result<(), DecodeError> {
+        let ops: Vec<Op> = self.instructions.iter().map(|i| *i.op()).collect();
+        match bad_jumps(&ops).first() {
+            None => Ok(()),
+            Some(&(index, slot, bad)) => Err(DecodeError {
+                offset: slot * 8,
+                opcode: Some(self.instructions[index].opcode()),
+                kind: DecodeErrorKind::BadJump(bad),
+            }),
+        }
     }
 
     /// The program's bytes in the byte order of the machine this runs on.

@@ -14,7 +14,9 @@
 //!   the width, a write to `r10`, ...) is an error when it is made
 //!   ([`Instruction::new`]) or decoded.
 //! - [`Instructions`]: a program, with labels and named references to
-//!   labels, maps and kfuncs; [`decode`](Instructions::decode) and
+//!   labels, maps and kfuncs. A program built or assembled has every jump
+//!   landing on one of its instructions; [`check_jumps`](Instructions::check_jumps)
+//!   checks a decoded one. [`decode`](Instructions::decode) and
 //!   [`encode`](Instructions::encode) in either byte order,
 //!   [`parse`](Instructions::parse) and `Display`, and
 //!   [`tag`](Instructions::tag).
@@ -89,6 +91,7 @@ mod hash;
 mod helper;
 mod instruction;
 mod instructions;
+mod jumps;
 mod op;
 mod opcode;
 mod parse;
@@ -106,6 +109,7 @@ pub use dsl::{
 pub use helper::Helper;
 pub use instruction::Instruction;
 pub use instructions::{Instructions, UnresolvedMaps};
+pub use jumps::BadJump;
 pub use op::{Call, Op, Source};
 pub use opcode::{AluOp, AtomicOp, Class, Cond, Pseudo, Size, Swap, SwapBits, Width};
 pub use parse::{ParseError, ParseErrors};

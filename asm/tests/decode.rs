@@ -288,3 +288,33 @@ fn instruction_fields() {
     );
     assert_eq!(insn.to_string(), "r1 = 0x7fffffffffffffff ll");
 }
+
+#[test]
+fn jumps_must_land_on_an_instruction() {
+    // goto -2 from slot 0; goto into the second half of the load at slot 1.
+    let out =
+        Instructions::decode_endian(&program(&[slot(0x05, 0, -2, 0), exit()]), Endian::Little)
+            .unwrap();
+    let error = out.check_jumps().unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "instruction at byte 0 (slot 0), opcode 0x05: the jump lands on slot -1, before the \
+         program's first slot (0)"
+    );
+    let into = program(&[
+        slot(0x05, 0, 1, 0),
+        slot(0x18, 0x01, 0, 0),
+        slot(0, 0, 0, 0),
+        exit(),
+    ]);
+    let into = Instructions::decode_endian(&into, Endian::Little).unwrap();
+    assert_eq!(
+        into.check_jumps().unwrap_err().kind,
+        DecodeErrorKind::BadJump(ebpf_skeleton_asm::BadJump::IntoWideLoad { target: 2 })
+    );
+    // A call may leave the program: it is linked later.
+    let call =
+        Instructions::decode_endian(&program(&[slot(0x85, 0x10, 0, -1), exit()]), Endian::Little)
+            .unwrap();
+    assert_eq!(call.check_jumps(), Ok(()));
+}

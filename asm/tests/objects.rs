@@ -62,6 +62,9 @@ fn every_committed_program_matches_llvm_objdump() {
             let context = format!("{} section {name}", path.display());
             let program = Instructions::decode_endian(code, endian)
                 .unwrap_or_else(|e| panic!("{context}: {e}"));
+            program
+                .check_jumps()
+                .unwrap_or_else(|e| panic!("{context}: {e}"));
             assert_eq!(
                 program.encode_endian(endian),
                 code,

@@ -131,6 +131,8 @@ fn operands_out_of_range() {
         ("r0 = r1 r2", "unexpected text after the instruction"),
         ("lock *(u8 *)(r1 + 0) += w2", "an atomic add of a u8: read-modify-write atomics take u32 or u64"),
         ("gotol", "expected a label or a relative offset (+0x3, -0x2)"),
+        ("goto +0x1", "the jump lands on slot 2, past the program's last slot (0)"),
+        ("r1 = 0 ll\nif r1 > r2 goto -0x2", "the jump lands on slot 1, the second half of a 64-bit immediate load"),
     ];
     for (text, message) in cases {
         let errors = errors(text);
