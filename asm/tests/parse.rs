@@ -161,3 +161,49 @@ fn a_label_must_mark_an_instruction() {
         )]
     );
 }
+
+/// Every prefix of every form is an error or an instruction, never a panic.
+#[test]
+fn cut_lines_are_errors_not_panics() {
+    let lines = [
+        "r1 = *(u32 *)(r10 - 0x4)",
+        "*(u64 *)(r10 - 0x8) = r1",
+        "*(u8 *)(r1 + 0x1) = -0x1",
+        "lock *(u64 *)(r0 + 0x0) += r1",
+        "r2 = atomic_fetch_xor((u64 *)(r1 + 0x0), r2)",
+        "w2 = xchg32_32(r1 + 0x0, w2)",
+        "r0 = cmpxchg_64(r1 + 0x0, r0, r2)",
+        "w0 = load_acquire((u8 *)(r1 + 0x0))",
+        "store_release((u64 *)(r1 + 0x0), r2)",
+        "r1 = addr_space_cast(r2, 0x0, 0x1)",
+        "r1 = (s16)r2",
+        "r1 = -r1",
+        "r1 = bswap64 r1",
+        "r1 = -0x8000000000000000 ll",
+        "r1 = map(counts) ll",
+        "r1 = map_value(.bss) + 0x10 ll",
+        "ld_pseudo\tr1, 0x2, 0x5, 0x10",
+        "r0 = *(u16 *)skb[r2 + 0x4]",
+        "r0 = *(u8 *)skb[0x3]",
+        "if w1 s<= -0x3 goto +0x0",
+        "if r1 & r2 goto +0x0",
+        "goto +0x0",
+        "gotol +0x0",
+        "may_goto +0x0",
+        "call kfunc 0x1234, 0x1",
+        "call pc-0x1",
+        "call bpf_map_lookup_elem",
+        "w1 s>>= w2",
+        "start: exit",
+    ];
+    for line in lines {
+        // An exit after it, for the jumps to land on.
+        assert!(
+            Instructions::parse(&format!("{line}\nexit")).is_ok(),
+            "{line}"
+        );
+        for end in (0..line.len()).filter(|&end| line.is_char_boundary(end)) {
+            let _ = Instructions::parse(&line[..end]);
+        }
+    }
+}

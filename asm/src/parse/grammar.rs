@@ -81,6 +81,13 @@ impl<'a> Parser<'_, 'a> {
         tok
     }
 
+    /// The next token as `f` maps it, consumed only if `f` takes it.
+    fn take<T>(&mut self, f: impl FnOnce(Tok<'a>) -> Option<T>) -> Option<T> {
+        let value = self.peek(0).and_then(f)?;
+        self.pos += 1;
+        Some(value)
+    }
+
     fn eat(&mut self, punct: &'static str) -> bool {
         let found = self.peek(0) == Some(Tok::Punct(punct));
         self.pos += found as usize;
@@ -146,7 +153,7 @@ impl<'a> Parser<'_, 'a> {
             Some(Tok::Punct("*")) => self.store(),
             Some(Tok::Ident("store_release")) => self.store_release(),
             Some(Tok::Ident("ld_pseudo")) => self.ld_pseudo(),
-            Some(Tok::Ident(word)) => match register(word) {
+            Some(Tok::Ident(word)) => match register_named(word) {
                 Some((width, dst)) => self.assignment(width, dst),
                 None => Err((
                     not_a_register(word).unwrap_or_else(|| format!("unknown instruction `{word}`")),
@@ -161,14 +168,12 @@ impl<'a> Parser<'_, 'a> {
 
     /// A register: `r1` or `w1`.
     fn register(&mut self) -> Result<(Width, Register)> {
-        match self.peek(0).and_then(|t| match t {
-            Tok::Ident(word) => register(word),
+        let named = |t| match t {
+            Tok::Ident(word) => register_named(word),
             _ => None,
-        }) {
-            Some(reg) => {
-                self.pos += 1;
-                Ok(reg)
-            }
+        };
+        match self.take(named) {
+            Some(reg) => Ok(reg),
             None => {
                 let message = match self.peek(0) {
                     Some(Tok::Ident(word)) => not_a_register(word),
@@ -216,16 +221,14 @@ impl<'a> Parser<'_, 'a> {
             self.eat("+");
             false
         };
-        match self.next() {
-            Some(Tok::Num(value)) => Ok(if negative {
-                -(value as i128)
-            } else {
-                value as i128
-            }),
-            _ => {
-                self.pos -= 1;
-                self.error("expected a number")
-            }
+        let number = |t| match t {
+            Tok::Num(value) => Some(value as i128),
+            _ => None,
+        };
+        match self.take(number) {
+            Some(value) if negative => Ok(-value),
+            Some(value) => Ok(value),
+            None => self.error("expected a number"),
         }
     }
 
@@ -384,12 +387,11 @@ impl<'a> Parser<'_, 'a> {
 
     fn jump(&mut self) -> Result<Op> {
         let (width, dst) = self.register()?;
-        let cond = match self.next() {
-            Some(Tok::Punct(op)) => Cond::ALL.into_iter().find(|c| c.operator() == op),
+        let cond = self.take(|t| match t {
+            Tok::Punct(op) => Cond::ALL.into_iter().find(|c| c.operator() == op),
             _ => None,
-        };
+        });
         let Some(cond) = cond else {
-            self.pos -= 1;
             return self.error("expected a comparison (==, !=, >, >=, <, <=, s>, s>=, s<, s<=, &)");
         };
         let src = self.source(width)?;
@@ -409,15 +411,15 @@ impl<'a> Parser<'_, 'a> {
         self.expect("*")?;
         let size = self.cast()?;
         let (dst, off) = self.address()?;
-        let op = match self.next() {
-            Some(Tok::Punct("+=")) => AtomicOp::Add,
-            Some(Tok::Punct("|=")) => AtomicOp::Or,
-            Some(Tok::Punct("&=")) => AtomicOp::And,
-            Some(Tok::Punct("^=")) => AtomicOp::Xor,
-            _ => {
-                self.pos -= 1;
-                return self.error("expected an atomic operation (+=, |=, &=, ^=)");
-            }
+        let op = self.take(|t| match t {
+            Tok::Punct("+=") => Some(AtomicOp::Add),
+            Tok::Punct("|=") => Some(AtomicOp::Or),
+            Tok::Punct("&=") => Some(AtomicOp::And),
+            Tok::Punct("^=") => Some(AtomicOp::Xor),
+            _ => None,
+        });
+        let Some(op) = op else {
+            return self.error("expected an atomic operation (+=, |=, &=, ^=)");
         };
         let src = self.register_for(size)?;
         Ok(Op::Atomic {
@@ -493,12 +495,11 @@ impl<'a> Parser<'_, 'a> {
 
     /// Everything that starts with a register: `dst op= ...`.
     fn assignment(&mut self, width: Width, dst: Register) -> Result<Op> {
-        let op = match self.next() {
-            Some(Tok::Punct(punct)) => AluOp::ALL.into_iter().find(|op| op.operator() == punct),
+        let op = self.take(|t| match t {
+            Tok::Punct(punct) => AluOp::ALL.into_iter().find(|op| op.operator() == punct),
             _ => None,
-        };
+        });
         let Some(op) = op else {
-            self.pos -= 1;
             return self.error("expected an assignment (=, +=, -=, ...)");
         };
         if op != AluOp::Mov {
@@ -542,7 +543,7 @@ impl<'a> Parser<'_, 'a> {
                 self.pos += 1;
                 self.load(width, dst)
             }
-            (Some(Tok::Ident(word)), _) if register(word).is_some() => {
+            (Some(Tok::Ident(word)), _) if register_named(word).is_some() => {
                 let src = self.register_of(width)?;
                 Ok(Op::Alu {
                     width,
@@ -814,7 +815,7 @@ impl<'a> Parser<'_, 'a> {
 }
 
 /// `r3` or `w3` as a width and register.
-pub(crate) fn register(word: &str) -> Option<(Width, Register)> {
+fn register_named(word: &str) -> Option<(Width, Register)> {
     let width = match word.as_bytes().first()? {
         b'r' => Width::W64,
         b'w' => Width::W32,
