@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use crate::check::InvalidInstruction;
+use crate::display::write_lines;
 use crate::instruction::Instruction;
 use crate::instructions::Instructions;
 use crate::jumps::{bad_jumps, BadJump};
@@ -383,13 +384,7 @@ pub struct BuildErrors(pub Vec<BuildError>);
 
 impl fmt::Display for BuildErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, error) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            error.fmt(f)?;
-        }
-        Ok(())
+        write_lines(f, &self.0)
     }
 }
 

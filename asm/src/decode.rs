@@ -192,6 +192,17 @@ fn unused(slot: Slot, fields: &[Field]) -> Result<()> {
     Ok(())
 }
 
+/// The source register (`X`) or immediate (`K`), the other field unused.
+fn source_operand(slot: Slot, by_register: bool) -> Result<Source> {
+    if by_register {
+        unused(slot, &[Field::Imm])?;
+        Ok(Source::Reg(src(slot)?))
+    } else {
+        unused(slot, &[Field::Src])?;
+        Ok(Source::Imm(slot.imm))
+    }
+}
+
 fn unknown_opcode(slot: Slot) -> DecodeErrorKind {
     DecodeErrorKind::UnknownOpcode(slot.code)
 }
@@ -339,13 +350,7 @@ fn decode_alu(slot: Slot, width: Width) -> Result<Op> {
         | alu::MOV
         | alu::ARSH) => {
             let op = alu_op(code, slot.off)?;
-            let src = if by_register {
-                unused(slot, &[Field::Imm])?;
-                Source::Reg(src(slot)?)
-            } else {
-                unused(slot, &[Field::Src])?;
-                Source::Imm(slot.imm)
-            };
+            let src = source_operand(slot, by_register)?;
             Ok(Op::Alu {
                 width,
                 op,
@@ -451,13 +456,7 @@ fn decode_jmp(slot: Slot, width: Width) -> Result<Op> {
         }
         code => {
             let cond = Cond::from_code(code).ok_or(unknown_opcode(slot))?;
-            let src = if by_register {
-                unused(slot, &[Field::Imm])?;
-                Source::Reg(src(slot)?)
-            } else {
-                unused(slot, &[Field::Src])?;
-                Source::Imm(slot.imm)
-            };
+            let src = source_operand(slot, by_register)?;
             Ok(Op::Jump {
                 width,
                 cond,

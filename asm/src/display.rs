@@ -29,6 +29,17 @@ impl Display for Instruction {
     }
 }
 
+/// Writes each item on a line of its own (no newline after the last).
+pub(crate) fn write_lines(f: &mut Formatter<'_>, items: &[impl Display]) -> fmt::Result {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str("\n")?;
+        }
+        item.fmt(f)?;
+    }
+    Ok(())
+}
+
 /// Writes one instruction; `reference` is the name that stands for its
 /// target (a label, map or kfunc), if it has one.
 pub(crate) fn write_op(f: &mut impl Write, op: &Op, reference: Option<&str>) -> fmt::Result {

@@ -130,7 +130,6 @@ impl Instructions {
     }
 
     /// Assembles the text form (see the crate documentation for the syntax).
-    #[allow(clippy::should_implement_trait)] // It is implemented, as well.
     pub fn parse(text: &str) -> Result<Instructions, ParseErrors> {
         parse(text)
     }

@@ -12,6 +12,7 @@ use std::fmt;
 use std::ops::Range;
 
 use crate::builder::{is_name, BuildErrorKind, Builder, Item};
+use crate::display::write_lines;
 use crate::helper::Helper;
 use crate::instructions::Instructions;
 use crate::op::{Call, Op};
@@ -46,13 +47,7 @@ pub struct ParseErrors(pub Vec<ParseError>);
 
 impl fmt::Display for ParseErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, error) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            error.fmt(f)?;
-        }
-        Ok(())
+        write_lines(f, &self.0)
     }
 }
 
