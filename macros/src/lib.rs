@@ -8,6 +8,7 @@
 //! panics on bad input.
 
 mod args;
+mod asm;
 mod btf;
 mod check;
 mod ctxt;
@@ -94,6 +95,32 @@ pub fn layout(args: TokenStream, item: TokenStream) -> TokenStream {
         .and_then(|item| layout_attr::layout(args.into(), item, invoked_from))
         .unwrap_or_else(|e| e.to_compile_error())
         .into()
+}
+
+/// Assembles eBPF at compile time into `ebpf_skeleton::asm::Instructions`.
+///
+/// The input is the text form `Instructions` prints and parses (what
+/// `llvm-objdump` prints): one instruction per line, or `;` between
+/// instructions, labels as `name:`, maps by name as `map(name)`. Every
+/// mistake (an unknown mnemonic, a jump to a missing label, an offset,
+/// register or immediate out of range, an instruction the kernel rejects)
+/// is a compile error at the tokens of its line.
+///
+/// ```
+/// let program = ebpf_skeleton::asm! {
+///     r0 = 0
+///     r1 = map(counts) ll
+///     if r2 == 0 goto out
+///     call bpf_ktime_get_ns
+///   out:
+///     exit
+/// };
+/// assert_eq!(program.len(), 5);
+/// assert_eq!(program.to_string().lines().nth(2), Some("if r2 == 0x0 goto out"));
+/// ```
+#[proc_macro]
+pub fn asm(input: TokenStream) -> TokenStream {
+    asm::asm(input.into()).into()
 }
 
 fn skeleton(

@@ -100,7 +100,8 @@ mod object;
 mod options;
 mod private;
 
-pub use ebpf_skeleton_macros::{ebpf_skeleton, layout, Objects};
+pub use ebpf_skeleton_asm as asm;
+pub use ebpf_skeleton_macros::{asm, ebpf_skeleton, layout, Objects};
 pub use error::{Error, Kind, Result};
 pub use global::{ReadOnly, Section, SectionView, Volatile};
 /// The raw libbpf bindings this crate is built on, for what it does not wrap.
