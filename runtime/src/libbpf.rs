@@ -3,9 +3,13 @@
 //! every caller passes pointers of an object it keeps alive.
 
 use std::ffi::{CStr, CString};
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::ptr::NonNull;
 
 use libbpf_sys as sys;
+
+use crate::os::errno::check;
 
 /// The program's name (its C function's name).
 pub(crate) fn program_name(prog: *const sys::bpf_program) -> String {
@@ -64,6 +68,33 @@ pub(crate) fn find_section(
         NonNull::new(unsafe { sys::bpf_object__find_map_by_name(obj.as_ptr(), name.as_ptr()) })?;
     // SAFETY: `map` belongs to the live object.
     unsafe { sys::bpf_map__is_internal(map.as_ptr()) }.then_some(map)
+}
+
+/// What the kernel says about the program behind `fd`.
+pub(crate) fn prog_info(fd: BorrowedFd<'_>) -> io::Result<sys::bpf_prog_info> {
+    let mut info = sys::bpf_prog_info::default();
+    let mut len = size_of::<sys::bpf_prog_info>() as u32;
+    // SAFETY: `info` is writable for `len` bytes.
+    check(unsafe { sys::bpf_prog_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len) })?;
+    Ok(info)
+}
+
+/// What the kernel says about the map behind `fd`.
+pub(crate) fn map_info(fd: BorrowedFd<'_>) -> io::Result<sys::bpf_map_info> {
+    let mut info = sys::bpf_map_info::default();
+    let mut len = size_of::<sys::bpf_map_info>() as u32;
+    // SAFETY: `info` is writable for `len` bytes.
+    check(unsafe { sys::bpf_map_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len) })?;
+    Ok(info)
+}
+
+/// What the kernel says about the link behind `fd`.
+pub(crate) fn link_info(fd: BorrowedFd<'_>) -> io::Result<sys::bpf_link_info> {
+    let mut info = sys::bpf_link_info::default();
+    let mut len = size_of::<sys::bpf_link_info>() as u32;
+    // SAFETY: `info` is writable for `len` bytes.
+    check(unsafe { sys::bpf_link_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len) })?;
+    Ok(info)
 }
 
 fn cstr(ptr: *const libc::c_char) -> String {

@@ -6,7 +6,7 @@ mod probe;
 pub use probe::{Kprobe, Uprobe, Usdt};
 
 use std::ffi::CString;
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -15,27 +15,38 @@ use libbpf_sys as sys;
 
 use crate::error::{Error, Result};
 use crate::handle::ObjectHandle;
+use crate::libbpf::{link_info, prog_info};
 use crate::os::errno::check;
-use crate::os::fd::{kind_of, ObjectKind};
+use crate::os::fd::{expect_kind, kind_of, ObjectKind};
 
 /// A program attached to its hook. Dropping the link detaches the program
 /// (unless the link was pinned, which keeps it in the kernel).
 #[must_use = "dropping a link detaches its program"]
 pub struct Link {
-    ptr: NonNull<sys::bpf_link>,
+    kind: Kind,
     program: String,
     target: String,
-    /// The link's own BPF link descriptor, if it has one: USDT links (made
-    /// of several uprobes) and perf-event links on kernels without BPF perf
-    /// links have none.
-    fd: Option<RawFd>,
     /// Keeps the object of the attached program open as long as the link,
     /// so no link can refer to a freed program; its lock serialises the
     /// detach, which can change object state (a USDT link's spec ids).
     object: Option<Arc<ObjectHandle>>,
 }
 
-// SAFETY: the link is libbpf memory that only this value uses. Through
+/// What a link is made of.
+enum Kind {
+    /// A link libbpf made, with its BPF link descriptor if it has one of its
+    /// own: USDT links (made of several uprobes) and perf-event links on
+    /// kernels without BPF perf links have none.
+    Libbpf {
+        ptr: NonNull<sys::bpf_link>,
+        fd: Option<RawFd>,
+    },
+    /// A BPF link held by its descriptor (made by this crate, or opened
+    /// from a pin), and what it needs kept open, such as its perf event.
+    Fd { fd: OwnedFd, _keep: Option<OwnedFd> },
+}
+
+// SAFETY: a libbpf link is libbpf memory that only this value uses. Through
 // `&self` it is only read (the cached fd, names); pinning takes `&mut self`;
 // it is destroyed once, in `Drop`, under the object's lock.
 unsafe impl Send for Link {}
@@ -45,7 +56,7 @@ unsafe impl Sync for Link {}
 impl Link {
     /// Wraps a link libbpf made for `program`. `own_fd` says whether the link
     /// can have a BPF link descriptor at all (USDT links cannot).
-    pub(crate) fn new(
+    pub(crate) fn from_libbpf(
         ptr: NonNull<sys::bpf_link>,
         program: String,
         target: String,
@@ -61,12 +72,74 @@ impl Link {
                 kind_of(unsafe { BorrowedFd::borrow_raw(raw) }) != Some(ObjectKind::Other)
             });
         Link {
-            ptr,
+            kind: Kind::Libbpf { ptr, fd },
             program,
             target,
-            fd,
             object,
         }
+    }
+
+    /// Wraps a BPF link descriptor; `keep` is closed with it (a perf event
+    /// the link needs, say).
+    pub(crate) fn from_fd(
+        fd: OwnedFd,
+        keep: Option<OwnedFd>,
+        program: String,
+        target: String,
+    ) -> Self {
+        Link {
+            kind: Kind::Fd { fd, _keep: keep },
+            program,
+            target,
+            object: None,
+        }
+    }
+
+    /// Opens the link pinned at `path` in bpffs (by this process or another).
+    /// Dropping the handle does not detach it: the pin still holds it, until
+    /// [`Link::unpin`] or removing the file. A pin of something other than a
+    /// link is refused.
+    pub fn from_pin(path: impl AsRef<Path>) -> Result<Link> {
+        let path = path.as_ref();
+        let what = || format!("opening the link pinned at {}", path.display());
+        let fd = crate::map::open_pin(path).map_err(|source| Error::sys(what(), source))?;
+        expect_kind(fd.as_fd(), ObjectKind::Link).map_err(|source| Error::sys(what(), source))?;
+        let program = program_of(fd.as_fd()).unwrap_or_default();
+        Ok(Link::from_fd(
+            fd,
+            None,
+            program,
+            format!("the link pinned at {}", path.display()),
+        ))
+    }
+
+    /// Removes the pin at `path`, after checking that it pins this link.
+    /// The link stays attached while a handle or another pin holds it.
+    pub fn unpin(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let what = || {
+            format!(
+                "unpinning the link of program `{}` at {}",
+                self.program,
+                path.display()
+            )
+        };
+        let pinned = crate::map::open_pin(path).map_err(|source| Error::sys(what(), source))?;
+        expect_kind(pinned.as_fd(), ObjectKind::Link)
+            .map_err(|source| Error::sys(what(), source))?;
+        let mine = self
+            .fd()
+            .map(link_id)
+            .transpose()
+            .map_err(|source| Error::sys(what(), source))?;
+        let theirs = link_id(pinned.as_fd()).map_err(|source| Error::sys(what(), source))?;
+        if mine != Some(theirs) {
+            return Err(Error::sys(
+                what(),
+                std::io::Error::new(std::io::ErrorKind::InvalidInput, "it pins another link"),
+            ));
+        }
+        std::fs::remove_file(path).map_err(|source| Error::sys(what(), source))
     }
 
     /// The name of the attached program.
@@ -83,8 +156,11 @@ impl Link {
     /// links that have none of their own (a USDT link is several uprobes; a
     /// perf-event link on a kernel without BPF perf links is the event).
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
-        // SAFETY: libbpf keeps the fd open until `bpf_link__destroy` in Drop.
-        self.fd.map(|fd| unsafe { BorrowedFd::borrow_raw(fd) })
+        match &self.kind {
+            // SAFETY: libbpf keeps the fd open until `bpf_link__destroy` in Drop.
+            Kind::Libbpf { fd, .. } => fd.map(|fd| unsafe { BorrowedFd::borrow_raw(fd) }),
+            Kind::Fd { fd, .. } => Some(fd.as_fd()),
+        }
     }
 
     /// Pins the link at `path` in bpffs, so that it stays attached after
@@ -98,7 +174,7 @@ impl Link {
             self.target,
             path.display()
         );
-        if self.fd.is_none() {
+        let Some(fd) = self.fd().map(|fd| fd.as_raw_fd()) else {
             return Err(Error::sys(
                 what,
                 std::io::Error::new(
@@ -106,11 +182,13 @@ impl Link {
                     "this link has no BPF link descriptor of its own to pin",
                 ),
             ));
-        }
+        };
         let c_path = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|e| Error::sys(what.clone(), std::io::Error::other(e)))?;
-        // SAFETY: the link is live and the path a valid C string.
-        let ret = unsafe { sys::bpf_link__pin(self.ptr.as_ptr(), c_path.as_ptr()) };
+        // SAFETY: a live descriptor and a valid C string. The pin is the
+        // kernel's; libbpf's own record of it (for `bpf_link__unpin`) is not
+        // needed.
+        let ret = unsafe { sys::bpf_obj_pin(fd, c_path.as_ptr()) };
         check(ret).map_err(|source| Error::sys(what, source))?;
         Ok(())
     }
@@ -121,10 +199,13 @@ impl Link {
 
 impl Drop for Link {
     fn drop(&mut self) {
-        let _guard = self.object.as_deref().map(ObjectHandle::lock);
-        // SAFETY: the link came from libbpf and is destroyed only here, with
-        // its object's lock held.
-        unsafe { sys::bpf_link__destroy(self.ptr.as_ptr()) };
+        if let Kind::Libbpf { ptr, .. } = self.kind {
+            let _guard = self.object.as_deref().map(ObjectHandle::lock);
+            // SAFETY: the link came from libbpf and is destroyed only here,
+            // with its object's lock held.
+            unsafe { sys::bpf_link__destroy(ptr.as_ptr()) };
+        }
+        // A descriptor link closes with its fields.
     }
 }
 
@@ -133,7 +214,21 @@ impl std::fmt::Debug for Link {
         f.debug_struct("Link")
             .field("program", &self.program)
             .field("target", &self.target)
-            .field("fd", &self.fd)
+            .field("fd", &self.fd().map(|fd| fd.as_raw_fd()))
             .finish()
     }
+}
+
+fn link_id(fd: BorrowedFd<'_>) -> std::io::Result<u32> {
+    Ok(link_info(fd)?.id)
+}
+
+/// The name of the program a link attaches, when this process may open it.
+fn program_of(fd: BorrowedFd<'_>) -> Option<String> {
+    let prog_id = link_info(fd).ok()?.prog_id;
+    // SAFETY: a plain system call; the descriptor is owned right away.
+    let prog = check(unsafe { sys::bpf_prog_get_fd_by_id(prog_id) }).ok()?;
+    // SAFETY: the kernel just returned this fd to us.
+    let prog = unsafe { OwnedFd::from_raw_fd(prog) };
+    Some(crate::os::c_name(&prog_info(prog.as_fd()).ok()?.name))
 }

@@ -49,6 +49,7 @@ use std::ptr::NonNull;
 
 use crate::error::{Error, Result};
 use crate::libbpf::map_name;
+use crate::os::c_name;
 use crate::os::errno::check;
 use crate::os::fd::{expect_kind, ObjectKind};
 
@@ -342,24 +343,8 @@ pub(crate) fn open_pin(path: &Path) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-fn raw_info(fd: BorrowedFd<'_>) -> io::Result<sys::bpf_map_info> {
-    let mut info = sys::bpf_map_info::default();
-    let mut len = size_of::<sys::bpf_map_info>() as u32;
-    // SAFETY: `info` is writable for `len` bytes.
-    check(unsafe { sys::bpf_map_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len) })?;
-    Ok(info)
-}
+pub(crate) use crate::libbpf::map_info as raw_info;
 
 fn kernel_name(fd: BorrowedFd<'_>) -> io::Result<String> {
     Ok(c_name(&raw_info(fd)?.name))
-}
-
-/// A name the kernel keeps as a NUL-padded `char` array.
-fn c_name(name: &[libc::c_char]) -> String {
-    let bytes: Vec<u8> = name
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
 }

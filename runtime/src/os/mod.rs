@@ -32,3 +32,14 @@ macro_rules! fd_from_field {
 }
 
 pub(crate) use fd_from_field;
+
+/// A name the kernel keeps as a NUL-padded `char` array (in map, program
+/// and link info).
+pub(crate) fn c_name(name: &[libc::c_char]) -> String {
+    let bytes: Vec<u8> = name
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}

@@ -189,20 +189,28 @@ impl Program {
         attach: impl FnOnce(*mut sys::bpf_program) -> *mut sys::bpf_link,
     ) -> Result<Link> {
         self.fd()?;
+        let Some((object, ptr)) = self.libbpf() else {
+            return Err(Error::Attach {
+                program: self.name.clone(),
+                target,
+                source: io::Error::from(io::ErrorKind::Unsupported),
+                reason: "a program held by its descriptor alone cannot attach this way yet".into(),
+            });
+        };
         let ((link, errno), warnings) = {
-            let _guard = self.object.lock();
+            let _guard = object.lock();
             print::capture(|| {
-                let link = attach(self.ptr.as_ptr());
+                let link = attach(ptr.as_ptr());
                 (link, link.is_null().then(last_error))
             })
         };
         match (NonNull::new(link), errno) {
-            (Some(link), _) => Ok(Link::new(
+            (Some(link), _) => Ok(Link::from_libbpf(
                 link,
                 self.name.clone(),
                 target,
                 own_fd,
-                Some(self.object.clone()),
+                Some(object.clone()),
             )),
             (None, errno) => {
                 let source = errno.unwrap_or_else(|| io::Error::from_raw_os_error(libc::EINVAL));

@@ -5,7 +5,7 @@ mod kind;
 
 pub use kind::ProgramType;
 
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
@@ -13,8 +13,9 @@ use libbpf_sys as sys;
 
 use crate::error::{Error, Kind, Result};
 use crate::handle::ObjectHandle;
-use crate::libbpf::{program_name, program_section};
+use crate::libbpf::{prog_info, program_name, program_section};
 use crate::os::errno::check;
+use crate::os::fd::{expect_kind, ObjectKind};
 
 /// What can be decided about a program before its object is loaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,25 +69,41 @@ impl ProgramSpec {
     }
 }
 
-/// A program of a loaded object.
+/// A program in the kernel.
 ///
-/// The handle keeps the object alive: the program stays in the kernel until
-/// every handle and every [`Link`](crate::Link) made from it are dropped. A
-/// program whose autoload was off is still a `Program`, but has no file
-/// descriptor; that is why the descriptor comes from [`Program::fd`] rather
-/// than `AsFd`.
+/// Most programs come from a loaded object; the handle then keeps the
+/// object alive: the program stays in the kernel until every handle and
+/// every [`Link`](crate::Link) made from it are dropped. A program may also
+/// be held by its descriptor alone ([`Program::from_fd`]). A program whose
+/// autoload was off is still a `Program`, but has no file descriptor; that
+/// is why the descriptor comes from [`Program::fd`] rather than `AsFd`.
 #[derive(Clone)]
 pub struct Program {
-    object: Arc<ObjectHandle>,
-    ptr: NonNull<sys::bpf_program>,
     name: String,
     section: String,
+    source: Source,
+}
+
+/// Where a program's descriptor lives.
+#[derive(Clone)]
+pub(crate) enum Source {
+    /// A program of an object libbpf loaded, which owns the descriptor.
+    Object {
+        object: Arc<ObjectHandle>,
+        ptr: NonNull<sys::bpf_program>,
+    },
+    /// A program held by its own descriptor.
+    Fd {
+        fd: Arc<OwnedFd>,
+        program_type: ProgramType,
+    },
 }
 
 // SAFETY: through `&Program` libbpf's program is only read (its name,
 // section, type and descriptor, none of which libbpf changes after load) or
 // attached, and every attach holds the object's lock (see `ObjectHandle`).
-// `object` keeps the program alive.
+// `object` keeps the program alive. A program held by descriptor is a
+// descriptor.
 unsafe impl Send for Program {}
 // SAFETY: as above.
 unsafe impl Sync for Program {}
@@ -96,30 +113,58 @@ impl Program {
         Program {
             name: program_name(ptr.as_ptr()),
             section: program_section(ptr.as_ptr()),
-            object,
-            ptr,
+            source: Source::Object { object, ptr },
         }
     }
 
-    /// The program's name (its C function's name).
+    /// Takes ownership of a program's file descriptor (from a pin, from an
+    /// id, or loaded by other means). Its name and type are the kernel's; it
+    /// has no section. A descriptor of something other than a program is
+    /// refused.
+    pub fn from_fd(fd: OwnedFd) -> Result<Self> {
+        let what = || "opening a program from its descriptor".to_owned();
+        expect_kind(fd.as_fd(), ObjectKind::Program).map_err(|e| Error::sys(what(), e))?;
+        let info = prog_info(fd.as_fd()).map_err(|e| Error::sys(what(), e))?;
+        Ok(Program {
+            name: crate::os::c_name(&info.name),
+            section: String::new(),
+            source: Source::Fd {
+                fd: Arc::new(fd),
+                program_type: ProgramType(info.type_),
+            },
+        })
+    }
+
+    /// The program's name (its C function's name; for a program held by
+    /// descriptor, the kernel's name for it, at most 15 characters).
     pub fn name(&self) -> &str {
         &self.name
     }
 
-    /// The ELF section the program is in.
+    /// The ELF section the program is in (empty for a program held by
+    /// descriptor).
     pub fn section(&self) -> &str {
         &self.section
     }
 
-    /// The name of the object the program belongs to.
+    /// The name of the object the program belongs to (empty for a program
+    /// held by descriptor).
     pub fn object_name(&self) -> &str {
-        self.object.name()
+        match &self.source {
+            Source::Object { object, .. } => object.name(),
+            Source::Fd { .. } => "",
+        }
     }
 
     /// The kernel's program type.
     pub fn program_type(&self) -> ProgramType {
-        // SAFETY: the program lives as long as `self.object`.
-        ProgramType(unsafe { sys::bpf_program__type(self.ptr.as_ptr()) })
+        match &self.source {
+            // SAFETY: the program lives as long as `object`.
+            Source::Object { ptr, .. } => {
+                ProgramType(unsafe { sys::bpf_program__type(ptr.as_ptr()) })
+            }
+            Source::Fd { program_type, .. } => *program_type,
+        }
     }
 
     /// Whether the program is in the kernel (false when autoload was off).
@@ -135,19 +180,22 @@ impl Program {
                 program: self.name.clone(),
             });
         }
-        // SAFETY: libbpf owns the open fd until the object is closed, which
-        // `self.object` prevents for the borrow's lifetime.
+        // SAFETY: libbpf (or `Source::Fd`) keeps the fd open as long as the
+        // object or the `Arc`, which `self` holds for the borrow's lifetime.
         Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+    }
+
+    /// The libbpf program and its object, for attaching through libbpf.
+    pub(crate) fn libbpf(&self) -> Option<(&Arc<ObjectHandle>, NonNull<sys::bpf_program>)> {
+        match &self.source {
+            Source::Object { object, ptr } => Some((object, *ptr)),
+            Source::Fd { .. } => None,
+        }
     }
 
     /// The kernel's id for the program (as `bpftool prog` shows it).
     pub fn id(&self) -> Result<u32> {
-        let fd = self.fd()?;
-        let mut info = sys::bpf_prog_info::default();
-        let mut len = size_of::<sys::bpf_prog_info>() as u32;
-        // SAFETY: `info` is writable for `len` bytes.
-        let ret = unsafe { sys::bpf_prog_get_info_by_fd(fd.as_raw_fd(), &mut info, &mut len) };
-        check(ret).map_err(|source| {
+        let info = prog_info(self.fd()?).map_err(|source| {
             Error::sys(format!("reading info of program `{}`", self.name), source)
         })?;
         Ok(info.id)
@@ -190,8 +238,11 @@ impl Program {
     }
 
     fn raw_fd(&self) -> i32 {
-        // SAFETY: the program lives as long as `self.object`.
-        unsafe { sys::bpf_program__fd(self.ptr.as_ptr()) }
+        match &self.source {
+            // SAFETY: the program lives as long as `object`.
+            Source::Object { ptr, .. } => unsafe { sys::bpf_program__fd(ptr.as_ptr()) },
+            Source::Fd { fd, .. } => fd.as_raw_fd(),
+        }
     }
 }
 
