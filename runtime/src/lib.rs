@@ -117,7 +117,7 @@ pub use object::{attach_all, Object, OpenObject};
 pub use options::LoadOptions;
 pub use perf::{PerfEvent, PerfOptions, PerfReader, Wakeup};
 pub use pod::Pod;
-pub use program::{Program, ProgramSpec, ProgramType};
+pub use program::{AttachType, Program, ProgramSpec, ProgramType};
 pub use ringbuf::{Record, RingBufPoller, RingBufReader};
 /// The byte-conversion crate generated types derive from.
 pub use zerocopy;

@@ -33,6 +33,20 @@ pub(crate) unsafe fn load<T: FromBytes + IntoBytes>(src: *const T) -> T {
     value
 }
 
+/// Copies out the `T` at `src`, which is 1, 2, 4 or 8 bytes long and
+/// aligned to its size (though `T` itself may be less aligned): one load.
+///
+/// # Safety
+/// As for [`load`], with `src` aligned to `size_of::<T>()`.
+#[inline(always)]
+pub(crate) unsafe fn load_unaligned_word<T: FromBytes + IntoBytes>(src: *const u8) -> T {
+    let mut value = T::new_zeroed();
+    let size = size_of::<T>();
+    // SAFETY: the caller's contract; one access of `size` bytes.
+    unsafe { copy_in_units(src, value.as_mut_bytes().as_mut_ptr(), size, size) };
+    value
+}
+
 /// Writes `value` into the `T` at `dst` in shared memory.
 ///
 /// # Safety

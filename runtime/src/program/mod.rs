@@ -3,7 +3,7 @@
 mod attach;
 mod kind;
 
-pub use kind::ProgramType;
+pub use kind::{AttachType, ProgramType};
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::ptr::NonNull;

@@ -84,6 +84,16 @@ impl<'a> Record<'a> {
         if end > self.len {
             return None;
         }
+        // SAFETY: `offset` is inside the record.
+        let at = unsafe { self.ptr.as_ptr().add(offset) };
+        let size = size_of::<T>();
+        if size.is_power_of_two() && size <= 8 && (at as usize).is_multiple_of(size) {
+            // One naturally aligned word (a record's first u64, say): one
+            // load, chosen at compile time.
+            // SAFETY: `at..end` lies inside the record and is aligned for a
+            // word of `T`'s size; `T` is valid for any bytes.
+            return Some(unsafe { atomic::load_unaligned_word::<T>(at) });
+        }
         let mut value = T::new_zeroed();
         // SAFETY: `offset..end` lies inside the record (see `new`).
         unsafe { atomic::load_bytes(self.ptr.as_ptr().add(offset), value.as_mut_bytes()) };
