@@ -26,6 +26,9 @@ pub(crate) struct ObjectHandle {
     lock: Mutex<()>,
     programs: Index<sys::bpf_program>,
     maps: Index<sys::bpf_map>,
+    /// The verifier's logs of successful loads that asked for one, by
+    /// program name; written once, at load.
+    verifier_logs: HashMap<String, String>,
     /// The bytes libbpf parsed the object from, when they are not
     /// `'static`; libbpf reads them as long as the object is open, and
     /// fields drop after `Drop::drop` closed it.
@@ -84,6 +87,7 @@ impl ObjectHandle {
             ptr,
             name,
             lock: Mutex::new(()),
+            verifier_logs: HashMap::new(),
             _bytes: bytes,
         }
     }
@@ -116,6 +120,16 @@ impl ObjectHandle {
     /// Every map with its name.
     pub(crate) fn maps(&self) -> impl Iterator<Item = (&str, NonNull<sys::bpf_map>)> {
         self.maps.iter()
+    }
+
+    /// The verifier's log of the program `name`'s load, if one was kept.
+    pub(crate) fn verifier_log(&self, name: &str) -> Option<&str> {
+        self.verifier_logs.get(name).map(String::as_str)
+    }
+
+    /// Keeps the verifier's logs of a load (before the handle is shared).
+    pub(crate) fn keep_verifier_logs(&mut self, logs: HashMap<String, String>) {
+        self.verifier_logs = logs;
     }
 
     /// Holds off every other change to object-owned state until dropped.

@@ -114,7 +114,7 @@ pub use map::{
 };
 pub use map::{Map, MapInfo, MapSpec, MapType, UpdateFlags};
 pub use object::{attach_all, Object, OpenObject};
-pub use options::LoadOptions;
+pub use options::{LoadOptions, OpenOptions};
 pub use perf::{PerfEvent, PerfOptions, PerfReader, Wakeup};
 pub use pod::Pod;
 pub use program::{AttachType, Program, ProgramSpec, ProgramType};

@@ -1,13 +1,134 @@
-//! What `#[derive(Objects)]` users can set for a load.
+//! Settings for opening an object ([`OpenOptions`]) and, for
+//! `#[derive(Objects)]` users, everything a load can set
+//! ([`LoadOptions`]).
 
-use crate::error::Result;
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::map::MapSpec;
 use crate::object::OpenObject;
+use crate::program::ProgramSpec;
+use crate::Pod;
 
-/// Settings for `Struct::load_with`, applied after the struct's selection
-/// and before the kernel sees the object.
-#[derive(Debug, Clone, Default)]
+/// What libbpf must know before it parses an object.
+///
+/// ```no_run
+/// use ebpf_skeleton::{OpenObject, OpenOptions};
+/// # static BYTES: &[u8] = &[];
+/// # fn main() -> ebpf_skeleton::Result<()> {
+/// let options = OpenOptions::new()
+///     .pin_root("/sys/fs/bpf/mytool") // for maps declared LIBBPF_PIN_BY_NAME
+///     .kernel_btf("/var/lib/mytool/vmlinux.btf") // for kernels without /sys/kernel/btf/vmlinux
+///     .kconfig("CONFIG_HZ=250\n"); // for `.kconfig` externs in containers without /boot
+/// let object = OpenObject::from_static_with("prog", BYTES, &options)?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    pub(crate) pin_root: Option<PathBuf>,
+    pub(crate) kernel_btf: Option<PathBuf>,
+    pub(crate) kconfig: Option<String>,
+}
+
+impl OpenOptions {
+    /// libbpf's defaults: pins under `/sys/fs/bpf`, the running kernel's BTF,
+    /// its config from `/boot/config-<release>` or `/proc/config.gz`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The directory where maps declared with `LIBBPF_PIN_BY_NAME` are
+    /// pinned (and a compatible map pinned there is reused).
+    pub fn pin_root(mut self, dir: impl AsRef<Path>) -> Self {
+        self.pin_root = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// The kernel BTF that CO-RE relocations are resolved against, instead
+    /// of `/sys/kernel/btf/vmlinux` (a BTF file for a kernel built without
+    /// it, from BTFHub for instance).
+    pub fn kernel_btf(mut self, path: impl AsRef<Path>) -> Self {
+        self.kernel_btf = Some(path.as_ref().to_owned());
+        self
+    }
+
+    /// The kernel configuration `.kconfig` externs read (`CONFIG_X=y` lines),
+    /// instead of the running kernel's.
+    pub fn kconfig(mut self, text: impl Into<String>) -> Self {
+        self.kconfig = Some(text.into());
+        self
+    }
+
+    /// Like [`OpenOptions::kconfig`], read from a file (a kernel's
+    /// `/boot/config-<release>`, uncompressed).
+    pub fn kconfig_file(self, path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            Error::sys(
+                format!("reading the kernel config {}", path.display()),
+                source,
+            )
+        })?;
+        Ok(self.kconfig(text))
+    }
+
+    /// The options as C strings for libbpf's open options, which must live
+    /// as long as the open call.
+    pub(crate) fn c_strings(&self) -> Result<[Option<CString>; 3]> {
+        let path = |p: &Option<PathBuf>, what: &str| {
+            p.as_ref()
+                .map(|p| c_string(p.as_os_str().as_encoded_bytes(), what))
+                .transpose()
+        };
+        Ok([
+            path(&self.pin_root, "pin root")?,
+            path(&self.kernel_btf, "kernel BTF path")?,
+            self.kconfig
+                .as_ref()
+                .map(|k| c_string(k.as_bytes(), "kernel config"))
+                .transpose()?,
+        ])
+    }
+}
+
+fn c_string(bytes: &[u8], what: &str) -> Result<CString> {
+    CString::new(bytes).map_err(|e| {
+        Error::sys(
+            format!("the {what} holds a NUL byte at byte {}", e.nul_position()),
+            std::io::Error::from_raw_os_error(libc::EINVAL),
+        )
+    })
+}
+
+/// A change to a map's or program's spec.
+type Setting<T> = Arc<dyn Fn(&mut T) + Send + Sync>;
+
+/// Settings for `Struct::load_with` of `#[derive(Objects)]`: how to open
+/// the object, and what to change between open and load — map and program
+/// settings and global variables (`.rodata` constants included) — applied
+/// after the struct's selection.
+///
+/// ```no_run
+/// use ebpf_skeleton::{LoadOptions, OpenOptions};
+///
+/// let options = LoadOptions::new()
+///     .max_entries("events", 1 << 20)
+///     .map("stackmap", |m| m.value_size = 127 * 8)
+///     .program("handle_exec", |p| p.log_level = 1)
+///     .global("target_uid", &1000u32)
+///     .open(OpenOptions::new().pin_root("/sys/fs/bpf/mytool"));
+/// // let tracer = Tracer::load_with(options)?;
+/// ```
+#[derive(Clone, Default)]
 pub struct LoadOptions {
-    max_entries: Vec<(String, u32)>,
+    open: OpenOptions,
+    maps: Vec<(String, Setting<MapSpec>)>,
+    programs: Vec<(String, Setting<ProgramSpec>)>,
+    globals: Vec<(String, Vec<u8>)>,
+    kernel_version: Option<u32>,
 }
 
 impl LoadOptions {
@@ -16,20 +137,91 @@ impl LoadOptions {
         Self::default()
     }
 
-    /// Sets the most entries of the map `map` (for a ring buffer, its size
-    /// in bytes).
-    pub fn max_entries(mut self, map: impl Into<String>, entries: u32) -> Self {
-        self.max_entries.push((map.into(), entries));
+    /// How to open the object.
+    pub fn open(mut self, options: OpenOptions) -> Self {
+        self.open = options;
         self
     }
 
-    /// Applies the settings; a map name the object lacks is an error.
+    /// Sets the most entries of the map `map` (for a ring buffer, its size
+    /// in bytes).
+    pub fn max_entries(self, map: impl Into<String>, entries: u32) -> Self {
+        self.map(map, move |spec| spec.max_entries = entries)
+    }
+
+    /// Changes the spec of the map `map` with `change`.
+    pub fn map(
+        mut self,
+        map: impl Into<String>,
+        change: impl Fn(&mut MapSpec) + Send + Sync + 'static,
+    ) -> Self {
+        self.maps.push((map.into(), Arc::new(change)));
+        self
+    }
+
+    /// Changes the spec of the program `program` with `change`.
+    pub fn program(
+        mut self,
+        program: impl Into<String>,
+        change: impl Fn(&mut ProgramSpec) + Send + Sync + 'static,
+    ) -> Self {
+        self.programs.push((program.into(), Arc::new(change)));
+        self
+    }
+
+    /// Sets the global variable `name` (of any data section, `.rodata`
+    /// constants included) to `value`, which must have the variable's size.
+    pub fn global<T: Pod>(mut self, name: impl Into<String>, value: &T) -> Self {
+        self.globals.push((name.into(), value.as_bytes().to_vec()));
+        self
+    }
+
+    /// The kernel version the object declares (`LINUX_VERSION_CODE`), for
+    /// kernels that check it on kprobe programs (before 5.0).
+    pub fn kernel_version(mut self, version: u32) -> Self {
+        self.kernel_version = Some(version);
+        self
+    }
+
+    /// Opens the embedded object `bytes` as these options say (what
+    /// generated code calls).
+    pub fn open_static(&self, name: &str, bytes: &'static [u8]) -> Result<OpenObject> {
+        OpenObject::from_static_with(name, bytes, &self.open)
+    }
+
+    /// Applies the settings; a name the object lacks is an error.
     pub fn apply(&self, object: &mut OpenObject) -> Result<()> {
-        for (map, entries) in &self.max_entries {
+        for (map, change) in &self.maps {
             let mut spec = object.map_spec(map)?;
-            spec.max_entries = *entries;
+            change(&mut spec);
             object.apply_map(&spec)?;
         }
+        for (program, change) in &self.programs {
+            let mut spec = object.program_spec(program)?;
+            change(&mut spec);
+            object.apply_program(&spec)?;
+        }
+        for (name, bytes) in &self.globals {
+            object.set_global_bytes(name, bytes)?;
+        }
+        if let Some(version) = self.kernel_version {
+            object.set_kernel_version(version)?;
+        }
         Ok(())
+    }
+}
+
+impl std::fmt::Debug for LoadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fn names<T>(settings: &[(String, T)]) -> Vec<&str> {
+            settings.iter().map(|(name, _)| name.as_str()).collect()
+        }
+        f.debug_struct("LoadOptions")
+            .field("open", &self.open)
+            .field("maps", &names(&self.maps))
+            .field("programs", &names(&self.programs))
+            .field("globals", &names(&self.globals))
+            .field("kernel_version", &self.kernel_version)
+            .finish()
     }
 }

@@ -335,7 +335,7 @@ fn expand(
             pub fn load_with(options: ::ebpf_skeleton::LoadOptions) -> ::ebpf_skeleton::Result<Self> {
                 static OBJECT: &::ebpf_skeleton::__private::Aligned<[u8]> =
                     &::ebpf_skeleton::__private::Aligned(*::core::include_bytes!(#path));
-                let mut object = ::ebpf_skeleton::OpenObject::from_static(#object_name, &OBJECT.0)?;
+                let mut object = options.open_static(#object_name, &OBJECT.0)?;
                 object.retain(&[#(#programs),*], &[#(#maps),*])?;
                 options.apply(&mut object)?;
                 let loaded = object.load()?;

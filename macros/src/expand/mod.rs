@@ -233,7 +233,13 @@ fn module(
             impl Specs {
                 /// Opens the embedded object; needs no privileges.
                 pub fn new() -> __ebs::Result<Self> {
-                    let object = __ebs::OpenObject::from_static(NAME, bytes())?;
+                    Self::new_with(&__ebs::OpenOptions::new())
+                }
+
+                /// Opens the embedded object as `options` say (a pin root, a
+                /// kernel BTF, a kernel config).
+                pub fn new_with(options: &__ebs::OpenOptions) -> __ebs::Result<Self> {
+                    let object = __ebs::OpenObject::from_static_with(NAME, bytes(), options)?;
                     Ok(Specs {
                         programs: ProgramSpecs {
                             #( #prog_idents: object.program_spec(#prog_names)?, )*

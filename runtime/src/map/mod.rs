@@ -68,6 +68,9 @@ pub struct MapInfo {
     pub max_entries: u32,
     /// `BPF_F_*` flags the map was created with.
     pub flags: u32,
+    /// The kind's extra setting (a bloom filter's number of hash functions,
+    /// an arena's address).
+    pub map_extra: u64,
 }
 
 /// A map in the kernel, owned through its own file descriptor.
@@ -330,6 +333,7 @@ impl MapInfo {
             value_size: info.value_size,
             max_entries: info.max_entries,
             flags: info.map_flags,
+            map_extra: info.map_extra,
         }
     }
 }

@@ -6,8 +6,10 @@
 //! a failed load the written buffer names the program and holds its log,
 //! whatever else in the process listens to libbpf's messages. The buffers
 //! are reserved address space; only the pages the kernel writes cost
-//! memory, and they are returned right after the load.
+//! memory, and they are returned right after the load (the logs that
+//! programs asked for are kept as text).
 
+use std::collections::HashMap;
 use std::io;
 use std::ptr::NonNull;
 
@@ -19,39 +21,48 @@ use crate::os::caps;
 use crate::os::errno::{check, code_of};
 use crate::os::mmap::Scratch;
 use crate::print;
+use crate::program::DEFAULT_LOG_SIZE;
 
-/// The size of each program's log buffer: libbpf's own starting size
-/// (`BPF_LOG_BUF_SIZE`), which every kernel accepts.
-const LOG_SIZE: usize = 16 << 20;
-
-/// Loads the open object behind `handle`.
-pub(super) fn load(handle: &ObjectHandle) -> Result<()> {
-    let logs = LogBuffers::set(handle)?;
+/// Loads the open object behind `handle`, each program with a log buffer of
+/// `log_sizes[name]` bytes (or the default); returns the logs of the
+/// programs that asked for one (a log level above 0).
+pub(super) fn load(
+    handle: &ObjectHandle,
+    log_sizes: &HashMap<String, usize>,
+) -> Result<HashMap<String, String>> {
+    let logs = LogBuffers::set(handle, log_sizes)?;
     // SAFETY: the object is open and not loaded yet; the log buffers outlive
     // the call.
     let (ret, warnings) =
         print::capture(|| unsafe { sys::bpf_object__load(handle.ptr().as_ptr()) });
     // libbpf keeps the buffers' addresses but only writes them while loading;
     // they are unmapped when `logs` drops.
-    check(ret)
-        .map(drop)
-        .map_err(|source| failure(handle, &logs, source, &warnings))
+    check(ret).map_err(|source| failure(handle, &logs, source, &warnings))?;
+    Ok(logs.kept())
 }
 
-/// One log buffer per program that loads, in the object's order.
+/// One log buffer per program that loads, in the object's order, with
+/// whether its spec asked for the log of a successful load.
 struct LogBuffers {
-    buffers: Vec<(String, Scratch)>,
+    buffers: Vec<(String, Scratch, bool)>,
 }
 
 impl LogBuffers {
-    fn set(handle: &ObjectHandle) -> Result<Self> {
+    fn set(handle: &ObjectHandle, log_sizes: &HashMap<String, usize>) -> Result<Self> {
         let mut buffers = Vec::new();
         for (name, prog) in handle.programs() {
             // SAFETY: `prog` belongs to the open object.
-            if !unsafe { sys::bpf_program__autoload(prog.as_ptr()) } {
+            let (autoload, level) = unsafe {
+                (
+                    sys::bpf_program__autoload(prog.as_ptr()),
+                    sys::bpf_program__log_level(prog.as_ptr()),
+                )
+            };
+            if !autoload {
                 continue;
             }
-            let buffer = Scratch::new(LOG_SIZE).map_err(|source| {
+            let size = log_sizes.get(name).copied().unwrap_or(DEFAULT_LOG_SIZE);
+            let buffer = Scratch::new(size.max(1)).map_err(|source| {
                 Error::sys(
                     format!("reserving a verifier log for program `{name}`"),
                     source,
@@ -63,20 +74,47 @@ impl LogBuffers {
                 name: name.to_owned(),
                 source,
             })?;
-            buffers.push((name.to_owned(), buffer));
+            buffers.push((name.to_owned(), buffer, level > 0));
         }
         Ok(LogBuffers { buffers })
     }
 
-    /// The program whose load failed, its log, and whether the log filled
-    /// the buffer: the last program the kernel wrote a log for.
-    fn failed(&self) -> Option<(&str, String, bool)> {
-        let (name, buffer) = self.buffers.iter().rev().find(|(_, b)| !b.is_untouched())?;
-        let text = buffer.c_text();
-        let truncated = text.len() + 1 >= buffer.len();
-        let log = String::from_utf8_lossy(text).trim_end().to_owned();
-        Some((name, log, truncated))
+    /// The log and whether it filled the buffer, of the program `name`.
+    fn log_of(&self, name: &str) -> Option<(String, bool)> {
+        let (_, buffer, _) = self.buffers.iter().find(|(n, ..)| n == name)?;
+        Some(text_of(buffer))
     }
+
+    /// The last program the kernel wrote a log for: after a failed load the
+    /// one that failed (programs that load without asking for a log get
+    /// none, and loading stops at the first failure).
+    fn last_written(&self) -> Option<&str> {
+        let (name, ..) = self
+            .buffers
+            .iter()
+            .rev()
+            .find(|(_, b, _)| !b.is_untouched())?;
+        Some(name)
+    }
+
+    /// The logs of the programs that asked for them.
+    fn kept(&self) -> HashMap<String, String> {
+        self.buffers
+            .iter()
+            .filter(|(_, _, wanted)| *wanted)
+            .map(|(name, buffer, _)| (name.clone(), text_of(buffer).0))
+            .collect()
+    }
+}
+
+/// A log buffer's text, and whether it filled the buffer.
+fn text_of(buffer: &Scratch) -> (String, bool) {
+    let text = buffer.c_text();
+    let truncated = text.len() + 1 >= buffer.len();
+    (
+        String::from_utf8_lossy(text).trim_end().to_owned(),
+        truncated,
+    )
 }
 
 fn set_log_buf(prog: NonNull<sys::bpf_program>, buffer: &Scratch) -> io::Result<()> {
@@ -102,21 +140,19 @@ fn failure(
         details.push('\n');
         details.push_str(&hint);
     }
-    let (program, log, truncated) = match logs.failed() {
-        Some((name, log, truncated)) => (name.to_owned(), log, truncated),
-        // No log: a refusal before the verifier ran (lockdown, missing
-        // privileges), named only in libbpf's message, if we saw it.
-        None => match warnings.iter().find_map(|w| failed_program(w)) {
-            Some(name) => (name.to_owned(), String::new(), false),
-            None => {
-                return Error::Load {
-                    object,
-                    source,
-                    details,
-                }
-            }
-        },
+    // libbpf names the failed program in a message, when our print hook
+    // sees it; otherwise its log buffer, the last one written, names it. A
+    // refusal before the verifier ran (lockdown, missing privileges) leaves
+    // no log and, without the message, no name.
+    let named = warnings.iter().find_map(|w| failed_program(w));
+    let Some(program) = named.or_else(|| logs.last_written()).map(str::to_owned) else {
+        return Error::Load {
+            object,
+            source,
+            details,
+        };
     };
+    let (log, truncated) = logs.log_of(&program).unwrap_or_default();
     let truncated = truncated || code_of(&source) == Some(libc::ENOSPC);
     Error::ProgramLoad {
         object,

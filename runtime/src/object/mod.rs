@@ -3,10 +3,13 @@
 //! This module composes the others: it owns the libbpf object (through
 //! [`ObjectHandle`]) and hands out maps, programs and sections of it.
 
+mod globals;
 mod load;
 
+use std::collections::HashMap;
 use std::ffi::CString;
 use std::io;
+use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -19,6 +22,7 @@ use crate::handle::ObjectHandle;
 use crate::libbpf::find_section;
 use crate::link::Link;
 use crate::map::{Map, MapSpec};
+use crate::options::OpenOptions;
 use crate::os::errno::{check, last_error};
 use crate::program::{Program, ProgramSpec};
 use crate::{print, section, Pod};
@@ -30,19 +34,38 @@ use crate::{print, section, Pod};
 /// [`OpenObject::load`] then creates the maps and loads the programs.
 pub struct OpenObject {
     handle: ObjectHandle,
+    /// The verifier log size of each program whose spec set one.
+    log_sizes: HashMap<String, usize>,
+    /// Descriptors libbpf holds without duplicating them (inner maps,
+    /// freplace targets), kept open until load.
+    kept_fds: Vec<Arc<OwnedFd>>,
 }
 
 impl OpenObject {
     /// Opens an object from bytes that live for the whole program, such as
     /// the ones `ebpf_skeleton!` embeds.
     pub fn from_static(name: &str, bytes: &'static [u8]) -> Result<Self> {
-        Self::open(name, bytes.as_ptr(), bytes.len(), None)
+        Self::from_static_with(name, bytes, &OpenOptions::default())
+    }
+
+    /// Like [`OpenObject::from_static`], opened as `options` say.
+    pub fn from_static_with(
+        name: &str,
+        bytes: &'static [u8],
+        options: &OpenOptions,
+    ) -> Result<Self> {
+        Self::open(name, bytes.as_ptr(), bytes.len(), None, options)
     }
 
     /// Opens an object file from disk. The file is read whole first, so
     /// that a path that is not a readable file (a directory, say) is a plain
     /// error.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        Self::from_file_with(path, &OpenOptions::default())
+    }
+
+    /// Like [`OpenObject::from_file`], opened as `options` say.
+    pub fn from_file_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<Self> {
         let path = path.as_ref();
         let name = object_name(path);
         let bytes = std::fs::read(path).map_err(|source| Error::Open {
@@ -50,20 +73,35 @@ impl OpenObject {
             source,
             details: format!("reading {}", path.display()),
         })?;
-        Self::from_bytes(&name, bytes)
+        Self::from_bytes_with(&name, bytes, options)
     }
 
     /// Opens an object from bytes in memory, which it keeps.
     pub fn from_bytes(name: &str, bytes: impl Into<Box<[u8]>>) -> Result<Self> {
+        Self::from_bytes_with(name, bytes, &OpenOptions::default())
+    }
+
+    /// Like [`OpenObject::from_bytes`], opened as `options` say.
+    pub fn from_bytes_with(
+        name: &str,
+        bytes: impl Into<Box<[u8]>>,
+        options: &OpenOptions,
+    ) -> Result<Self> {
         let bytes: Box<[u8]> = bytes.into();
         // The box's heap memory does not move with the box, which the handle
         // keeps as long as the object.
-        Self::open(name, bytes.as_ptr(), bytes.len(), Some(bytes))
+        Self::open(name, bytes.as_ptr(), bytes.len(), Some(bytes), options)
     }
 
     /// Opens the `len` bytes at `bytes`, which must stay valid as long as
     /// the object: they are `'static`, or owned by `keep`.
-    fn open(name: &str, bytes: *const u8, len: usize, keep: Option<Box<[u8]>>) -> Result<Self> {
+    fn open(
+        name: &str,
+        bytes: *const u8,
+        len: usize,
+        keep: Option<Box<[u8]>>,
+        options: &OpenOptions,
+    ) -> Result<Self> {
         let open_error = |source, details| Error::Open {
             object: name.to_owned(),
             source,
@@ -71,9 +109,14 @@ impl OpenObject {
         };
         let c_name = CString::new(name)
             .map_err(|_| open_error(einval(), "the object's name holds a NUL byte".to_owned()))?;
+        let [pin_root, kernel_btf, kconfig] = options.c_strings()?;
+        let ptr = |s: &Option<CString>| s.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
         let opts = sys::bpf_object_open_opts {
             sz: size_of::<sys::bpf_object_open_opts>() as _,
             object_name: c_name.as_ptr(),
+            pin_root_path: ptr(&pin_root),
+            btf_custom_path: ptr(&kernel_btf),
+            kconfig: ptr(&kconfig),
             ..Default::default()
         };
         // SAFETY: `bytes` stays valid as long as the object (see above); the
@@ -83,6 +126,8 @@ impl OpenObject {
         let ptr = NonNull::new(ptr).ok_or_else(|| open_error(last_error(), warnings.join("\n")))?;
         Ok(OpenObject {
             handle: ObjectHandle::new(ptr, name.to_owned(), keep),
+            log_sizes: HashMap::new(),
+            kept_fds: Vec::new(),
         })
     }
 
@@ -114,12 +159,17 @@ impl OpenObject {
 
     /// Applies a program's settings before load.
     pub fn apply_program(&mut self, spec: &ProgramSpec) -> Result<()> {
-        spec.apply(self.find_program(spec.name())?)
+        spec.apply(self.find_program(spec.name())?)?;
+        self.log_sizes.insert(spec.name().to_owned(), spec.log_size);
+        self.kept_fds.extend(spec.kept_fds());
+        Ok(())
     }
 
     /// Applies a map's settings before load.
     pub fn apply_map(&mut self, spec: &MapSpec) -> Result<()> {
-        spec.apply(self.find_map(spec.name())?)
+        spec.apply(self.find_map(spec.name())?)?;
+        self.kept_fds.extend(spec.kept_fds());
+        Ok(())
     }
 
     /// The initial value of the data section `section` (`.rodata`,
@@ -156,6 +206,39 @@ impl OpenObject {
         configured(ret, "initial value", Kind::Map, section)
     }
 
+    /// Sets the global variable `name` (of any data section, `.rodata`
+    /// constants included) before load; `value` must have the variable's
+    /// size. For skeleton users the generated section structs do the same
+    /// with types; this serves objects without a skeleton.
+    pub fn set_global<T: Pod>(&mut self, name: &str, value: &T) -> Result<()> {
+        self.set_global_bytes(name, value.as_bytes())
+    }
+
+    /// Like [`OpenObject::set_global`], from bytes.
+    pub fn set_global_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        globals::set(&self.handle, name, bytes)
+    }
+
+    /// The kernel version the object declares (`LINUX_VERSION_CODE`, 0 when
+    /// it declares none).
+    pub fn kernel_version(&self) -> u32 {
+        // SAFETY: a plain getter of the open object.
+        unsafe { sys::bpf_object__kversion(self.handle.ptr().as_ptr()) }
+    }
+
+    /// Sets the kernel version the object declares, for kernels that check
+    /// it on kprobe programs (before 5.0).
+    pub fn set_kernel_version(&mut self, version: u32) -> Result<()> {
+        // SAFETY: the object is open and not loaded yet.
+        let ret = unsafe { sys::bpf_object__set_kversion(self.handle.ptr().as_ptr(), version) };
+        check(ret).map(drop).map_err(|source| Error::Configure {
+            what: "kernel version",
+            kind: Kind::Program,
+            name: self.handle.name().to_owned(),
+            source,
+        })
+    }
+
     /// Keeps only `programs` and `maps` for load: every other program is
     /// set not to load, every other map (data sections aside) not to be
     /// created. Names the object lacks are errors.
@@ -188,8 +271,9 @@ impl OpenObject {
     ///
     /// When the kernel refuses a program the error is
     /// [`Error::ProgramLoad`], naming the program, with the verifier's log.
-    pub fn load(self) -> Result<Object> {
-        load::load(&self.handle)?;
+    pub fn load(mut self) -> Result<Object> {
+        let logs = load::load(&self.handle, &self.log_sizes)?;
+        self.handle.keep_verifier_logs(logs);
         Ok(Object {
             handle: Arc::new(self.handle),
         })

@@ -2,8 +2,11 @@
 
 mod attach;
 mod kind;
+mod spec;
 
 pub use kind::{AttachType, ProgramType};
+pub use spec::ProgramSpec;
+pub(crate) use spec::DEFAULT_LOG_SIZE;
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::ptr::NonNull;
@@ -11,63 +14,11 @@ use std::sync::Arc;
 
 use libbpf_sys as sys;
 
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Result};
 use crate::handle::ObjectHandle;
 use crate::libbpf::{prog_info, program_name, program_section};
 use crate::os::errno::check;
 use crate::os::fd::{expect_kind, ObjectKind};
-
-/// What can be decided about a program before its object is loaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProgramSpec {
-    name: String,
-    section: String,
-    program_type: ProgramType,
-    /// Whether the program is loaded with its object (libbpf's autoload).
-    /// Turn it off to leave out a program the running kernel cannot take.
-    pub autoload: bool,
-}
-
-impl ProgramSpec {
-    pub(crate) fn read(prog: NonNull<sys::bpf_program>) -> Self {
-        let prog = prog.as_ptr();
-        ProgramSpec {
-            name: program_name(prog),
-            section: program_section(prog),
-            // SAFETY: `prog` is a program of an open object.
-            program_type: ProgramType(unsafe { sys::bpf_program__type(prog) }),
-            // SAFETY: as above.
-            autoload: unsafe { sys::bpf_program__autoload(prog) },
-        }
-    }
-
-    pub(crate) fn apply(&self, prog: NonNull<sys::bpf_program>) -> Result<()> {
-        // SAFETY: `prog` is a program of an open, not yet loaded object.
-        let ret = unsafe { sys::bpf_program__set_autoload(prog.as_ptr(), self.autoload) };
-        check(ret).map_err(|source| Error::Configure {
-            what: "autoload",
-            kind: Kind::Program,
-            name: self.name.clone(),
-            source,
-        })?;
-        Ok(())
-    }
-
-    /// The program's name (its C function's name).
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The ELF section the program is in, e.g. `tp/sched/sched_process_exec`.
-    pub fn section(&self) -> &str {
-        &self.section
-    }
-
-    /// The kernel's program type, as libbpf derived it from the section.
-    pub fn program_type(&self) -> ProgramType {
-        self.program_type
-    }
-}
 
 /// A program in the kernel.
 ///
@@ -183,6 +134,15 @@ impl Program {
         // SAFETY: libbpf (or `Source::Fd`) keeps the fd open as long as the
         // object or the `Arc`, which `self` holds for the borrow's lifetime.
         Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+    }
+
+    /// The verifier's log of the program's load, when its spec asked for
+    /// one ([`ProgramSpec::log_level`] above 0); the statistics line ends it.
+    pub fn verifier_log(&self) -> Option<&str> {
+        match &self.source {
+            Source::Object { object, .. } => object.verifier_log(&self.name),
+            Source::Fd { .. } => None,
+        }
     }
 
     /// The libbpf program and its object, for attaching through libbpf.

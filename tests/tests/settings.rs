@@ -1,0 +1,397 @@
+//! Everything libbpf accepts between open and load, set from Rust, each
+//! checked where the kernel shows it: map info, program info, a load that
+//! now works (or fails as it must), an attach, a value the program read.
+
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::path::PathBuf;
+
+use ebpf_skeleton::libbpf_sys as sys;
+use ebpf_skeleton::link::Uprobe;
+use ebpf_skeleton::{
+    ebpf_skeleton, AttachType, Error, LoadOptions, Map, MapType, Objects, OpenObject, OpenOptions,
+    Program, ProgramType, StackTraceMap, UpdateFlags,
+};
+use ebpf_skeleton_tests::{getppid_n, run};
+
+ebpf_skeleton!("../bpf/settings.bpf.o");
+ebpf_skeleton!("../bpf/sleepable.bpf.o");
+
+/// Program info, as the kernel has it.
+fn prog_info(program: &Program) -> sys::bpf_prog_info {
+    use std::os::fd::AsRawFd;
+    let mut info = sys::bpf_prog_info::default();
+    let mut len = size_of::<sys::bpf_prog_info>() as u32;
+    // SAFETY: `info` is writable for `len` bytes.
+    let ret = unsafe {
+        sys::bpf_prog_get_info_by_fd(program.fd().unwrap().as_raw_fd(), &mut info, &mut len)
+    };
+    assert_eq!(ret, 0);
+    info
+}
+
+/// Specs of settings.bpf.o whose stack map has a value size and whose map
+/// of maps has an inner map, which every test but the two about those
+/// needs.
+fn specs() -> settings::Specs {
+    let mut specs = settings::Specs::new().unwrap();
+    specs.maps.stackmap.value_size = 127 * 8;
+    specs.maps.outer.set_inner_map(&new_array(8)).unwrap();
+    specs
+}
+
+fn bpffs_dir(what: &str) -> PathBuf {
+    let dir = PathBuf::from(format!(
+        "/sys/fs/bpf/ebpf-skeleton-settings-{what}-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_stack_map_loads_once_its_value_size_is_set() {
+    // As bcc's capable, futexctn, memleak, offcputime, profile and
+    // wakeuptime: the C front-end sets the value size before load.
+    let mut specs = settings::Specs::new().unwrap();
+    specs.maps.outer.set_inner_map(&new_array(8)).unwrap();
+    let err = specs.load().unwrap_err();
+    assert!(matches!(err, Error::Load { .. }), "{err}");
+    assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
+    assert!(err.to_string().contains("stackmap"), "{err}");
+
+    let objs = self::specs().load().unwrap();
+    assert_eq!(objs.maps.stackmap.info().value_size, 127 * 8);
+    run(&objs.programs.record_stack, &[]);
+    let id = objs.data.stack_id.get();
+    assert!(id >= 0, "bpf_get_stackid: {id}");
+    let frames = objs.maps.stackmap.get(id as u32).unwrap().expect("a stack");
+    assert!(!frames.is_empty() && frames[0] != 0, "{frames:?}");
+}
+
+#[test]
+fn map_sizes_flags_and_extra_reach_the_kernel() {
+    let mut specs = specs();
+    specs.maps.sized.max_entries = 100;
+    specs.maps.sized.flags |= sys::BPF_F_NO_PREALLOC;
+    specs.maps.bloom.map_extra = 3;
+    specs.maps.numa.flags |= sys::BPF_F_NUMA_NODE;
+    specs.maps.numa.numa_node = 0;
+    let objs = specs.load().unwrap();
+    let sized = objs.maps.sized.info();
+    assert_eq!(
+        (sized.max_entries, sized.flags & sys::BPF_F_NO_PREALLOC),
+        (100, sys::BPF_F_NO_PREALLOC)
+    );
+    assert_eq!(objs.maps.bloom.info().map_extra, 3);
+    assert_eq!(
+        objs.maps.numa.info().flags & sys::BPF_F_NUMA_NODE,
+        sys::BPF_F_NUMA_NODE
+    );
+
+    // A NUMA node the machine lacks is refused by the kernel.
+    let mut specs = self::specs();
+    specs.maps.numa.flags |= sys::BPF_F_NUMA_NODE;
+    specs.maps.numa.numa_node = 4000;
+    let err = specs.load().unwrap_err();
+    assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
+}
+
+#[test]
+fn pinned_maps_are_pinned_and_reused() {
+    let dir = bpffs_dir("pins");
+    let path = dir.join("pinned");
+    let options = OpenOptions::new().pin_root(&dir);
+    let open = || {
+        let mut specs = settings::Specs::new_with(&options).unwrap();
+        specs.maps.stackmap.value_size = 127 * 8;
+        specs.maps.outer.set_inner_map(&new_array(8)).unwrap();
+        specs.maps.pinned.pin_path = Some(path.clone());
+        specs
+    };
+    let first = open().load().unwrap();
+    assert!(path.exists(), "pinned at its pin path");
+    assert!(
+        dir.join("by_name").exists(),
+        "pinned by name under the root"
+    );
+    first.maps.pinned.set(0, &7, UpdateFlags::ANY).unwrap();
+
+    let second = open().load().unwrap();
+    assert_eq!(second.maps.pinned.info().id, first.maps.pinned.info().id);
+    assert_eq!(second.maps.by_name.info().id, first.maps.by_name.info().id);
+    assert_eq!(second.maps.pinned.get(0).unwrap(), Some(7));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_map_of_another_object_is_reused() {
+    let first = specs().load().unwrap();
+    let mut specs = specs();
+    specs.maps.shared.reuse(&first.maps.shared).unwrap();
+    let second = specs.load().unwrap();
+    assert_eq!(second.maps.shared.info().id, first.maps.shared.info().id);
+    first.maps.shared.set(0, &99, UpdateFlags::ANY).unwrap();
+    assert_eq!(second.maps.shared.get(0).unwrap(), Some(99));
+}
+
+#[test]
+fn a_map_of_maps_gets_its_inner_map_from_the_loader() {
+    // Without a template libbpf cannot create the outer map.
+    let mut specs = settings::Specs::new().unwrap();
+    specs.maps.stackmap.value_size = 127 * 8;
+    let err = specs.load().unwrap_err();
+    assert!(err.to_string().contains("outer"), "{err}");
+    let inner = new_array(8);
+    let mut specs = settings::Specs::new().unwrap();
+    specs.maps.stackmap.value_size = 127 * 8;
+    specs.maps.outer.set_inner_map(&inner).unwrap();
+    let objs = specs.load().unwrap();
+    objs.maps.outer.set(1, &inner).unwrap();
+    assert_eq!(objs.maps.outer.get(1).unwrap(), Some(inner.info().id));
+}
+
+/// A standalone array of `value_size`-byte values, through the raw call
+/// (standalone maps have their own tests).
+fn new_array(value_size: u32) -> Map {
+    // SAFETY: a plain map creation; NULL options take the defaults.
+    let fd = unsafe {
+        sys::bpf_map_create(
+            sys::BPF_MAP_TYPE_ARRAY,
+            c"inner".as_ptr(),
+            4,
+            value_size,
+            4,
+            std::ptr::null(),
+        )
+    };
+    assert!(fd >= 0);
+    // SAFETY: the kernel just returned this fd.
+    Map::from_fd(unsafe { OwnedFd::from_raw_fd(fd) }, "inner").unwrap()
+}
+
+#[test]
+fn program_type_and_expected_attach_type_reach_the_kernel() {
+    let mut specs = specs();
+    assert_eq!(specs.programs.retype.program_type, ProgramType::XDP);
+    specs.programs.retype.program_type = ProgramType::SOCKET_FILTER;
+    specs.programs.classify.expected_attach_type = AttachType::TCX_INGRESS;
+    let objs = specs.load().unwrap();
+    assert_eq!(
+        objs.programs.retype.program_type(),
+        ProgramType::SOCKET_FILTER
+    );
+    assert_eq!(
+        prog_info(&objs.programs.retype).type_,
+        sys::BPF_PROG_TYPE_SOCKET_FILTER
+    );
+    let lo = 1;
+    let link = objs
+        .programs
+        .classify
+        .attach_tcx(lo)
+        .expect("tcx with TCX_INGRESS");
+    drop(link);
+
+    // Without it, the kernel refuses the attach.
+    let objs = self::specs().load().unwrap();
+    assert!(objs.programs.classify.attach_tcx(lo).is_err());
+}
+
+#[test]
+fn a_tp_btf_target_is_chosen_at_run_time() {
+    let mut specs = specs();
+    specs.programs.on_enter.set_attach_function("sys_exit");
+    let objs = specs.load().unwrap();
+    let link = objs.programs.on_enter.attach().unwrap();
+    let before = objs.bss.enters.get();
+    getppid_n(10);
+    assert!(objs.bss.enters.get() >= before + 10);
+    drop(link);
+    let attach_btf_id = prog_info(&objs.programs.on_enter).attach_btf_id;
+    assert_eq!(
+        attach_btf_id,
+        vmlinux_type_id("btf_trace_sys_exit"),
+        "the kernel attached it to sys_exit"
+    );
+}
+
+/// The id of the type `name` in the running kernel's BTF.
+fn vmlinux_type_id(name: &str) -> u32 {
+    let name = std::ffi::CString::new(name).unwrap();
+    // SAFETY: libbpf parses the kernel's BTF; it is freed below.
+    unsafe {
+        let btf = sys::btf__load_vmlinux_btf();
+        assert!(!btf.is_null());
+        let id = sys::btf__find_by_name(btf, name.as_ptr());
+        sys::btf__free(btf);
+        assert!(id > 0);
+        id as u32
+    }
+}
+
+#[test]
+fn load_flags_reach_the_verifier() {
+    let err = sleepable::Objects::load().unwrap_err();
+    let Error::ProgramLoad { program, log, .. } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(program, "sleepy");
+    assert!(log.contains("sleepable"), "{log}");
+
+    let mut specs = sleepable::Specs::new().unwrap();
+    specs.programs.sleepy.flags |= sys::BPF_F_SLEEPABLE;
+    let objs = specs.load().unwrap();
+    let value = 0x1234_5678_9abc_def0u64;
+    let _link = objs
+        .programs
+        .sleepy
+        .attach_uprobe(
+            &Uprobe::entry("/proc/self/exe")
+                .function("settings_uprobe_target")
+                .pid(std::process::id() as i32),
+        )
+        .unwrap();
+    settings_uprobe_target(&value);
+    assert_eq!(objs.bss.copied.get(), value);
+}
+
+#[inline(never)]
+#[no_mangle]
+extern "C" fn settings_uprobe_target(value: &u64) -> u64 {
+    std::hint::black_box(*value)
+}
+
+#[test]
+fn the_verifier_log_of_a_successful_load_when_asked() {
+    let mut specs = specs();
+    specs.programs.read_globals.log_level = 1;
+    let objs = specs.load().unwrap();
+    let log = objs
+        .programs
+        .read_globals
+        .verifier_log()
+        .expect("a kept log");
+    assert!(log.contains("processed "), "{log}");
+    assert!(objs.programs.record_stack.verifier_log().is_none());
+
+    // Statistics only (level 4): the one line.
+    let mut specs = self::specs();
+    specs.programs.read_globals.log_level = 4;
+    let objs = specs.load().unwrap();
+    let log = objs.programs.read_globals.verifier_log().unwrap();
+    assert!(
+        log.contains("processed ") && log.lines().count() <= 3,
+        "{log}"
+    );
+    assert!(!log.contains("R1="), "no instruction states: {log}");
+}
+
+#[test]
+fn a_log_that_fills_its_buffer_is_reported_cut() {
+    let mut specs = specs();
+    specs.programs.read_globals.log_level = 1;
+    specs.programs.read_globals.log_size = 256;
+    let err = specs.load().unwrap_err();
+    let Error::ProgramLoad {
+        program, truncated, ..
+    } = &err
+    else {
+        panic!("{err}");
+    };
+    assert_eq!((program.as_str(), *truncated), ("read_globals", true));
+    assert_eq!(err.errno(), Some(libc::ENOSPC));
+    assert!(
+        err.to_string()
+            .ends_with("give the load a larger log size to see all of it)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn globals_are_set_by_name_and_kconfig_by_text() {
+    let options = OpenOptions::new().kconfig("CONFIG_HZ=123\n");
+    let mut open = OpenObject::from_static_with("settings", settings::bytes(), &options).unwrap();
+    open.set_global("threshold", &9u32).unwrap();
+    let err = open.set_global("threshold", &9u64).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Size {
+                expected: 4,
+                actual: 8,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = open.set_global("treshold", &9u32).unwrap_err();
+    assert!(
+        err.to_string().ends_with("did you mean `threshold`?"),
+        "{err}"
+    );
+    let mut spec = open.map_spec("stackmap").unwrap();
+    spec.value_size = 127 * 8;
+    open.apply_map(&spec).unwrap();
+    let inner = new_array(8);
+    let mut outer = open.map_spec("outer").unwrap();
+    outer.set_inner_map(&inner).unwrap();
+    open.apply_map(&outer).unwrap();
+    let objs = open.load().unwrap();
+    run(&objs.program("read_globals").unwrap(), &[]);
+    let bss = objs.section::<settings::BssView>(".bss").unwrap();
+    assert_eq!((bss.threshold_seen.get(), bss.hz_seen.get()), (9, 123));
+}
+
+#[test]
+fn a_custom_kernel_btf_is_used_for_co_re() {
+    let copy = std::env::temp_dir().join(format!("ebpf-skeleton-vmlinux-{}", std::process::id()));
+    std::fs::copy("/sys/kernel/btf/vmlinux", &copy).unwrap();
+    let open = || {
+        let mut specs = settings::Specs::new_with(&OpenOptions::new().kernel_btf(&copy)).unwrap();
+        specs.maps.stackmap.value_size = 127 * 8;
+        specs.maps.outer.set_inner_map(&new_array(8)).unwrap();
+        specs
+    };
+    assert!(open().load().is_ok());
+    std::fs::write(&copy, b"not BTF").unwrap();
+    let err = open().load().unwrap_err();
+    std::fs::remove_file(&copy).unwrap();
+    assert!(err.to_string().contains("target BTF"), "{err}");
+}
+
+#[test]
+fn the_kernel_version_is_set_before_load() {
+    let mut open = OpenObject::from_static("settings", settings::bytes()).unwrap();
+    let version = (5 << 16) | (10 << 8);
+    open.set_kernel_version(version).unwrap();
+    assert_eq!(open.kernel_version(), version);
+}
+
+// The derive's `LoadOptions` reaches as far.
+#[derive(Objects)]
+#[ebpf(object = "../bpf/settings.bpf.o")]
+struct Reader {
+    read_globals: Program,
+    record_stack: Program,
+    stackmap: StackTraceMap,
+    outer: ebpf_skeleton::ArrayOfMaps,
+}
+
+#[test]
+fn derive_users_set_maps_programs_and_constants() {
+    let inner = new_array(8);
+    let inner_fd = inner.as_fd().try_clone_to_owned().unwrap();
+    let inner_fd = std::sync::Arc::new(Map::from_fd(inner_fd, "inner").unwrap());
+    let options = LoadOptions::new()
+        .map("stackmap", |m| m.value_size = 127 * 8)
+        .map("outer", move |m| m.set_inner_map(&*inner_fd).unwrap())
+        .program("read_globals", |p| p.log_level = 1)
+        .global("threshold", &42u32)
+        .open(OpenOptions::new().kconfig("CONFIG_HZ=300\n"));
+    let reader = Reader::load_with(options).unwrap();
+    assert!(reader.read_globals.verifier_log().is_some());
+    run(&reader.read_globals, &[]);
+    run(&reader.record_stack, &[]);
+    assert_eq!(reader.stackmap.info().value_size, 127 * 8);
+    assert_eq!(reader.outer.map().map_type(), MapType::ARRAY_OF_MAPS);
+}
