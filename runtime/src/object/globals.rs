@@ -120,11 +120,7 @@ fn sections(
 
 /// The type `id` of `btf`, the BTF of `object`, borrowed as long as the
 /// object is.
-fn type_by_id<'a>(
-    _object: &'a ObjectHandle,
-    btf: *const sys::btf,
-    id: u32,
-) -> Option<&'a sys::btf_type> {
+fn type_by_id(_object: &ObjectHandle, btf: *const sys::btf, id: u32) -> Option<&sys::btf_type> {
     // SAFETY: `btf` is the live object's BTF, which lives as long as the
     // object; libbpf returns NULL for an id past its last type.
     unsafe { sys::btf__type_by_id(btf, id).as_ref() }
