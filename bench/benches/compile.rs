@@ -173,7 +173,10 @@ fn macro_expansion(work: &Path, object: &str, rounds: usize) -> (f64, f64) {
                     .output()
                     .expect("run cargo rustc");
                 let stderr = String::from_utf8_lossy(&out.stderr);
-                assert!(out.status.success(), "cargo rustc -p {name} failed:\n{stderr}");
+                assert!(
+                    out.status.success(),
+                    "cargo rustc -p {name} failed:\n{stderr}"
+                );
                 expansion_ms(&stderr)
                     .unwrap_or_else(|| panic!("no macro expansion time in:\n{stderr}"))
             })

@@ -3,9 +3,10 @@
 //!
 //! Stages are kept apart (private modules): `args` parses what the user
 //! wrote, `locate` finds and reads the object file, `elf` reads the object
-//! into the `model`, `check` validates the model, and `expand` writes tokens.
-//! Every error becomes a `compile_error!` at the offending span; nothing here
-//! panics on bad input.
+//! into the `model`, `check` validates the whole model into a `plan` (every
+//! error into one `ctxt`, each at its span), and only then `expand` writes
+//! tokens, which cannot fail. Every error becomes a `compile_error!`;
+//! nothing here panics on bad input.
 
 mod args;
 mod asm;
@@ -16,10 +17,12 @@ mod derive;
 mod elf;
 mod expand;
 mod ident;
+mod krate;
 mod layout_attr;
 mod locate;
 mod map_kinds;
 mod model;
+mod plan;
 mod types;
 
 use proc_macro::TokenStream;
@@ -128,29 +131,19 @@ fn skeleton(
     invoked_from: Option<std::path::PathBuf>,
 ) -> syn::Result<proc_macro2::TokenStream> {
     let args: args::SkeletonArgs = syn::parse2(input)?;
+    let krate = args
+        .krate
+        .as_ref()
+        .map(krate::parse)
+        .transpose()?
+        .unwrap_or_else(krate::default);
     let file = locate::read(&args.path, invoked_from.as_deref())?;
     let object = elf::read(&file)
         .map_err(|e| syn::Error::new(args.path.span(), e.message(&args.path.value())))?;
-    check::skeleton(&object, &args.path)?;
-    let request = expand::Request {
-        path: &file.path,
-        types: &args.types,
-    };
-    expand::skeleton(&object, &request).map_err(|errors| {
-        let given = args.path.value();
-        let mut all = errors.into_iter().map(|(span, msg)| {
-            // Errors about the object itself point at its path.
-            let span = if span.source_text().is_none() {
-                args.path.span()
-            } else {
-                span
-            };
-            syn::Error::new(span, format!("in `{given}`: {msg}"))
-        });
-        let mut first = all.next().expect("at least one error");
-        first.extend(all);
-        first
-    })
+    let mut cx = ctxt::Ctxt::default();
+    let plan = check::skeleton(&mut cx, &object, &args, &file.path, krate);
+    cx.finish()?;
+    Ok(plan.map(|plan| expand::skeleton(&plan)).unwrap_or_default())
 }
 
 #[cfg(test)]
