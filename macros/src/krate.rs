@@ -40,3 +40,23 @@ pub fn parse(lit: &LitStr) -> syn::Result<TokenStream> {
         ))
     }
 }
+
+/// `krate` with every token at `span`, for an assertion whose error must
+/// point at the user's code (the path is otherwise at the macro's call).
+pub fn at(krate: &TokenStream, span: proc_macro2::Span) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    krate
+        .clone()
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(g) = &tree {
+                let mut group = Group::new(g.delimiter(), at(&g.stream(), span));
+                group.set_span(span);
+                tree = TokenTree::Group(group);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
