@@ -11,7 +11,7 @@ use syn::{Fields, ItemStruct, LitStr};
 
 use crate::btf::{Btf, Kind, Member};
 use crate::ctxt::Ctxt;
-use crate::{check, elf, krate, locate};
+use crate::{check, krate, locate};
 
 struct Args {
     object: Option<LitStr>,
@@ -87,17 +87,18 @@ pub fn layout(
         );
         return cx.finish().map(|_| TokenStream::new());
     };
-    let file = locate::read(&object_lit, invoked_from.as_deref())?;
-    let object = elf::read(&file)
-        .map_err(|e| syn::Error::new(object_lit.span(), e.message(&object_lit.value())))?;
+    let object = match locate::object(&object_lit, invoked_from.as_deref()) {
+        Ok((_, object)) => object,
+        Err(e) => return Err(cx.fail(e)),
+    };
     let Some(btf) = &object.btf else {
-        return Err(syn::Error::new(
+        return Err(cx.fail(syn::Error::new(
             object_lit.span(),
             format!(
                 "`{}` has no BTF (build it with `clang -g`)",
                 object_lit.value()
             ),
-        ));
+        )));
     };
     let Some((size, members)) = find_struct(btf, &btf_lit.value()) else {
         let names = btf

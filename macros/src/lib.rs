@@ -137,9 +137,7 @@ fn skeleton(
         .map(krate::parse)
         .transpose()?
         .unwrap_or_else(krate::default);
-    let file = locate::read(&args.path, invoked_from.as_deref())?;
-    let object = elf::read(&file)
-        .map_err(|e| syn::Error::new(args.path.span(), e.message(&args.path.value())))?;
+    let (file, object) = locate::object(&args.path, invoked_from.as_deref())?;
     let mut cx = ctxt::Ctxt::default();
     let plan = check::skeleton(&mut cx, &object, &args, &file.path, krate);
     cx.finish()?;

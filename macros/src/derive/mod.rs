@@ -14,7 +14,7 @@ use syn::{Data, DeriveInput, Fields, LitStr};
 use crate::ctxt::Ctxt;
 use crate::map_kinds;
 use crate::model::Object;
-use crate::{check, elf, krate, locate};
+use crate::{check, krate, locate};
 use field::Want;
 
 /// One checked field: how to fill it from the loaded object.
@@ -45,7 +45,10 @@ struct SizeCheck {
 pub fn objects(input: DeriveInput, invoked_from: Option<PathBuf>) -> syn::Result<TokenStream> {
     let mut cx = Ctxt::default();
     let container = attr::Container::parse(&mut cx, &input.attrs);
-    let fields = named_fields(&input)?;
+    let fields = match named_fields(&input) {
+        Ok(fields) => fields,
+        Err(e) => return Err(cx.fail(e)),
+    };
     if !input.generics.params.is_empty() {
         cx.error(
             input.generics.span(),
@@ -66,9 +69,10 @@ pub fn objects(input: DeriveInput, invoked_from: Option<PathBuf>) -> syn::Result
         );
         return cx.finish().map(|_| TokenStream::new());
     };
-    let file = locate::read(&lit, invoked_from.as_deref())?;
-    let object =
-        elf::read(&file).map_err(|e| syn::Error::new(lit.span(), e.message(&lit.value())))?;
+    let (file, object) = match locate::object(&lit, invoked_from.as_deref()) {
+        Ok(read) => read,
+        Err(e) => return Err(cx.fail(e)),
+    };
 
     let mut resolver = Resolver {
         cx,
