@@ -133,7 +133,7 @@ fn expand(
     checks: &[FieldCheck<'_>],
 ) -> TokenStream {
     let ident = &item.ident;
-    let zerocopy = format!("{}::zerocopy", quote!(#krate)).replace(' ', "");
+    let pod = crate::types::emit::pod_derives(krate);
     let spanned = krate::at(krate, ident.span());
     let mut asserts = quote_spanned! {ident.span()=>
         #spanned::__private::same_size::<#spanned::__private::BtfStructBytes<#size>, { ::core::mem::size_of::<Self_>() }>();
@@ -152,13 +152,7 @@ fn expand(
         }
     }
     quote! {
-        #[derive(
-            #krate::zerocopy::FromBytes,
-            #krate::zerocopy::IntoBytes,
-            #krate::zerocopy::Immutable,
-            #krate::zerocopy::KnownLayout,
-        )]
-        #[zerocopy(crate = #zerocopy)]
+        #pod
         #item
         const _: () = {
             type Self_ = #ident;

@@ -310,17 +310,7 @@ impl Emitter<'_> {
     /// The plain-data trait the runtime requires of map keys and values,
     /// records and globals.
     pub fn pod_derives(&self) -> TokenStream {
-        let krate = self.krate;
-        let zerocopy = format!("{}::zerocopy", quote!(#krate)).replace(' ', "");
-        quote! {
-            #[derive(
-                #krate::zerocopy::FromBytes,
-                #krate::zerocopy::IntoBytes,
-                #krate::zerocopy::Immutable,
-                #krate::zerocopy::KnownLayout,
-            )]
-            #[zerocopy(crate = #zerocopy)]
-        }
+        pod_derives(self.krate)
     }
 
     /// One assertion for a whole skeleton: each generated struct, union and
@@ -352,6 +342,21 @@ impl Emitter<'_> {
         quote! {
             const _: () = #krate::__private::check_layouts(&[#(#rows),*]);
         }
+    }
+}
+
+/// zerocopy's byte-conversion derives, through the runtime's re-export,
+/// which make a type the runtime's `Pod`.
+pub fn pod_derives(krate: &TokenStream) -> TokenStream {
+    let zerocopy = format!("{}::zerocopy", quote!(#krate)).replace(' ', "");
+    quote! {
+        #[derive(
+            #krate::zerocopy::FromBytes,
+            #krate::zerocopy::IntoBytes,
+            #krate::zerocopy::Immutable,
+            #krate::zerocopy::KnownLayout,
+        )]
+        #[zerocopy(crate = #zerocopy)]
     }
 }
 
