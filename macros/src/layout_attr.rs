@@ -1,6 +1,6 @@
 //! `#[layout(object = "...", btf = "name")]`: a user's own `#[repr(C)]`
 //! struct, checked field by field against a BTF struct of the object, and
-//! given zerocopy's byte-conversion traits.
+//! made the runtime's `Pod` (no padding and plain-data fields, asserted).
 
 use std::path::PathBuf;
 
@@ -133,11 +133,25 @@ fn expand(
     checks: &[FieldCheck<'_>],
 ) -> TokenStream {
     let ident = &item.ident;
-    let pod = crate::types::emit::pod_derives(krate);
     let spanned = krate::at(krate, ident.span());
     let mut asserts = quote_spanned! {ident.span()=>
         #spanned::__private::same_size::<#spanned::__private::BtfStructBytes<#size>, { ::core::mem::size_of::<Self_>() }>();
     };
+    for field in &item.fields {
+        let ty = &field.ty;
+        let at = krate::at(krate, ty.span());
+        asserts.extend(quote_spanned!(ty.span()=> #at::__private::assert_pod::<#ty>();));
+    }
+    let sizes = item.fields.iter().map(|f| {
+        let ty = &f.ty;
+        quote!(::core::mem::size_of::<#ty>())
+    });
+    let padding = format!(
+        "`{ident}` has padding between or after its fields: spell it out as `_pad: [u8; N]` fields"
+    );
+    asserts.extend(quote_spanned! {ident.span()=>
+        ::core::assert!(::core::mem::size_of::<Self_>() == 0 #(+ #sizes)*, #padding);
+    });
     for check in checks {
         let (ident, ty, offset) = (check.ident, check.ty, check.offset);
         let at = krate::at(krate, ident.span());
@@ -152,8 +166,10 @@ fn expand(
         }
     }
     quote! {
-        #pod
         #item
+        // SAFETY: asserted below: every field is `Pod`, and the fields fill
+        // the struct, so it has no padding and any bytes are a value.
+        unsafe impl #krate::Pod for #ident {}
         const _: () = {
             type Self_ = #ident;
             #asserts

@@ -23,6 +23,7 @@ mod locate;
 mod map_kinds;
 mod model;
 mod plan;
+mod pod_derive;
 mod types;
 
 use proc_macro::TokenStream;
@@ -77,9 +78,9 @@ pub fn derive_objects(input: TokenStream) -> TokenStream {
 }
 
 /// Checks a `#[repr(C)]` struct of your own against a struct of the
-/// object's BTF, member by member (names, offsets, sizes), and derives
-/// zerocopy's byte-conversion traits for it; a mismatch is a compile error
-/// at the field that differs.
+/// object's BTF, member by member (names, offsets, sizes), and makes it the
+/// runtime's `Pod` (asserting that it has no padding and only plain-data
+/// fields); a mismatch is a compile error at the field that differs.
 ///
 /// ```no_run
 /// # /* The path as users write it, relative to the invoking file; this
@@ -88,9 +89,28 @@ pub fn derive_objects(input: TokenStream) -> TokenStream {
 /// # */
 /// # #[ebpf_skeleton::layout(object = "../../examples/execsnoop/bpf/execsnoop.bpf.o", btf = "event")]
 /// #[repr(C)]
+/// #[derive(Clone, Copy)]
 /// struct Event { pid: u32, ppid: u32, uid: u32, comm: [u8; 16], filename: [u8; 256] }
 /// # fn main() {}
 /// ```
+/// Makes a `#[repr(C)]` struct of your own the runtime's `Pod`, so that
+/// maps, ring buffers and globals can hold it: every field must be `Pod`
+/// and the fields must fill the struct (no padding), which is checked at
+/// compile time. `#[ebpf(crate = "...")]` names a renamed runtime.
+///
+/// ```
+/// #[derive(Clone, Copy, ebpf_skeleton::Pod)]
+/// #[repr(C)]
+/// struct Key { addr: [u8; 4], port: u16, _pad: [u8; 2] }
+/// ```
+#[proc_macro_derive(Pod, attributes(ebpf))]
+pub fn derive_pod(input: TokenStream) -> TokenStream {
+    syn::parse::<syn::DeriveInput>(input)
+        .and_then(pod_derive::pod)
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
+}
+
 #[proc_macro_attribute]
 pub fn layout(args: TokenStream, item: TokenStream) -> TokenStream {
     let invoked_from = proc_macro::Span::call_site().local_file();

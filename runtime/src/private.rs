@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use zerocopy::{FromBytes, Immutable, IntoBytes};
+#[allow(unused_imports)]
+use crate::pod::{Pod as _, PodSlice as _};
 
 use crate::Pod;
 
@@ -67,6 +68,10 @@ pub const fn check_layouts(rows: &[(&str, usize, usize)]) {
         i += 1;
     }
 }
+
+/// Compiles only when `T` is plain data: `#[derive(Pod)]` and `#[layout]`
+/// check each field with it.
+pub const fn assert_pod<T: Pod>() {}
 
 /// All zeroes, a valid value of any plain-data type: generated `Default`.
 pub fn zeroed<T: Pod>() -> T {
@@ -144,16 +149,16 @@ fn mask(width: u32) -> u64 {
 
 /// Reads a `T` at `offset` of a union's bytes (zeroes where the bytes end
 /// early, which the generated layout assertions rule out).
-pub fn read_at<T: FromBytes>(bytes: &[u8], offset: usize) -> T {
+pub fn read_at<T: crate::Pod>(bytes: &[u8], offset: usize) -> T {
     let size = size_of::<T>();
     bytes
         .get(offset..offset + size)
-        .and_then(|b| T::read_from_bytes(b).ok())
+        .and_then(|b| T::read_from_bytes(b))
         .unwrap_or_else(T::new_zeroed)
 }
 
 /// Writes `value` at `offset` of a union's bytes.
-pub fn write_at<T: IntoBytes + Immutable>(bytes: &mut [u8], offset: usize, value: &T) {
+pub fn write_at<T: crate::Pod>(bytes: &mut [u8], offset: usize, value: &T) {
     let src = value.as_bytes();
     if let Some(dst) = bytes.get_mut(offset..offset + src.len()) {
         dst.copy_from_slice(src);

@@ -26,17 +26,17 @@ pub fn items(types: &Emitter<'_>, s: &SectionPlan) -> TokenStream {
         s.section,
         if s.writable { "read or write" } else { "read" }
     );
-    let pod = types.pod_derives();
+    let pod = types.pod_impl(plain);
     let float_eq = Emitter::float_eq(s.has_float);
     let plain_data = types.plain_data(plain, s.has_float);
     let (writable, section, size) = (s.writable, s.section.as_str(), s.size as usize);
     quote! {
         #[doc = #plain_doc]
         #[repr(C)]
-        #pod
         #float_eq
         #[derive(::core::fmt::Debug)]
         pub struct #plain { #fields }
+        #pod
         #plain_data
 
         #[doc = #view_doc]

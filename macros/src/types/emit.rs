@@ -83,7 +83,7 @@ impl Emitter<'_> {
         let fields = self.fields(&s.fields, Scope::Types, &|t| t);
         let plain = self.plain_data(name, s.has_float);
         let float_eq = Self::float_eq(s.has_float);
-        let pod = self.pod_derives();
+        let pod = self.pod_impl(name);
         let accessors: TokenStream = s
             .fields
             .iter()
@@ -101,10 +101,10 @@ impl Emitter<'_> {
         quote! {
             #[doc = #doc]
             #repr
-            #pod
             #float_eq
             #[derive(::core::fmt::Debug)]
             pub struct #name { #fields }
+            #pod
             #plain
             #accessors
         }
@@ -213,11 +213,10 @@ impl Emitter<'_> {
         }
         // Its bytes compare as bytes, whatever its members.
         let plain = self.plain_data(name, false);
-        let pod = self.pod_derives();
+        let pod = self.pod_impl(name);
         quote! {
             #[doc = #doc]
             #[repr(C)]
-            #pod
             #[derive(::core::fmt::Debug)]
             pub struct #name {
                 #[doc(hidden)]
@@ -225,6 +224,7 @@ impl Emitter<'_> {
                 /// The union's bytes; read them through the accessors.
                 pub bytes: [u8; #size],
             }
+            #pod
             #plain
             impl #name { #accessors }
         }
@@ -244,11 +244,10 @@ impl Emitter<'_> {
             let value = int_literal(*value, e.prim);
             quote!((#value, #c_name))
         });
-        let pod = self.pod_derives();
+        let pod = self.pod_impl(name);
         quote! {
             #[doc = #doc]
             #[repr(transparent)]
-            #pod
             #[derive(
                 ::core::clone::Clone,
                 ::core::marker::Copy,
@@ -258,6 +257,7 @@ impl Emitter<'_> {
                 ::core::default::Default,
             )]
             pub struct #name(pub #repr);
+            #pod
             #[allow(non_upper_case_globals)]
             impl #name {
                 #(#consts)*
@@ -307,10 +307,14 @@ impl Emitter<'_> {
         has_float.then(|| quote!(#[derive(::core::cmp::PartialEq)]))
     }
 
-    /// The plain-data trait the runtime requires of map keys and values,
-    /// records and globals.
-    pub fn pod_derives(&self) -> TokenStream {
-        pod_derives(self.krate)
+    /// The runtime's plain-data trait, which map keys and values, records
+    /// and globals need. Sound for every planned type: each field is a
+    /// scalar, an array or a generated type (pointers are `u64`, `bool` is
+    /// `u8`, enums are integer newtypes), and every gap is an explicit byte
+    /// array, so there is no padding (the layout check proves the sizes).
+    pub fn pod_impl(&self, name: &Ident) -> TokenStream {
+        let krate = self.krate;
+        quote!(unsafe impl #krate::Pod for #name {})
     }
 
     /// One assertion for a whole skeleton: each generated struct, union and
@@ -342,21 +346,6 @@ impl Emitter<'_> {
         quote! {
             const _: () = #krate::__private::check_layouts(&[#(#rows),*]);
         }
-    }
-}
-
-/// zerocopy's byte-conversion derives, through the runtime's re-export,
-/// which make a type the runtime's `Pod`.
-pub fn pod_derives(krate: &TokenStream) -> TokenStream {
-    let zerocopy = format!("{}::zerocopy", quote!(#krate)).replace(' ', "");
-    quote! {
-        #[derive(
-            #krate::zerocopy::FromBytes,
-            #krate::zerocopy::IntoBytes,
-            #krate::zerocopy::Immutable,
-            #krate::zerocopy::KnownLayout,
-        )]
-        #[zerocopy(crate = #zerocopy)]
     }
 }
 

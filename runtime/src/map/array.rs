@@ -2,7 +2,8 @@
 
 use std::marker::PhantomData;
 
-use zerocopy::IntoBytes;
+#[allow(unused_imports)]
+use crate::pod::{Pod as _, PodSlice as _};
 
 use super::batch::{self, BatchCursor, BatchIter};
 use super::typed::{self, typed_map, Entries};

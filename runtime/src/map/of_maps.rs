@@ -4,8 +4,9 @@
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
+#[allow(unused_imports)]
+use crate::pod::{Pod as _, PodSlice as _};
 use libbpf_sys as sys;
-use zerocopy::{FromZeros, IntoBytes};
 
 use super::typed::{typed_map, TypedKeys};
 use super::{kernel_name, Map, UpdateFlags};

@@ -6,7 +6,8 @@ use std::fmt;
 use std::io;
 use std::marker::PhantomData;
 
-use zerocopy::IntoBytes;
+#[allow(unused_imports)]
+use crate::pod::{Pod as _, PodSlice as _};
 
 use super::batch::{self, BatchCursor, BatchIter};
 use super::typed::{typed_map, Entries, TypedKeys};
@@ -91,8 +92,7 @@ impl<V: Pod> PerCpuValues<V> {
 
     /// The value of `cpu`, or `None` past the last possible CPU.
     pub fn get(&self, cpu: usize) -> Option<V> {
-        self.slot(cpu)
-            .and_then(|bytes| V::read_from_bytes(bytes).ok())
+        self.slot(cpu).and_then(|bytes| V::read_from_bytes(bytes))
     }
 
     /// Sets the value of `cpu`; `false` (and nothing set) past the last

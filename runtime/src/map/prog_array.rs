@@ -4,7 +4,8 @@
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, AsRawFd};
 
-use zerocopy::{FromZeros, IntoBytes};
+#[allow(unused_imports)]
+use crate::pod::{Pod as _, PodSlice as _};
 
 use super::typed::typed_map;
 use super::{Map, UpdateFlags};

@@ -3,7 +3,8 @@
 
 use std::marker::PhantomData;
 
-use zerocopy::{FromBytes, IntoBytes};
+#[allow(unused_imports)]
+use crate::pod::{Pod as _, PodSlice as _};
 
 use super::typed::{typed_map, Entries, TypedKeys};
 use super::Map;
@@ -32,7 +33,7 @@ fn frames(map: &Map, id: &u32) -> Result<Option<Vec<u64>>> {
     }
     let mut frames: Vec<u64> = bytes
         .chunks_exact(8)
-        .filter_map(|frame| u64::read_from_bytes(frame).ok())
+        .filter_map(|frame| u64::read_from_bytes(frame))
         .collect();
     let depth = frames
         .iter()

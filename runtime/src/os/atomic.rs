@@ -11,7 +11,8 @@
 
 use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
 
-use zerocopy::{FromBytes, IntoBytes};
+#[allow(unused_imports)]
+use crate::pod::{Pod as _, PodSlice as _};
 
 /// Copies the `T` at `src` out of shared memory.
 ///
@@ -19,7 +20,7 @@ use zerocopy::{FromBytes, IntoBytes};
 /// `src` is valid for reads of `size_of::<T>()` bytes, aligned for `T`, and
 /// every access to it by this process is atomic (or a read).
 #[inline(always)]
-pub(crate) unsafe fn load<T: FromBytes + IntoBytes>(src: *const T) -> T {
+pub(crate) unsafe fn load<T: crate::Pod>(src: *const T) -> T {
     let mut value = T::new_zeroed();
     // SAFETY: the caller's contract; `value` is a `T`, valid for any bytes.
     unsafe {
@@ -39,7 +40,7 @@ pub(crate) unsafe fn load<T: FromBytes + IntoBytes>(src: *const T) -> T {
 /// `dst` is valid for writes of `size_of::<T>()` bytes, aligned for `T`,
 /// and every access to it by this process is atomic.
 #[inline(always)]
-pub(crate) unsafe fn store<T: IntoBytes + zerocopy::Immutable>(dst: *mut T, value: &T) {
+pub(crate) unsafe fn store<T: crate::Pod>(dst: *mut T, value: &T) {
     let bytes = value.as_bytes();
     let unit = unit_for::<T>();
     let mut i = 0;
