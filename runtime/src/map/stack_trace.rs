@@ -33,7 +33,7 @@ fn frames(map: &Map, id: &u32) -> Result<Option<Vec<u64>>> {
     }
     let mut frames: Vec<u64> = bytes
         .chunks_exact(8)
-        .filter_map(|frame| u64::read_from_bytes(frame))
+        .filter_map(u64::read_from_bytes)
         .collect();
     let depth = frames
         .iter()
