@@ -1,15 +1,18 @@
 //! The arguments of `ebpf_skeleton!`.
 
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{bracketed, Ident, LitStr, Token};
 
-/// `ebpf_skeleton!("path/to/prog.bpf.o", types = [event, flow_key])`
+/// `ebpf_skeleton!("path/to/prog.bpf.o", types = [event, flow_key], crate = "ebpf")`
 pub struct SkeletonArgs {
     /// The object's path, as written (relative to the invoking file).
     pub path: LitStr,
     /// C types to generate beyond those maps and globals reach.
     pub types: Vec<Ident>,
+    /// The runtime's path, when the dependency is renamed.
+    pub krate: Option<LitStr>,
 }
 
 impl Parse for SkeletonArgs {
@@ -26,42 +29,46 @@ impl Parse for SkeletonArgs {
         let mut args = SkeletonArgs {
             path,
             types: Vec::new(),
+            krate: None,
         };
+        let mut types_given = false;
         while !input.is_empty() {
             input.parse::<Token![,]>()?;
             if input.is_empty() {
                 break;
             }
-            args.parse_option(input)?;
+            let key = Ident::parse_any(input).map_err(|e| {
+                syn::Error::new(e.span(), format!("unexpected argument; {OPTIONS}"))
+            })?;
+            if key == "types" {
+                if types_given {
+                    return Err(syn::Error::new(key.span(), "`types` is given twice"));
+                }
+                types_given = true;
+                input.parse::<Token![=]>()?;
+                let list;
+                bracketed!(list in input);
+                let names = Punctuated::<Ident, Token![,]>::parse_terminated(&list)?;
+                args.types = names.into_iter().collect();
+            } else if key == "crate" {
+                if args.krate.is_some() {
+                    return Err(syn::Error::new(key.span(), "`crate` is given twice"));
+                }
+                input.parse::<Token![=]>()?;
+                args.krate = Some(input.parse()?);
+            } else {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("unknown argument `{key}`; {OPTIONS}"),
+                ));
+            }
         }
         Ok(args)
-    }
-}
-
-impl SkeletonArgs {
-    fn parse_option(&mut self, input: ParseStream<'_>) -> syn::Result<()> {
-        let key: Ident = input
-            .parse()
-            .map_err(|e| syn::Error::new(e.span(), format!("unexpected argument; {OPTIONS}")))?;
-        if key != "types" {
-            return Err(syn::Error::new(
-                key.span(),
-                format!("unknown argument `{key}`; {OPTIONS}"),
-            ));
-        }
-        if !self.types.is_empty() {
-            return Err(syn::Error::new(key.span(), "`types` is given twice"));
-        }
-        input.parse::<Token![=]>()?;
-        let list;
-        bracketed!(list in input);
-        let names = Punctuated::<Ident, Token![,]>::parse_terminated(&list)?;
-        self.types = names.into_iter().collect();
-        Ok(())
     }
 }
 
 const USAGE: &str = "expected the path of a compiled eBPF object as a string literal, \
                      e.g. `ebpf_skeleton!(\"bpf/prog.bpf.o\")`";
 
-const OPTIONS: &str = "after the path, the only option is `types = [c_type_name, ...]`";
+const OPTIONS: &str = "after the path, the options are `types = [c_type_name, ...]` \
+                       and `crate = \"renamed_dependency\"`";

@@ -1,67 +1,223 @@
-//! Checks on the model before expansion.
+//! Checking the model of a skeleton and deciding everything expansion
+//! writes ([`plan::Skeleton`]). Every error goes into one [`Ctxt`] with its
+//! span, so that users see all of them at once and nothing is emitted
+//! until the whole model is known to be good.
 
 use std::collections::HashMap;
 
-use syn::LitStr;
+use proc_macro2::Span;
+use quote::format_ident;
 
+use crate::args::SkeletonArgs;
+use crate::btf::{Btf, Kind, Member};
+use crate::ctxt::Ctxt;
 use crate::ident;
-use crate::model::Object;
+use crate::map_kinds::{self, Params};
+use crate::model::{DataSection, Map, Object};
+use crate::plan::{MapField, ProgramField, SectionPlan, Skeleton, TypedField};
+use crate::types::{camel, Resolver};
 
-/// An object must give the skeleton something to hold, and no two of its
-/// names may become the same Rust field.
-pub fn skeleton(object: &Object, lit: &LitStr) -> syn::Result<()> {
+/// Checks `object` for `ebpf_skeleton!`; `None` when it has nothing to
+/// expand into (the errors are in `cx`).
+pub fn skeleton(
+    cx: &mut Ctxt,
+    object: &Object,
+    args: &SkeletonArgs,
+    path: &std::path::Path,
+    krate: proc_macro2::TokenStream,
+) -> Option<Skeleton> {
+    let lit = &args.path;
+    let given = lit.value();
     if object.programs.is_empty() && object.maps.is_empty() {
-        return Err(syn::Error::new(
+        cx.error(
             lit.span(),
             format!(
-                "`{}` has neither programs nor maps: mark programs with SEC(\"...\") \
-                 in a section other than .text, and maps with SEC(\".maps\")",
-                lit.value()
+                "`{given}` has neither programs nor maps: mark programs with SEC(\"...\") \
+                 in a section other than .text, and maps with SEC(\".maps\")"
             ),
-        ));
+        );
+        return None;
     }
-    let mut errors = Vec::new();
-    errors.extend(collisions(
+    collisions(
+        cx,
         "program",
         object.programs.iter().map(|p| &p.name[..]),
-        lit,
-    ));
-    errors.extend(collisions(
+        lit.span(),
+    );
+    collisions(
+        cx,
         "map",
         object.maps.iter().map(|m| &m.name[..]),
-        lit,
-    ));
-    combine(errors)
+        lit.span(),
+    );
+
+    let empty = Btf { types: Vec::new() };
+    let mut types = Resolver::new(object.btf.as_ref().unwrap_or(&empty));
+    // Errors about the object itself point at its path.
+    let object_error = |cx: &mut Ctxt, span: Span, e: String| {
+        cx.error(span, format!("in `{given}`: {e}"));
+    };
+    for wanted in &args.types {
+        if let Err(e) = requested_type(&mut types, wanted) {
+            object_error(cx, wanted.span(), e);
+        }
+    }
+    let mut maps = Vec::new();
+    for m in &object.maps {
+        match map_field(&mut types, m) {
+            Ok(field) => maps.push(field),
+            Err(e) => object_error(cx, lit.span(), format!("map `{}`: {e}", m.name)),
+        }
+    }
+    let mut sections = Vec::new();
+    for s in &object.sections {
+        match section(&mut types, s) {
+            Ok(plan) => sections.push(plan),
+            Err(e) => object_error(cx, lit.span(), format!("section `{}`: {e}", s.name)),
+        }
+    }
+    let (types, errors) = types.finish();
+    for e in errors {
+        object_error(cx, lit.span(), e);
+    }
+    Some(Skeleton {
+        module: ident::field(&object.name),
+        name: object.name.clone(),
+        path: path.to_string_lossy().into_owned(),
+        krate,
+        programs: object
+            .programs
+            .iter()
+            .map(|p| ProgramField {
+                name: p.name.clone(),
+                ident: ident::field(&p.name),
+                section: p.section.clone(),
+            })
+            .collect(),
+        maps,
+        sections,
+        types,
+    })
 }
 
-fn collisions<'a>(
-    kind: &str,
-    names: impl Iterator<Item = &'a str>,
-    lit: &LitStr,
-) -> Vec<syn::Error> {
+/// No two of an object's names may become the same Rust field.
+fn collisions<'a>(cx: &mut Ctxt, kind: &str, names: impl Iterator<Item = &'a str>, span: Span) {
     let mut seen: HashMap<String, &str> = HashMap::new();
-    let mut errors = Vec::new();
     for name in names {
         let field = ident::field_text(name);
         if let Some(first) = seen.insert(field.clone(), name) {
-            errors.push(syn::Error::new(
-                lit.span(),
+            cx.error(
+                span,
                 format!("the {kind}s `{first}` and `{name}` would both be the field `{field}`; rename one"),
-            ));
+            );
         }
     }
-    errors
 }
 
-fn combine(errors: Vec<syn::Error>) -> syn::Result<()> {
-    let mut iter = errors.into_iter();
-    match iter.next() {
-        None => Ok(()),
-        Some(mut first) => {
-            first.extend(iter);
-            Err(first)
+fn requested_type(types: &mut Resolver<'_>, wanted: &syn::Ident) -> Result<(), String> {
+    let name = wanted.to_string();
+    let btf = types.btf();
+    let id = btf.find_named(&name).ok_or_else(|| {
+        let mut msg =
+            format!("the object's BTF has no struct, union, enum or typedef named `{name}`");
+        let nameable = btf.types.iter().filter(|t| is_nameable(&t.kind));
+        if let Some(near) = nearest(&name, nameable.map(|t| t.name.as_str())) {
+            msg.push_str(&format!("; did you mean `{near}`?"));
+        }
+        msg
+    })?;
+    types.ty(id, "").map(drop)
+}
+
+fn is_nameable(kind: &Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Struct(_) | Kind::Union(_) | Kind::Enum(_) | Kind::Typedef(_)
+    )
+}
+
+/// The typed map for a map's kind and BTF key and value; the byte map when
+/// BTF does not say.
+fn map_field(types: &mut Resolver<'_>, m: &Map) -> Result<MapField, String> {
+    let mut field = MapField {
+        name: m.name.clone(),
+        ident: ident::field(&m.name),
+        kind: m.def.as_ref().and_then(|d| d.kind),
+        typed: None,
+    };
+    let Some(def) = &m.def else { return Ok(field) };
+    let hint = camel(&m.name);
+    let key = def
+        .key
+        .map(|k| types.ty(k, &format!("{hint}Key")))
+        .transpose()?;
+    let value = def
+        .value
+        .map(|v| types.ty(v, &format!("{hint}Value")))
+        .transpose()?;
+    let Some(map) = map_kinds::for_kind(def.kind.unwrap_or(0)) else {
+        return Ok(field);
+    };
+    let complete = match map.params {
+        Params::KeyValue => key.is_some() && value.is_some(),
+        Params::Value => value.is_some(),
+        // `HashOfMaps` keys by `u32` unless told otherwise.
+        Params::Key | Params::None => true,
+    };
+    // Without the key or value it takes, BTF does not say what the field is.
+    if complete {
+        field.typed = Some(TypedField { map, key, value });
+    }
+    Ok(field)
+}
+
+/// A data section's variables as the fields of its two structs.
+fn section(types: &mut Resolver<'_>, s: &DataSection) -> Result<SectionPlan, String> {
+    let btf = types.btf();
+    let Kind::Datasec(sec) = &btf.get(s.datasec)?.kind else {
+        return Err("is not a data section in BTF".into());
+    };
+    let mut members = Vec::new();
+    for v in &sec.vars {
+        let var = btf.get(v.var)?;
+        if let Kind::Var { ty, global: true } = var.kind {
+            let bit_offset = v
+                .offset
+                .checked_mul(8)
+                .ok_or_else(|| format!("variable `{}` lies beyond any section", var.name))?;
+            members.push(Member {
+                name: var.name.clone(),
+                ty,
+                bit_offset,
+                bitfield_size: 0,
+            });
         }
     }
+    let base = camel(&s.name);
+    // A section ends where its last variable does; the Rust structs round
+    // that up to their alignment (the runtime copies only the section's
+    // bytes, and maps whole pages).
+    let mut align = 1;
+    for m in &members {
+        align = align.max(types.align_of(m.ty)?);
+    }
+    let padded = u64::from(sec.size).next_multiple_of(align);
+    if types.needs_packing(&base, padded, &members)? {
+        return Err(
+            "a variable lies off its natural alignment, which a live view cannot hold".into(),
+        );
+    }
+    Ok(SectionPlan {
+        section: s.name.clone(),
+        field: ident::field(&s.name.trim_start_matches('.').replace('.', "_")),
+        plain: format_ident!("{}", base),
+        view: format_ident!("{}View", base),
+        size: sec.size.into(),
+        padded,
+        writable: !s.name.starts_with(".rodata") && s.name != ".kconfig",
+        has_float: types.any_float(&members)?,
+        fields: types.fields(&base, padded, &members)?,
+    })
 }
 
 /// The name closest to `name` by edit distance, if any is close enough to

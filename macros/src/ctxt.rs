@@ -33,4 +33,17 @@ impl Ctxt {
             }
         }
     }
+
+    /// All errors so far and then `last`, which ends the checking, as one.
+    pub fn fail(self, last: syn::Error) -> syn::Error {
+        let mut errors = self.errors.into_iter();
+        match errors.next() {
+            None => last,
+            Some(mut first) => {
+                first.extend(errors);
+                first.combine(last);
+                first
+            }
+        }
+    }
 }

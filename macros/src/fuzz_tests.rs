@@ -5,8 +5,10 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
+use crate::args::SkeletonArgs;
+use crate::ctxt::Ctxt;
 use crate::locate::ObjectFile;
-use crate::{check, elf, expand};
+use crate::{check, elf, expand, krate};
 
 /// A small deterministic generator (xorshift64*).
 struct Rng(u64);
@@ -38,15 +40,14 @@ fn pipeline(bytes: Vec<u8>) {
         bytes,
     };
     let Ok(object) = elf::read(&file) else { return };
-    let lit = syn::LitStr::new("object.bpf.o", proc_macro2::Span::call_site());
-    if check::skeleton(&object, &lit).is_err() {
-        return;
+    let args: SkeletonArgs = syn::parse_quote!("object.bpf.o");
+    let mut cx = Ctxt::default();
+    let plan = check::skeleton(&mut cx, &object, &args, &file.path, krate::default());
+    if cx.finish().is_ok() {
+        if let Some(plan) = plan {
+            expand::skeleton(&plan);
+        }
     }
-    let request = expand::Request {
-        path: &file.path,
-        types: &[],
-    };
-    let _ = expand::skeleton(&object, &request);
 }
 
 /// Where the `.BTF` section's bytes are, to aim most damage there.

@@ -1,6 +1,6 @@
 //! `#[layout(object = "...", btf = "name")]`: a user's own `#[repr(C)]`
 //! struct, checked field by field against a BTF struct of the object, and
-//! given zerocopy's byte-conversion traits.
+//! made the runtime's `Pod` (no padding and plain-data fields, asserted).
 
 use std::path::PathBuf;
 
@@ -11,26 +11,40 @@ use syn::{Fields, ItemStruct, LitStr};
 
 use crate::btf::{Btf, Kind, Member};
 use crate::ctxt::Ctxt;
-use crate::{check, elf, locate};
+use crate::{check, krate, locate};
 
 struct Args {
     object: Option<LitStr>,
     btf: Option<LitStr>,
+    krate: Option<LitStr>,
+}
+
+/// A field matched to its BTF member: where and how large it must be.
+struct FieldCheck<'a> {
+    ident: &'a syn::Ident,
+    ty: &'a syn::Type,
+    offset: usize,
+    /// The member's size, when BTF gives one.
+    size: Option<usize>,
 }
 
 fn parse_args(cx: &mut Ctxt, args: TokenStream) -> Args {
     let mut out = Args {
         object: None,
         btf: None,
+        krate: None,
     };
     let parser = syn::meta::parser(|meta| {
         let slot = if meta.path.is_ident("object") {
             &mut out.object
         } else if meta.path.is_ident("btf") {
             &mut out.btf
+        } else if meta.path.is_ident("crate") {
+            &mut out.krate
         } else {
             return Err(meta.error(
-                "unknown argument; expected `object = \"prog.bpf.o\"` and `btf = \"type_name\"`",
+                "unknown argument; expected `object = \"prog.bpf.o\"` and `btf = \"type_name\"` \
+                 (and `crate = \"...\"` for a renamed dependency)",
             ));
         };
         let value: LitStr = meta.value()?.parse()?;
@@ -53,6 +67,13 @@ pub fn layout(
 ) -> syn::Result<TokenStream> {
     let mut cx = Ctxt::default();
     let args = parse_args(&mut cx, args);
+    let krate = match args.krate.as_ref().map(krate::parse).transpose() {
+        Ok(krate) => krate.unwrap_or_else(krate::default),
+        Err(e) => {
+            cx.push(e);
+            krate::default()
+        }
+    };
     if !item.attrs.iter().any(is_repr_c) {
         cx.error(
             item.ident.span(),
@@ -66,17 +87,18 @@ pub fn layout(
         );
         return cx.finish().map(|_| TokenStream::new());
     };
-    let file = locate::read(&object_lit, invoked_from.as_deref())?;
-    let object = elf::read(&file)
-        .map_err(|e| syn::Error::new(object_lit.span(), e.message(&object_lit.value())))?;
+    let object = match locate::object(&object_lit, invoked_from.as_deref()) {
+        Ok((_, object)) => object,
+        Err(e) => return Err(cx.fail(e)),
+    };
     let Some(btf) = &object.btf else {
-        return Err(syn::Error::new(
+        return Err(cx.fail(syn::Error::new(
             object_lit.span(),
             format!(
                 "`{}` has no BTF (build it with `clang -g`)",
                 object_lit.value()
             ),
-        ));
+        )));
     };
     let Some((size, members)) = find_struct(btf, &btf_lit.value()) else {
         let names = btf
@@ -97,23 +119,62 @@ pub fn layout(
         );
         return cx.finish().map(|_| TokenStream::new());
     };
-    let asserts = check_fields(&mut cx, btf, &item, &btf_lit.value(), size, &members);
+    let checks = check_fields(&mut cx, btf, &item, &btf_lit.value(), &members);
     cx.finish()?;
+    Ok(expand(&krate, &item, size as usize, &checks))
+}
+
+/// The struct with its byte-conversion traits, and the assertions that
+/// its size and every matched field's offset and size are the BTF's.
+fn expand(
+    krate: &TokenStream,
+    item: &ItemStruct,
+    size: usize,
+    checks: &[FieldCheck<'_>],
+) -> TokenStream {
     let ident = &item.ident;
-    Ok(quote! {
-        #[derive(
-            ::ebpf_skeleton::zerocopy::FromBytes,
-            ::ebpf_skeleton::zerocopy::IntoBytes,
-            ::ebpf_skeleton::zerocopy::Immutable,
-            ::ebpf_skeleton::zerocopy::KnownLayout,
-        )]
-        #[zerocopy(crate = "::ebpf_skeleton::zerocopy")]
+    let spanned = krate::at(krate, ident.span());
+    let mut asserts = quote_spanned! {ident.span()=>
+        #spanned::__private::same_size::<#spanned::__private::BtfStructBytes<#size>, { ::core::mem::size_of::<Self_>() }>();
+    };
+    for field in &item.fields {
+        let ty = &field.ty;
+        let at = krate::at(krate, ty.span());
+        asserts.extend(quote_spanned!(ty.span()=> #at::__private::assert_pod::<#ty>();));
+    }
+    let sizes = item.fields.iter().map(|f| {
+        let ty = &f.ty;
+        quote!(::core::mem::size_of::<#ty>())
+    });
+    let padding = format!(
+        "`{ident}` has padding between or after its fields: spell it out as `_pad: [u8; N]` fields"
+    );
+    asserts.extend(quote_spanned! {ident.span()=>
+        ::core::assert!(::core::mem::size_of::<Self_>() == 0 #(+ #sizes)*, #padding);
+    });
+    for check in checks {
+        let (ident, ty, offset) = (check.ident, check.ty, check.offset);
+        let at = krate::at(krate, ident.span());
+        asserts.extend(quote_spanned! {ident.span()=>
+            #at::__private::same_offset::<#at::__private::BtfOffset<#offset>, { ::core::mem::offset_of!(Self_, #ident) }>();
+        });
+        if let Some(size) = check.size {
+            let at = krate::at(krate, ty.span());
+            asserts.extend(quote_spanned! {ty.span()=>
+                #at::__private::same_size::<#at::__private::BtfValueBytes<#size>, { ::core::mem::size_of::<#ty>() }>();
+            });
+        }
+    }
+    quote! {
         #item
+        // SAFETY: asserted below: every field is `Pod`, and the fields fill
+        // the struct, so it has no padding and any bytes are a value.
+        unsafe impl #krate::Pod for #ident {}
         const _: () = {
             type Self_ = #ident;
             #asserts
         };
-    })
+    }
 }
 
 fn is_repr_c(attr: &syn::Attribute) -> bool {
@@ -145,25 +206,20 @@ fn find_struct(btf: &Btf, name: &str) -> Option<(u32, Vec<Member>)> {
     }
 }
 
-/// Matches fields to members by name; returns the size and offset
-/// assertions for the fields that match.
-fn check_fields(
+/// Matches fields to members by name; returns what to assert of each
+/// field that matches.
+fn check_fields<'a>(
     cx: &mut Ctxt,
     btf: &Btf,
-    item: &ItemStruct,
+    item: &'a ItemStruct,
     c_name: &str,
-    size: u32,
     members: &[Member],
-) -> TokenStream {
+) -> Vec<FieldCheck<'a>> {
     let Fields::Named(fields) = &item.fields else {
         cx.error(item.ident.span(), "expected a struct with named fields");
-        return TokenStream::new();
+        return Vec::new();
     };
-    let size = size as usize;
-    let ident = &item.ident;
-    let mut asserts = quote_spanned! {ident.span()=>
-        ::ebpf_skeleton::__private::same_size::<::ebpf_skeleton::__private::BtfStructBytes<#size>, { ::core::mem::size_of::<Self_>() }>();
-    };
+    let mut checks = Vec::new();
     let mut matched = Vec::new();
     for field in &fields.named {
         let Some(ident) = &field.ident else { continue };
@@ -186,17 +242,12 @@ fn check_fields(
             cx.error(ident.span(), format!("`{name}` is a bitfield in `{c_name}`: use the type `ebpf_skeleton!` generates, which has accessors for it"));
             continue;
         }
-        let offset = (member.bit_offset / 8) as usize;
-        let ty = &field.ty;
-        asserts.extend(quote_spanned! {ident.span()=>
-            ::ebpf_skeleton::__private::same_offset::<::ebpf_skeleton::__private::BtfOffset<#offset>, { ::core::mem::offset_of!(Self_, #ident) }>();
+        checks.push(FieldCheck {
+            ident,
+            ty: &field.ty,
+            offset: (member.bit_offset / 8) as usize,
+            size: btf.size_of(member.ty).ok().map(|s| s as usize),
         });
-        if let Ok(member_size) = btf.size_of(member.ty) {
-            let member_size = member_size as usize;
-            asserts.extend(quote_spanned! {ty.span()=>
-                ::ebpf_skeleton::__private::same_size::<::ebpf_skeleton::__private::BtfValueBytes<#member_size>, { ::core::mem::size_of::<#ty>() }>();
-            });
-        }
     }
     let missing: Vec<&str> = members
         .iter()
@@ -212,5 +263,5 @@ fn check_fields(
             ),
         );
     }
-    quote!(#asserts)
+    checks
 }

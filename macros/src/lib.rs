@@ -3,9 +3,10 @@
 //!
 //! Stages are kept apart (private modules): `args` parses what the user
 //! wrote, `locate` finds and reads the object file, `elf` reads the object
-//! into the `model`, `check` validates the model, and `expand` writes tokens.
-//! Every error becomes a `compile_error!` at the offending span; nothing here
-//! panics on bad input.
+//! into the `model`, `check` validates the whole model into a `plan` (every
+//! error into one `ctxt`, each at its span), and only then `expand` writes
+//! tokens, which cannot fail. Every error becomes a `compile_error!`;
+//! nothing here panics on bad input.
 
 mod args;
 mod asm;
@@ -16,10 +17,13 @@ mod derive;
 mod elf;
 mod expand;
 mod ident;
+mod krate;
 mod layout_attr;
 mod locate;
 mod map_kinds;
 mod model;
+mod plan;
+mod pod_derive;
 mod types;
 
 use proc_macro::TokenStream;
@@ -74,9 +78,9 @@ pub fn derive_objects(input: TokenStream) -> TokenStream {
 }
 
 /// Checks a `#[repr(C)]` struct of your own against a struct of the
-/// object's BTF, member by member (names, offsets, sizes), and derives
-/// zerocopy's byte-conversion traits for it; a mismatch is a compile error
-/// at the field that differs.
+/// object's BTF, member by member (names, offsets, sizes), and makes it the
+/// runtime's `Pod` (asserting that it has no padding and only plain-data
+/// fields); a mismatch is a compile error at the field that differs.
 ///
 /// ```no_run
 /// # /* The path as users write it, relative to the invoking file; this
@@ -85,9 +89,28 @@ pub fn derive_objects(input: TokenStream) -> TokenStream {
 /// # */
 /// # #[ebpf_skeleton::layout(object = "../../examples/execsnoop/bpf/execsnoop.bpf.o", btf = "event")]
 /// #[repr(C)]
+/// #[derive(Clone, Copy)]
 /// struct Event { pid: u32, ppid: u32, uid: u32, comm: [u8; 16], filename: [u8; 256] }
 /// # fn main() {}
 /// ```
+/// Makes a `#[repr(C)]` struct of your own the runtime's `Pod`, so that
+/// maps, ring buffers and globals can hold it: every field must be `Pod`
+/// and the fields must fill the struct (no padding), which is checked at
+/// compile time. `#[ebpf(crate = "...")]` names a renamed runtime.
+///
+/// ```
+/// #[derive(Clone, Copy, ebpf_skeleton::Pod)]
+/// #[repr(C)]
+/// struct Key { addr: [u8; 4], port: u16, _pad: [u8; 2] }
+/// ```
+#[proc_macro_derive(Pod, attributes(ebpf))]
+pub fn derive_pod(input: TokenStream) -> TokenStream {
+    syn::parse::<syn::DeriveInput>(input)
+        .and_then(pod_derive::pod)
+        .unwrap_or_else(|e| e.to_compile_error())
+        .into()
+}
+
 #[proc_macro_attribute]
 pub fn layout(args: TokenStream, item: TokenStream) -> TokenStream {
     let invoked_from = proc_macro::Span::call_site().local_file();
@@ -128,29 +151,17 @@ fn skeleton(
     invoked_from: Option<std::path::PathBuf>,
 ) -> syn::Result<proc_macro2::TokenStream> {
     let args: args::SkeletonArgs = syn::parse2(input)?;
-    let file = locate::read(&args.path, invoked_from.as_deref())?;
-    let object = elf::read(&file)
-        .map_err(|e| syn::Error::new(args.path.span(), e.message(&args.path.value())))?;
-    check::skeleton(&object, &args.path)?;
-    let request = expand::Request {
-        path: &file.path,
-        types: &args.types,
-    };
-    expand::skeleton(&object, &request).map_err(|errors| {
-        let given = args.path.value();
-        let mut all = errors.into_iter().map(|(span, msg)| {
-            // Errors about the object itself point at its path.
-            let span = if span.source_text().is_none() {
-                args.path.span()
-            } else {
-                span
-            };
-            syn::Error::new(span, format!("in `{given}`: {msg}"))
-        });
-        let mut first = all.next().expect("at least one error");
-        first.extend(all);
-        first
-    })
+    let krate = args
+        .krate
+        .as_ref()
+        .map(krate::parse)
+        .transpose()?
+        .unwrap_or_else(krate::default);
+    let (file, object) = locate::object(&args.path, invoked_from.as_deref())?;
+    let mut cx = ctxt::Ctxt::default();
+    let plan = check::skeleton(&mut cx, &object, &args, &file.path, krate);
+    cx.finish()?;
+    Ok(plan.map(|plan| expand::skeleton(&plan)).unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -4,12 +4,24 @@ use std::path::{Path, PathBuf};
 
 use syn::LitStr;
 
+use crate::elf;
+use crate::model::Object;
+
 /// An object file read at compile time.
 pub struct ObjectFile {
     /// The resolved, absolute path, which the expansion embeds.
     pub path: PathBuf,
     /// The file's bytes.
     pub bytes: Vec<u8>,
+}
+
+/// Reads the object `lit` names (see [`read`]) into the model; an error
+/// points at `lit`.
+pub fn object(lit: &LitStr, invoked_from: Option<&Path>) -> syn::Result<(ObjectFile, Object)> {
+    let file = read(lit, invoked_from)?;
+    let object =
+        elf::read(&file).map_err(|e| syn::Error::new(lit.span(), e.message(&lit.value())))?;
+    Ok((file, object))
 }
 
 /// Reads the object `lit` names, relative to the directory of the file that

@@ -48,7 +48,7 @@
 //! ```
 //!
 //! A record type of your own is checked against a struct of the object's
-//! BTF with [`layout`], which also derives the byte conversions that
+//! BTF with [`layout`], which also makes it [`Pod`], as
 //! [`RingBufReader::next_as`] needs:
 //!
 //! ```no_run
@@ -57,6 +57,7 @@
 //! # */
 //! # #[ebpf_skeleton::layout(object = "../../examples/execsnoop/bpf/execsnoop.bpf.o", btf = "event")]
 //! #[repr(C)]
+//! #[derive(Clone, Copy)]
 //! struct Event { pid: u32, ppid: u32, uid: u32, comm: [u8; 16], filename: [u8; 256] }
 //!
 //! # fn example(records: &mut ebpf_skeleton::RingBufReader) -> ebpf_skeleton::Result<()> {
@@ -101,7 +102,7 @@ mod options;
 mod private;
 
 pub use ebpf_skeleton_asm as asm;
-pub use ebpf_skeleton_macros::{asm, ebpf_skeleton, layout, Objects};
+pub use ebpf_skeleton_macros::{asm, ebpf_skeleton, layout, Objects, Pod};
 pub use error::{Error, Kind, Result};
 pub use global::{ReadOnly, Section, SectionView, Volatile};
 /// The raw libbpf bindings this crate is built on, for what it does not wrap.
@@ -119,7 +120,8 @@ pub use perf::{PerfEvent, PerfOptions, PerfReader, Wakeup};
 pub use pod::Pod;
 pub use program::{AttachType, Program, ProgramSpec, ProgramType};
 pub use ringbuf::{Record, RingBufPoller, RingBufReader};
-/// The byte-conversion crate generated types derive from.
+/// zerocopy, for byte conversions beyond [`Pod`]'s (generated types are
+/// `Pod` directly; they do not implement zerocopy's traits).
 pub use zerocopy;
 
 /// The number of CPUs the kernel may ever bring up; per-CPU maps hold one

@@ -1,7 +1,13 @@
 //! What generated code calls and users do not: kept here so that every
 //! expansion stays small and this logic is tested once.
 
-use zerocopy::{FromBytes, Immutable, IntoBytes};
+use std::fmt;
+
+use crate::Pod;
+
+/// `Vec`, for generated code that cannot rely on the prelude
+/// (`#![no_implicit_prelude]`) or on `std` being named.
+pub use std::vec::Vec;
 
 /// Raises the alignment of embedded object bytes to 8, as ELF parsing
 /// of 64-bit objects expects.
@@ -43,6 +49,60 @@ pub const fn same_offset<B: OffsetIs<RUST>, const RUST: usize>() {}
 
 /// Compiles only when `B`'s size is `RUST`.
 pub const fn same_size<B: SizeIs<RUST>, const RUST: usize>() {}
+
+/// Checks the layouts of a skeleton's generated types, one row each:
+/// `(message, Rust size, planned size)`. Every gap in a generated struct is
+/// padded explicitly, so a struct has its planned size exactly when no
+/// field was moved by padding Rust added: when every field lies at its
+/// planned offset (and every field's own type has its planned size).
+pub const fn check_layouts(rows: &[(&str, usize, usize)]) {
+    let mut i = 0;
+    while i < rows.len() {
+        let (message, size, planned) = rows[i];
+        if size != planned {
+            panic!("{}", message);
+        }
+        i += 1;
+    }
+}
+
+/// Compiles only when `T` is plain data: `#[derive(Pod)]` and `#[layout]`
+/// check each field with it.
+pub const fn assert_pod<T: Pod>() {}
+
+/// All zeroes, a valid value of any plain-data type: generated `Default`.
+pub fn zeroed<T: Pod>() -> T {
+    T::new_zeroed()
+}
+
+/// Whether two plain-data values have the same bytes: generated
+/// `PartialEq` of types without padding or floats.
+pub fn bytes_eq<T: Pod>(a: &T, b: &T) -> bool {
+    a.as_bytes() == b.as_bytes()
+}
+
+/// The C name of a generated enum's value, from its table of names (the
+/// first, when several names share a value).
+pub fn enum_name<T: PartialEq + Copy>(
+    value: T,
+    names: &'static [(T, &'static str)],
+) -> Option<&'static str> {
+    names.iter().find(|(v, _)| *v == value).map(|(_, n)| *n)
+}
+
+/// A generated enum's `Debug`: its C name, or `Type(value)` for a value the
+/// object does not declare.
+pub fn enum_debug(
+    f: &mut fmt::Formatter<'_>,
+    type_name: &str,
+    value: impl fmt::Display,
+    name: Option<&str>,
+) -> fmt::Result {
+    match name {
+        Some(name) => f.write_str(name),
+        None => write!(f, "{type_name}({value})"),
+    }
+}
 
 /// Reads a bitfield of `width` bits starting `bit` bits into `bytes`
 /// (little-endian bit order, as BPF's little-endian targets lay them out),
@@ -86,16 +146,16 @@ fn mask(width: u32) -> u64 {
 
 /// Reads a `T` at `offset` of a union's bytes (zeroes where the bytes end
 /// early, which the generated layout assertions rule out).
-pub fn read_at<T: FromBytes>(bytes: &[u8], offset: usize) -> T {
+pub fn read_at<T: crate::Pod>(bytes: &[u8], offset: usize) -> T {
     let size = size_of::<T>();
     bytes
         .get(offset..offset + size)
-        .and_then(|b| T::read_from_bytes(b).ok())
+        .and_then(|b| T::read_from_bytes(b))
         .unwrap_or_else(T::new_zeroed)
 }
 
 /// Writes `value` at `offset` of a union's bytes.
-pub fn write_at<T: IntoBytes + Immutable>(bytes: &mut [u8], offset: usize, value: &T) {
+pub fn write_at<T: crate::Pod>(bytes: &mut [u8], offset: usize, value: &T) {
     let src = value.as_bytes();
     if let Some(dst) = bytes.get_mut(offset..offset + src.len()) {
         dst.copy_from_slice(src);

@@ -28,6 +28,9 @@ for src in "$root"/tests/bpf/*.bpf.c "$root"/examples/*/bpf/*.bpf.c "$root"/ui-t
 	echo "built ${out#"$root"/}"
 done
 
+# The compile-cost benchmark's large synthetic object, from its generator.
+"$root/bench/objects/large.sh"
+
 # Objects the compile-error tests need: one built for the host, a 32-bit ELF
 # header and an eBPF object cut short.
 ui="$root/ui-tests/objects"

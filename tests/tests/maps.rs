@@ -6,7 +6,7 @@
 //! Each test loads its own copy of the object, so tests running in parallel
 //! threads share no map.
 
-use ebpf_skeleton::zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+use ebpf_skeleton::Pod;
 use ebpf_skeleton::{
     ebpf_skeleton, Array, ArrayOfMaps, BatchCursor, BloomFilter, Error, HashMap, HashOfMaps,
     LpmTrie, Map, MapType, PerCpuArray, PerCpuHashMap, PerCpuValues, PerfEventArray, ProgramArray,
@@ -23,10 +23,7 @@ const READ: u64 = 1;
 const MISSING: u64 = 0xdead_beef;
 
 /// `struct pair` of maps.bpf.c.
-#[derive(
-    FromBytes, IntoBytes, Immutable, KnownLayout, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord,
-)]
-#[zerocopy(crate = "ebpf_skeleton::zerocopy")]
+#[derive(Pod, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(C)]
 struct Pair {
     pid: u32,
@@ -34,8 +31,7 @@ struct Pair {
 }
 
 /// `struct stats` of maps.bpf.c.
-#[derive(FromBytes, IntoBytes, Immutable, KnownLayout, Clone, Copy, Debug, PartialEq, Eq)]
-#[zerocopy(crate = "ebpf_skeleton::zerocopy")]
+#[derive(Pod, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 struct Stats {
     count: u64,
@@ -44,10 +40,7 @@ struct Stats {
 }
 
 /// `struct ipv4_key` of maps.bpf.c: prefix length first.
-#[derive(
-    FromBytes, IntoBytes, Immutable, KnownLayout, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord,
-)]
-#[zerocopy(crate = "ebpf_skeleton::zerocopy")]
+#[derive(Pod, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(C)]
 struct Ipv4Key {
     prefixlen: u32,
@@ -55,8 +48,7 @@ struct Ipv4Key {
 }
 
 /// `struct record` of maps.bpf.c.
-#[derive(FromBytes, IntoBytes, Immutable, KnownLayout, Clone, Copy, Debug, PartialEq, Eq)]
-#[zerocopy(crate = "ebpf_skeleton::zerocopy")]
+#[derive(Pod, Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(C)]
 struct Record {
     a: u64,

@@ -5,7 +5,7 @@
 
 use std::mem::{offset_of, size_of};
 
-use ebpf_skeleton::zerocopy::{FromBytes, IntoBytes};
+use ebpf_skeleton::Pod;
 use ebpf_skeleton::{ebpf_skeleton, UpdateFlags};
 use ebpf_skeleton_tests::btf_layout;
 
@@ -14,7 +14,7 @@ ebpf_skeleton!("../bpf/types.bpf.o", types = [packed_hdr]);
 use types::types::{Big, Color, Delta, Inner, PackedHdr, Shapes};
 
 fn shape(objs: &types::Objects, index: u32) -> Shapes {
-    // Through the byte map and zerocopy, to check the generated type alone.
+    // Through the byte map and `Pod`, to check the generated type alone.
     let bytes = objs
         .maps
         .shapes

@@ -4,9 +4,11 @@ use syn::{Attribute, LitStr};
 
 use crate::ctxt::Ctxt;
 
-/// `#[ebpf(object = "prog.bpf.o")]` on the struct.
+/// `#[ebpf(object = "prog.bpf.o", crate = "ebpf")]` on the struct.
 pub struct Container {
     pub object: Option<LitStr>,
+    /// The runtime's path in generated code, when the dependency is renamed.
+    pub krate: Option<LitStr>,
 }
 
 /// `#[ebpf(name = "events")]` on a field.
@@ -18,9 +20,17 @@ pub struct Field {
 impl Container {
     pub fn parse(cx: &mut Ctxt, attrs: &[Attribute]) -> Self {
         let mut object: Option<LitStr> = None;
+        let mut krate: Option<LitStr> = None;
         for attr in ebpf_attrs(attrs) {
             let result = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("object") {
+                if meta.path.is_ident("crate") {
+                    let value: LitStr = meta.value()?.parse()?;
+                    if krate.is_some() {
+                        cx.error(value.span(), "`crate` is given twice");
+                    }
+                    krate = Some(value);
+                    Ok(())
+                } else if meta.path.is_ident("object") {
                     let value: LitStr = meta.value()?.parse()?;
                     if let Some(first) = &object {
                         cx.error(
@@ -33,7 +43,7 @@ impl Container {
                     Ok(())
                 } else {
                     Err(meta.error(format!(
-                        "unknown attribute `{}`; on the struct, `#[ebpf(object = \"prog.bpf.o\")]` is expected",
+                        "unknown attribute `{}`; on the struct, `#[ebpf(object = \"prog.bpf.o\")]` is expected (and `crate = \"...\"` for a renamed dependency)",
                         path_text(&meta.path)
                     )))
                 }
@@ -42,7 +52,7 @@ impl Container {
                 cx.push(e);
             }
         }
-        Container { object }
+        Container { object, krate }
     }
 }
 

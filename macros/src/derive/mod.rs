@@ -14,25 +14,54 @@ use syn::{Data, DeriveInput, Fields, LitStr};
 use crate::ctxt::Ctxt;
 use crate::map_kinds;
 use crate::model::Object;
-use crate::{check, elf, locate};
+use crate::{check, krate, locate};
 use field::Want;
 
 /// One checked field: how to fill it from the loaded object.
 struct Resolved {
     ident: syn::Ident,
-    fill: TokenStream,
+    fill: Fill,
+}
+
+/// Where a field's value comes from.
+enum Fill {
+    Program(String),
+    /// A map, converted into the field's typed map unless it is a `Map`.
+    Map {
+        name: String,
+        typed: bool,
+    },
+    Section(String),
+}
+
+/// A key or value type whose size must be the BTF's, checked at compile
+/// time (the type is the user's: only rustc knows its size).
+struct SizeCheck {
+    ty: Box<syn::Type>,
+    size: u64,
+    key: bool,
 }
 
 pub fn objects(input: DeriveInput, invoked_from: Option<PathBuf>) -> syn::Result<TokenStream> {
     let mut cx = Ctxt::default();
     let container = attr::Container::parse(&mut cx, &input.attrs);
-    let fields = named_fields(&input)?;
+    let fields = match named_fields(&input) {
+        Ok(fields) => fields,
+        Err(e) => return Err(cx.fail(e)),
+    };
     if !input.generics.params.is_empty() {
         cx.error(
             input.generics.span(),
             "`#[derive(Objects)]` does not take generic parameters",
         );
     }
+    let krate = match container.krate.as_ref().map(krate::parse).transpose() {
+        Ok(krate) => krate.unwrap_or_else(krate::default),
+        Err(e) => {
+            cx.push(e);
+            krate::default()
+        }
+    };
     let Some(lit) = container.object else {
         cx.error(
             input.ident.span(),
@@ -40,9 +69,10 @@ pub fn objects(input: DeriveInput, invoked_from: Option<PathBuf>) -> syn::Result
         );
         return cx.finish().map(|_| TokenStream::new());
     };
-    let file = locate::read(&lit, invoked_from.as_deref())?;
-    let object =
-        elf::read(&file).map_err(|e| syn::Error::new(lit.span(), e.message(&lit.value())))?;
+    let (file, object) = match locate::object(&lit, invoked_from.as_deref()) {
+        Ok(read) => read,
+        Err(e) => return Err(cx.fail(e)),
+    };
 
     let mut resolver = Resolver {
         cx,
@@ -51,26 +81,27 @@ pub fn objects(input: DeriveInput, invoked_from: Option<PathBuf>) -> syn::Result
         programs: Vec::new(),
         maps: Vec::new(),
         claimed: Vec::new(),
-        asserts: TokenStream::new(),
+        sizes: Vec::new(),
     };
     let resolved: Vec<Resolved> = fields.iter().filter_map(|f| resolver.field(f)).collect();
     let Resolver {
         cx,
         programs,
         maps,
-        asserts,
+        sizes,
         ..
     } = resolver;
     cx.finish()?;
-    Ok(expand(
-        &input.ident,
-        &object,
-        &file.path,
-        &programs,
-        &keep_maps(&object, &programs, &maps),
-        &resolved,
-        asserts,
-    ))
+    Ok(expand(&Plan {
+        name: &input.ident,
+        krate,
+        object: &object,
+        path: &file.path,
+        programs: &programs,
+        maps: &keep_maps(&object, &programs, &maps),
+        fields: &resolved,
+        sizes: &sizes,
+    }))
 }
 
 fn named_fields(input: &DeriveInput) -> syn::Result<Vec<syn::Field>> {
@@ -99,7 +130,7 @@ struct Resolver<'a> {
     maps: Vec<String>,
     /// Every name a field took, with the field, to catch duplicates.
     claimed: Vec<(String, String)>,
-    asserts: TokenStream,
+    sizes: Vec<SizeCheck>,
 }
 
 impl Resolver<'_> {
@@ -136,10 +167,10 @@ impl Resolver<'_> {
         Some(Resolved { ident, fill })
     }
 
-    fn program(&mut self, name: &str, span: Span) -> Option<TokenStream> {
+    fn program(&mut self, name: &str, span: Span) -> Option<Fill> {
         if self.object.programs.iter().any(|p| p.name == name) {
             self.programs.push(name.to_owned());
-            return Some(quote!(loaded.program(#name)?));
+            return Some(Fill::Program(name.to_owned()));
         }
         if self.object.maps.iter().any(|m| m.name == name) {
             self.cx.error(
@@ -163,7 +194,7 @@ impl Resolver<'_> {
         kinds: &[u32],
         key: Option<Box<syn::Type>>,
         value: Option<Box<syn::Type>>,
-    ) -> Option<TokenStream> {
+    ) -> Option<Fill> {
         let Some(map) = self.object.maps.iter().find(|m| m.name == name) else {
             if self.object.programs.iter().any(|p| p.name == name) {
                 self.cx.error(
@@ -204,27 +235,34 @@ impl Resolver<'_> {
             .value
             .and_then(|v| btf?.size_of(v).ok())
             .or(def.value_size.map(u64::from));
-        if let (Some(key), Some(size)) = (key, key_size) {
-            self.asserts.extend(size_assert(&key, size, "key"));
+        if let (Some(ty), Some(size)) = (key, key_size) {
+            self.sizes.push(SizeCheck {
+                ty,
+                size,
+                key: true,
+            });
         }
-        if let (Some(value), Some(size)) = (value, value_size) {
-            self.asserts.extend(size_assert(&value, size, "value"));
+        if let (Some(ty), Some(size)) = (value, value_size) {
+            self.sizes.push(SizeCheck {
+                ty,
+                size,
+                key: false,
+            });
         }
-        if ty == "Map" {
-            Some(quote!(loaded.map(#name)?))
-        } else {
-            Some(quote!(::core::convert::TryFrom::try_from(loaded.map(#name)?)?))
-        }
+        Some(Fill::Map {
+            name: name.to_owned(),
+            typed: ty != "Map",
+        })
     }
 
-    fn section(&mut self, name: &str, span: Span) -> Option<TokenStream> {
+    fn section(&mut self, name: &str, span: Span) -> Option<Fill> {
         let section = if name.starts_with('.') {
             name.to_owned()
         } else {
             format!(".{name}")
         };
         if self.object.sections.iter().any(|s| s.name == section) {
-            return Some(quote!(loaded.section(#section)?));
+            return Some(Fill::Section(section));
         }
         let names = self.object.sections.iter().map(|s| s.name.as_str());
         let hint = check::nearest(&section, names)
@@ -262,16 +300,18 @@ impl Resolver<'_> {
 
 /// Asserts at compile time that a key or value type has the BTF's size;
 /// the error names both sizes and points at the type.
-fn size_assert(ty: &syn::Type, btf_size: u64, what: &str) -> TokenStream {
-    let size = btf_size as usize;
-    let marker = if what == "key" {
+fn size_assert(krate: &TokenStream, check: &SizeCheck) -> TokenStream {
+    let size = check.size as usize;
+    let marker = if check.key {
         quote!(BtfKeyBytes)
     } else {
         quote!(BtfValueBytes)
     };
+    let ty = &check.ty;
+    let krate = krate::at(krate, ty.span());
     quote_spanned! {ty.span()=>
-        ::ebpf_skeleton::__private::same_size::<
-            ::ebpf_skeleton::__private::#marker<#size>,
+        #krate::__private::same_size::<
+            #krate::__private::#marker<#size>,
             { ::core::mem::size_of::<#ty>() },
         >();
     }
@@ -310,31 +350,53 @@ fn keep_maps(object: &Object, programs: &[String], named: &[String]) -> Vec<Stri
     keep
 }
 
-fn expand(
-    name: &syn::Ident,
-    object: &Object,
-    path: &std::path::Path,
-    programs: &[String],
-    maps: &[String],
-    fields: &[Resolved],
-    asserts: TokenStream,
-) -> TokenStream {
+/// Everything the derive writes, checked.
+struct Plan<'a> {
+    name: &'a syn::Ident,
+    krate: TokenStream,
+    object: &'a Object,
+    path: &'a std::path::Path,
+    programs: &'a [String],
+    maps: &'a [String],
+    fields: &'a [Resolved],
+    sizes: &'a [SizeCheck],
+}
+
+fn expand(plan: &Plan<'_>) -> TokenStream {
+    let Plan {
+        name,
+        krate,
+        object,
+        path,
+        programs,
+        maps,
+        fields,
+        sizes,
+    } = plan;
     let object_name = &object.name;
     let path = path.to_string_lossy();
     let idents = fields.iter().map(|f| &f.ident);
-    let fills = fields.iter().map(|f| &f.fill);
+    let fills = fields.iter().map(|f| match &f.fill {
+        Fill::Program(name) => quote!(loaded.program(#name)?),
+        Fill::Map { name, typed: false } => quote!(loaded.map(#name)?),
+        Fill::Map { name, typed: true } => {
+            quote!(::core::convert::TryFrom::try_from(loaded.map(#name)?)?)
+        }
+        Fill::Section(name) => quote!(loaded.section(#name)?),
+    });
+    let asserts = sizes.iter().map(|c| size_assert(krate, c));
     let doc = format!("Loads the parts of `{object_name}` this struct names, and nothing else.");
     quote! {
         impl #name {
             #[doc = #doc]
-            pub fn load() -> ::ebpf_skeleton::Result<Self> {
-                Self::load_with(::ebpf_skeleton::LoadOptions::default())
+            pub fn load() -> #krate::Result<Self> {
+                Self::load_with(<#krate::LoadOptions as ::core::default::Default>::default())
             }
 
             #[doc = #doc]
-            pub fn load_with(options: ::ebpf_skeleton::LoadOptions) -> ::ebpf_skeleton::Result<Self> {
-                static OBJECT: &::ebpf_skeleton::__private::Aligned<[u8]> =
-                    &::ebpf_skeleton::__private::Aligned(*::core::include_bytes!(#path));
+            pub fn load_with(options: #krate::LoadOptions) -> #krate::Result<Self> {
+                static OBJECT: &#krate::__private::Aligned<[u8]> =
+                    &#krate::__private::Aligned(*::core::include_bytes!(#path));
                 let mut object = options.open_static(#object_name, &OBJECT.0)?;
                 object.retain(&[#(#programs),*], &[#(#maps),*])?;
                 options.apply(&mut object)?;
@@ -343,6 +405,6 @@ fn expand(
             }
         }
 
-        const _: () = { #asserts };
+        const _: () = { #(#asserts)* };
     }
 }

@@ -2,8 +2,6 @@
 
 use std::marker::PhantomData;
 
-use zerocopy::IntoBytes;
-
 use super::batch::{self, BatchCursor, BatchIter};
 use super::typed::{self, typed_map, Entries};
 use super::{Map, UpdateFlags};

@@ -10,10 +10,10 @@ use std::io;
 use std::ptr;
 
 use libbpf_sys as sys;
-use zerocopy::IntoBytes;
 
 use super::{Map, UpdateFlags};
 use crate::error::{check, Error, Result};
+use crate::pod::PodSlice as _;
 use crate::Pod;
 
 /// The kernel's internal "not supported" errno, which libbpf passes through.
@@ -230,7 +230,7 @@ pub(super) type Decode<V> = fn(&[u8]) -> Option<V>;
 
 /// A value of a map whose values are plain `V`s.
 pub(super) fn decode_plain<V: Pod>(bytes: &[u8]) -> Option<V> {
-    V::read_from_bytes(bytes).ok()
+    V::read_from_bytes(bytes)
 }
 
 fn decode_error<V>(map: &Map) -> Error {

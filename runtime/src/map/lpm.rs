@@ -13,11 +13,9 @@ use super::Map;
 /// order, e.g.
 ///
 /// ```no_run
-/// use ebpf_skeleton::zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
-/// use ebpf_skeleton::{LpmTrie, Map, UpdateFlags};
+/// use ebpf_skeleton::{LpmTrie, Map, Pod, UpdateFlags};
 ///
-/// #[derive(FromBytes, IntoBytes, Immutable, KnownLayout, Clone, Copy)]
-/// #[zerocopy(crate = "ebpf_skeleton::zerocopy")]
+/// #[derive(Pod, Clone, Copy)]
 /// #[repr(C)]
 /// struct Ipv4Key { prefixlen: u32, addr: [u8; 4] }
 ///

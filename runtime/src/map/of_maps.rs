@@ -5,7 +5,6 @@ use std::marker::PhantomData;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 use libbpf_sys as sys;
-use zerocopy::{FromZeros, IntoBytes};
 
 use super::typed::{typed_map, TypedKeys};
 use super::{kernel_name, Map, UpdateFlags};

@@ -6,12 +6,11 @@ use std::fmt;
 use std::io;
 use std::marker::PhantomData;
 
-use zerocopy::IntoBytes;
-
 use super::batch::{self, BatchCursor, BatchIter};
 use super::typed::{typed_map, Entries, TypedKeys};
 use super::{Map, UpdateFlags};
 use crate::error::Result;
+use crate::pod::PodSlice as _;
 use crate::Pod;
 
 /// One `V` per possible CPU ([`crate::possible_cpus`]), as per-CPU maps
@@ -91,8 +90,7 @@ impl<V: Pod> PerCpuValues<V> {
 
     /// The value of `cpu`, or `None` past the last possible CPU.
     pub fn get(&self, cpu: usize) -> Option<V> {
-        self.slot(cpu)
-            .and_then(|bytes| V::read_from_bytes(bytes).ok())
+        self.slot(cpu).and_then(|bytes| V::read_from_bytes(bytes))
     }
 
     /// Sets the value of `cpu`; `false` (and nothing set) past the last

@@ -4,11 +4,10 @@
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, AsRawFd};
 
-use zerocopy::{FromZeros, IntoBytes};
-
 use super::typed::typed_map;
 use super::{Map, UpdateFlags};
 use crate::error::Result;
+use crate::pod::Pod as _;
 use crate::Program;
 
 /// A program array (`BPF_MAP_TYPE_PROG_ARRAY`): slot `i` holds the program

@@ -3,11 +3,10 @@
 
 use std::marker::PhantomData;
 
-use zerocopy::{FromBytes, IntoBytes};
-
 use super::typed::{typed_map, Entries, TypedKeys};
 use super::Map;
 use crate::error::Result;
+use crate::pod::Pod as _;
 
 /// A stack trace map (`BPF_MAP_TYPE_STACK_TRACE`): `bpf_get_stackid`
 /// stores a stack under an id, and [`StackTraceMap::get`] reads its
@@ -32,7 +31,7 @@ fn frames(map: &Map, id: &u32) -> Result<Option<Vec<u64>>> {
     }
     let mut frames: Vec<u64> = bytes
         .chunks_exact(8)
-        .filter_map(|frame| u64::read_from_bytes(frame).ok())
+        .filter_map(u64::read_from_bytes)
         .collect();
     let depth = frames
         .iter()

@@ -11,15 +11,13 @@
 
 use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, AtomicU8, Ordering::Relaxed};
 
-use zerocopy::{FromBytes, IntoBytes};
-
 /// Copies the `T` at `src` out of shared memory.
 ///
 /// # Safety
 /// `src` is valid for reads of `size_of::<T>()` bytes, aligned for `T`, and
 /// every access to it by this process is atomic (or a read).
 #[inline(always)]
-pub(crate) unsafe fn load<T: FromBytes + IntoBytes>(src: *const T) -> T {
+pub(crate) unsafe fn load<T: crate::Pod>(src: *const T) -> T {
     let mut value = T::new_zeroed();
     // SAFETY: the caller's contract; `value` is a `T`, valid for any bytes.
     unsafe {
@@ -39,7 +37,7 @@ pub(crate) unsafe fn load<T: FromBytes + IntoBytes>(src: *const T) -> T {
 /// # Safety
 /// As for [`load`], with `src` aligned to `size_of::<T>()`.
 #[inline(always)]
-pub(crate) unsafe fn load_unaligned_word<T: FromBytes + IntoBytes>(src: *const u8) -> T {
+pub(crate) unsafe fn load_unaligned_word<T: crate::Pod>(src: *const u8) -> T {
     let mut value = T::new_zeroed();
     let size = size_of::<T>();
     // SAFETY: the caller's contract; one access of `size` bytes.
@@ -53,7 +51,7 @@ pub(crate) unsafe fn load_unaligned_word<T: FromBytes + IntoBytes>(src: *const u
 /// `dst` is valid for writes of `size_of::<T>()` bytes, aligned for `T`,
 /// and every access to it by this process is atomic.
 #[inline(always)]
-pub(crate) unsafe fn store<T: IntoBytes + zerocopy::Immutable>(dst: *mut T, value: &T) {
+pub(crate) unsafe fn store<T: crate::Pod>(dst: *mut T, value: &T) {
     let bytes = value.as_bytes();
     let unit = unit_for::<T>();
     let mut i = 0;

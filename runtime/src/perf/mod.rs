@@ -39,7 +39,6 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::Duration;
 
 use libbpf_sys as sys;
-use zerocopy::FromBytes;
 
 use crate::claim::{Claim, Part};
 use crate::error::{Error, Result};
@@ -346,13 +345,13 @@ impl PerfReader {
     /// ignored); any other size fails with [`Error::RecordSize`], and the
     /// sample is consumed either way.
     #[inline]
-    pub fn next_as<T: FromBytes>(&mut self) -> Result<Option<T>> {
+    pub fn next_as<T: crate::Pod>(&mut self) -> Result<Option<T>> {
         let Some((_, data)) = self.next_sample() else {
             return Ok(None);
         };
         let len = data.len();
         if len >= size_of::<T>() && len - size_of::<T>() < 8 {
-            if let Ok((value, _)) = T::read_from_prefix(data) {
+            if let Some((value, _)) = T::read_from_prefix(data) {
                 return Ok(Some(value));
             }
         }

@@ -10,7 +10,6 @@ use std::task::{ready, Context, Poll};
 
 use futures_core::Stream;
 use tokio::io::unix::AsyncFd;
-use zerocopy::FromBytes;
 
 use super::{PerfEvent, PerfReader};
 use crate::error::{Error, Result};
@@ -66,7 +65,7 @@ impl AsyncPerfReader {
 
     /// Waits for the next sample and copies it into a `T`; see
     /// [`PerfReader::next_as`].
-    pub async fn next_as<T: FromBytes>(&mut self) -> Result<T> {
+    pub async fn next_as<T: crate::Pod>(&mut self) -> Result<T> {
         loop {
             self.readable().await?;
             if let Some(value) = self.inner.next_as::<T>()? {

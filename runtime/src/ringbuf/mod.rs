@@ -50,7 +50,8 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{fence, AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use zerocopy::{FromBytes, IntoBytes};
+#[allow(unused_imports)]
+use crate::pod::{Pod as _, PodSlice as _};
 
 use crate::claim::{Claim, Part};
 use crate::error::{Error, Result};
@@ -228,7 +229,7 @@ impl RingBufReader {
     /// made of a fixed header and a variable tail, read the header with
     /// [`Record::read_prefix`].
     #[inline]
-    pub fn next_as<T: FromBytes + IntoBytes>(&mut self) -> Result<Option<T>> {
+    pub fn next_as<T: crate::Pod>(&mut self) -> Result<Option<T>> {
         let Some(header) = self.peek() else {
             return Ok(None);
         };

@@ -15,7 +15,8 @@ use std::ops::{Bound, RangeBounds};
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU8;
 
-use zerocopy::{FromBytes, IntoBytes};
+#[allow(unused_imports)]
+use crate::pod::{Pod as _, PodSlice as _};
 
 use crate::os::atomic;
 
@@ -63,7 +64,7 @@ impl<'a> Record<'a> {
     /// The record as a `T`, copied out; `None` unless the record is exactly
     /// `size_of::<T>()` bytes.
     #[inline]
-    pub fn read<T: FromBytes + IntoBytes>(&self) -> Option<T> {
+    pub fn read<T: crate::Pod>(&self) -> Option<T> {
         (self.len == size_of::<T>())
             .then(|| self.read_at(0))
             .flatten()
@@ -72,14 +73,14 @@ impl<'a> Record<'a> {
     /// The record's first `size_of::<T>()` bytes as a `T` (a fixed header
     /// before a variable tail, say); `None` when the record is shorter.
     #[inline]
-    pub fn read_prefix<T: FromBytes + IntoBytes>(&self) -> Option<T> {
+    pub fn read_prefix<T: crate::Pod>(&self) -> Option<T> {
         self.read_at(0)
     }
 
     /// The `size_of::<T>()` bytes at `offset` as a `T`; `None` when they do
     /// not lie inside the record.
     #[inline]
-    pub fn read_at<T: FromBytes + IntoBytes>(&self, offset: usize) -> Option<T> {
+    pub fn read_at<T: crate::Pod>(&self, offset: usize) -> Option<T> {
         let end = offset.checked_add(size_of::<T>())?;
         if end > self.len {
             return None;

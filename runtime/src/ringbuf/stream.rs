@@ -12,10 +12,11 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+#[allow(unused_imports)]
+use crate::pod::{Pod as _, PodSlice as _};
 use futures_core::Stream;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
-use zerocopy::{FromBytes, IntoBytes};
 
 use super::{Record, RingBufPoller, RingBufReader};
 use crate::error::{Error, Result};
@@ -146,7 +147,7 @@ impl AsyncRingBufReader {
     /// Waits for the next record and copies it into a `T`; see
     /// [`RingBufReader::next_as`] (a record of another size is an error
     /// and stays in the ring).
-    pub async fn next_as<T: FromBytes + IntoBytes>(&mut self) -> Result<T> {
+    pub async fn next_as<T: crate::Pod>(&mut self) -> Result<T> {
         loop {
             self.readable().await?;
             if let Some(value) = self.inner.next_as::<T>()? {

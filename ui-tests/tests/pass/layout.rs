@@ -11,7 +11,7 @@ struct Event {
 }
 
 fn main() {
-    use ebpf_skeleton::zerocopy::FromBytes;
+    use ebpf_skeleton::Pod;
     let bytes = [0u8; 284];
     let event = Event::read_from_bytes(&bytes).unwrap();
     assert_eq!(event.pid, 0);
