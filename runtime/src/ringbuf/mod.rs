@@ -50,9 +50,6 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{fence, AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
-#[allow(unused_imports)]
-use crate::pod::{Pod as _, PodSlice as _};
-
 use crate::claim::{Claim, Part};
 use crate::error::{Error, Result};
 use crate::map::{duplicate_fd, Map, MapType};

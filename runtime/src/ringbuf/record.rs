@@ -15,9 +15,6 @@ use std::ops::{Bound, RangeBounds};
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU8;
 
-#[allow(unused_imports)]
-use crate::pod::{Pod as _, PodSlice as _};
-
 use crate::os::atomic;
 
 /// A record of a ring buffer, borrowed from the reader that lent it.

@@ -12,8 +12,6 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-#[allow(unused_imports)]
-use crate::pod::{Pod as _, PodSlice as _};
 use futures_core::Stream;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
