@@ -100,6 +100,7 @@ pub mod section;
 mod object;
 mod options;
 mod private;
+mod struct_ops;
 
 pub use ebpf_skeleton_asm as asm;
 pub use ebpf_skeleton_macros::{asm, ebpf_skeleton, layout, Objects, Pod};
@@ -120,6 +121,7 @@ pub use perf::{PerfEvent, PerfOptions, PerfReader, Wakeup};
 pub use pod::Pod;
 pub use program::{AttachType, Program, ProgramSpec, ProgramType};
 pub use ringbuf::{Record, RingBufPoller, RingBufReader};
+pub use struct_ops::StructOps;
 /// zerocopy, for byte conversions beyond [`Pod`]'s (generated types are
 /// `Pod` directly; they do not implement zerocopy's traits).
 pub use zerocopy;

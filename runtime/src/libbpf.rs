@@ -97,6 +97,16 @@ pub(crate) fn link_info(fd: BorrowedFd<'_>) -> io::Result<sys::bpf_link_info> {
     Ok(info)
 }
 
+/// Opens the object (map, program, link) pinned at `path` in bpffs.
+pub(crate) fn open_pin(path: &std::path::Path) -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let c_path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(io::Error::other)?;
+    // SAFETY: a valid C string.
+    let fd = check(unsafe { sys::bpf_obj_get(c_path.as_ptr()) })?;
+    // SAFETY: the kernel just returned this fd to us.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
 fn cstr(ptr: *const libc::c_char) -> String {
     if ptr.is_null() {
         return String::new();

@@ -102,7 +102,7 @@ impl Link {
     pub fn from_pin(path: impl AsRef<Path>) -> Result<Link> {
         let path = path.as_ref();
         let what = || format!("opening the link pinned at {}", path.display());
-        let fd = crate::map::open_pin(path).map_err(|source| Error::sys(what(), source))?;
+        let fd = crate::libbpf::open_pin(path).map_err(|source| Error::sys(what(), source))?;
         expect_kind(fd.as_fd(), ObjectKind::Link).map_err(|source| Error::sys(what(), source))?;
         let program = program_of(fd.as_fd()).unwrap_or_default();
         Ok(Link::from_fd(
@@ -124,7 +124,7 @@ impl Link {
                 path.display()
             )
         };
-        let pinned = crate::map::open_pin(path).map_err(|source| Error::sys(what(), source))?;
+        let pinned = crate::libbpf::open_pin(path).map_err(|source| Error::sys(what(), source))?;
         expect_kind(pinned.as_fd(), ObjectKind::Link)
             .map_err(|source| Error::sys(what(), source))?;
         let mine = self

@@ -40,7 +40,7 @@ pub use typed::{Entries, TypedKeys};
 
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 use libbpf_sys as sys;
@@ -338,14 +338,7 @@ impl MapInfo {
     }
 }
 
-/// Opens the object pinned at `path` in bpffs.
-pub(crate) fn open_pin(path: &Path) -> io::Result<OwnedFd> {
-    let c_path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(io::Error::other)?;
-    // SAFETY: a valid C string.
-    let fd = check(unsafe { sys::bpf_obj_get(c_path.as_ptr()) })?;
-    // SAFETY: the kernel just returned this fd to us.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
+pub(crate) use crate::libbpf::open_pin;
 
 pub(crate) use crate::libbpf::map_info as raw_info;
 

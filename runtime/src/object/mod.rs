@@ -25,6 +25,7 @@ use crate::map::{Map, MapSpec};
 use crate::options::OpenOptions;
 use crate::os::errno::{check, last_error};
 use crate::program::{Program, ProgramSpec};
+use crate::struct_ops::StructOps;
 use crate::{print, section, Pod};
 
 /// An eBPF object parsed by libbpf but not yet in the kernel.
@@ -206,6 +207,56 @@ impl OpenObject {
         configured(ret, "initial value", Kind::Map, section)
     }
 
+    /// The data members of the struct_ops map `name` (`.name`, `.flags`, a
+    /// sched_ext scheduler's `.timeout_ms`, ...) as the struct `T` the
+    /// skeleton generated for its type (function pointers read as zero:
+    /// libbpf fills them in at load).
+    pub fn struct_ops_data<T: Pod>(&self, name: &str) -> Result<T> {
+        let bytes = self.struct_ops_bytes(name)?;
+        // SAFETY: libbpf's struct_ops data, `len` bytes, valid while the
+        // object is open and changed only through `&mut self`.
+        let bytes = unsafe { std::slice::from_raw_parts(bytes.0.as_ptr(), bytes.1) };
+        T::read_from_bytes(bytes).ok_or_else(|| self.struct_ops_size::<T>(name, bytes.len()))
+    }
+
+    /// Sets the data members of the struct_ops map `name` before load.
+    pub fn set_struct_ops_data<T: Pod>(&mut self, name: &str, value: &T) -> Result<()> {
+        let (ptr, len) = self.struct_ops_bytes(name)?;
+        let bytes = value.as_bytes();
+        if bytes.len() != len {
+            return Err(self.struct_ops_size::<T>(name, len));
+        }
+        // SAFETY: libbpf's struct_ops data is `len` bytes of writable memory
+        // it reads at load; the object is open and borrowed mutably.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr.as_ptr(), len) };
+        Ok(())
+    }
+
+    fn struct_ops_bytes(&self, name: &str) -> Result<(NonNull<u8>, usize)> {
+        let map = self
+            .handle
+            .map(name)
+            .filter(|&m| is_struct_ops(m))
+            .ok_or_else(|| self.not_found(Kind::Map, name))?;
+        let mut len = 0usize;
+        // SAFETY: a struct_ops map of this open object: libbpf returns its
+        // data, `len` bytes.
+        let ptr =
+            unsafe { sys::bpf_map__initial_value(map.as_ptr(), (&mut len as *mut usize).cast()) };
+        let ptr = NonNull::new(ptr.cast::<u8>()).ok_or_else(|| self.not_found(Kind::Map, name))?;
+        Ok((ptr, len))
+    }
+
+    fn struct_ops_size<T>(&self, name: &str, len: usize) -> Error {
+        Error::Size {
+            op: "set the struct_ops data",
+            map: name.to_owned(),
+            what: "value",
+            expected: len,
+            actual: size_of::<T>(),
+        }
+    }
+
     /// Sets the global variable `name` (of any data section, `.rodata`
     /// constants included) before load; `value` must have the variable's
     /// size. For skeleton users the generated section structs do the same
@@ -352,6 +403,25 @@ impl Object {
         Section::new(Map::from_libbpf(ptr)?)
     }
 
+    /// The struct_ops map `name`, to register.
+    pub fn struct_ops(&self, name: &str) -> Result<StructOps> {
+        let ptr = self
+            .handle
+            .map(name)
+            .filter(|&m| is_struct_ops(m))
+            .ok_or_else(|| not_found(&self.handle, Kind::Map, name))?;
+        StructOps::new(self.handle.clone(), ptr)
+    }
+
+    /// Every struct_ops map of the object.
+    pub fn struct_ops_maps(&self) -> Result<Vec<StructOps>> {
+        self.handle
+            .maps()
+            .filter(|&(_, m)| is_struct_ops(m))
+            .map(|(_, m)| StructOps::new(self.handle.clone(), m))
+            .collect()
+    }
+
     /// Every program of the object, loaded or not.
     pub fn programs(&self) -> Vec<Program> {
         self.handle
@@ -360,11 +430,18 @@ impl Object {
             .collect()
     }
 
-    /// Attaches every loaded program whose section names its hook, and
-    /// returns the links; see [`attach_all`].
+    /// Attaches every loaded program whose section names its hook (see
+    /// [`attach_all`]) and registers every struct_ops map set to
+    /// autoattach; returns the links.
     #[must_use = "dropping a link detaches its program"]
     pub fn attach(&self) -> Result<Vec<Link>> {
-        attach_all(&self.programs().iter().collect::<Vec<_>>())
+        let mut links = attach_all(&self.programs().iter().collect::<Vec<_>>())?;
+        for ops in self.struct_ops_maps()? {
+            if ops.autoattach() {
+                links.push(ops.register()?);
+            }
+        }
+        Ok(links)
     }
 }
 
@@ -387,6 +464,11 @@ pub fn attach_all(programs: &[&Program]) -> Result<Vec<Link>> {
         .filter(|p| p.is_loaded() && section::names_hook(p.section()))
         .map(|p| p.attach())
         .collect()
+}
+
+fn is_struct_ops(map: NonNull<sys::bpf_map>) -> bool {
+    // SAFETY: a map of a live object.
+    unsafe { sys::bpf_map__type(map.as_ptr()) == sys::BPF_MAP_TYPE_STRUCT_OPS }
 }
 
 fn configured(ret: i32, what: &'static str, kind: Kind, name: &str) -> Result<()> {

@@ -1,0 +1,164 @@
+//! struct_ops against the kernel: a TCP congestion control written in C
+//! (tests/bpf/tcp_cc.bpf.c), registered from Rust, selected on a loopback
+//! socket with setsockopt(TCP_CONGESTION), its callbacks counted by the
+//! kernel; unregistered when its link drops.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+
+use ebpf_skeleton::{ebpf_skeleton, Object, OpenObject};
+
+ebpf_skeleton!("../bpf/tcp_cc.bpf.o");
+
+const NAME: &str = "ebpf_test_cc";
+
+/// The kernel takes one congestion control of a name: the tests register
+/// theirs in turn.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn load() -> Object {
+    OpenObject::from_static("tcp_cc", tcp_cc::bytes())
+        .unwrap()
+        .load()
+        .unwrap()
+}
+
+/// Selects the congestion control `name` on `socket`.
+fn set_congestion(socket: &impl AsRawFd, name: &str) -> std::io::Result<()> {
+    // SAFETY: a valid socket and a buffer of the length given.
+    let ret = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_CONGESTION,
+            name.as_ptr().cast(),
+            name.len() as _,
+        )
+    };
+    if ret < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// The congestion control in use on `socket`.
+fn congestion(socket: &impl AsRawFd) -> String {
+    let mut buf = [0u8; 16];
+    let mut len = buf.len() as libc::socklen_t;
+    // SAFETY: a valid socket and a buffer of the length given.
+    let ret = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_CONGESTION,
+            buf.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    assert_eq!(ret, 0);
+    String::from_utf8_lossy(&buf[..len as usize])
+        .trim_end_matches('\0')
+        .to_owned()
+}
+
+/// A TCP socket not connected yet (so that its congestion control is
+/// chosen before the handshake).
+fn unconnected_socket() -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: a plain socket(2) call; the fd is owned right away.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    assert!(fd >= 0);
+    // SAFETY: the kernel just returned this fd.
+    unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }
+}
+
+#[test]
+fn a_congestion_control_in_c_is_registered_used_and_unregistered() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let objs = load();
+    let bss = objs.section::<tcp_cc::BssView>(".bss").unwrap();
+    let probe = unconnected_socket();
+    assert_eq!(
+        set_congestion(&probe, NAME).unwrap_err().raw_os_error(),
+        Some(libc::ENOENT),
+        "not registered yet"
+    );
+
+    let link = objs.struct_ops("ebpf_cc").unwrap().register().unwrap();
+    assert!(
+        link.fd().is_some(),
+        "a .struct_ops.link map gives a kernel link"
+    );
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let receiver = std::thread::spawn(move || {
+        let (mut peer, _) = listener.accept().unwrap();
+        let mut total = 0;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match peer.read(&mut buf).unwrap() {
+                0 => return total,
+                n => total += n,
+            }
+        }
+    });
+    let socket = unconnected_socket();
+    set_congestion(&socket, NAME).unwrap();
+    let mut stream = TcpStream::from(socket);
+    connect(&stream, addr);
+    assert_eq!(congestion(&stream), NAME);
+    let chunk = vec![7u8; 1 << 16];
+    for _ in 0..128 {
+        stream.write_all(&chunk).unwrap();
+    }
+    drop(stream);
+    assert_eq!(receiver.join().unwrap(), 128 << 16);
+
+    assert_eq!(bss.inits.get(), 1, "one connection initialised");
+    assert!(bss.cong_avoids.get() > 0, "ACKs went through cong_avoid");
+
+    // Unregistered with its link: new sockets cannot select it.
+    drop(link);
+    let after = unconnected_socket();
+    assert_eq!(
+        set_congestion(&after, NAME).unwrap_err().raw_os_error(),
+        Some(libc::ENOENT)
+    );
+}
+
+#[test]
+fn attach_registers_struct_ops() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let objs = load();
+    let links = objs.attach().unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].target(), "struct_ops `ebpf_cc`");
+    let socket = unconnected_socket();
+    set_congestion(&socket, NAME).expect("registered by attach()");
+}
+
+fn connect(stream: &TcpStream, addr: std::net::SocketAddr) {
+    let std::net::SocketAddr::V4(v4) = addr else {
+        unreachable!("bound to 127.0.0.1")
+    };
+    let sin = libc::sockaddr_in {
+        sin_family: libc::AF_INET as _,
+        sin_port: v4.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(*v4.ip()).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    // SAFETY: a valid socket and address of the size given.
+    let ret = unsafe {
+        libc::connect(
+            stream.as_raw_fd(),
+            (&sin as *const libc::sockaddr_in).cast(),
+            size_of::<libc::sockaddr_in>() as _,
+        )
+    };
+    assert_eq!(ret, 0, "connect: {}", std::io::Error::last_os_error());
+}
