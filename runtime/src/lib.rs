@@ -119,7 +119,10 @@ pub use object::{attach_all, Object, OpenObject};
 pub use options::{LoadOptions, OpenOptions};
 pub use perf::{PerfEvent, PerfOptions, PerfReader, Wakeup};
 pub use pod::Pod;
-pub use program::{AttachType, Program, ProgramSpec, ProgramType};
+pub use program::{
+    enable_stats, AttachType, Program, ProgramInfo, ProgramSpec, ProgramType, StatsGuard, TestRun,
+    TestRunResult,
+};
 pub use ringbuf::{Record, RingBufPoller, RingBufReader};
 pub use struct_ops::StructOps;
 /// zerocopy, for byte conversions beyond [`Pod`]'s (generated types are

@@ -1,12 +1,17 @@
 //! eBPF programs: settings before load, handles after.
 
 mod attach;
+mod info;
 mod kind;
+mod pin;
 mod spec;
+mod test_run;
 
+pub use info::{enable_stats, ProgramInfo, StatsGuard};
 pub use kind::{AttachType, ProgramType};
 pub use spec::ProgramSpec;
 pub(crate) use spec::DEFAULT_LOG_SIZE;
+pub use test_run::{TestRun, TestRunResult};
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::ptr::NonNull;
@@ -17,7 +22,6 @@ use libbpf_sys as sys;
 use crate::error::{Error, Result};
 use crate::handle::ObjectHandle;
 use crate::libbpf::{prog_info, program_name, program_section};
-use crate::os::errno::check;
 use crate::os::fd::{expect_kind, ObjectKind};
 
 /// A program in the kernel.
@@ -159,42 +163,6 @@ impl Program {
             Error::sys(format!("reading info of program `{}`", self.name), source)
         })?;
         Ok(info.id)
-    }
-
-    /// Runs the program once in the kernel (`BPF_PROG_TEST_RUN`) and
-    /// returns its return value. `ctx` is the program's context (a `syscall`
-    /// program's argument struct, a `raw_tp` program's `u64` arguments);
-    /// `None` for programs that take none.
-    pub fn test_run(&self, ctx: Option<&[u8]>) -> Result<u32> {
-        self.run(ctx, None)
-    }
-
-    /// Like [`Program::test_run`], on the CPU `cpu` (for `raw_tp`
-    /// programs, whose per-CPU effects a test may want to pin down).
-    pub fn test_run_on_cpu(&self, ctx: Option<&[u8]>, cpu: u32) -> Result<u32> {
-        self.run(ctx, Some(cpu))
-    }
-
-    fn run(&self, ctx: Option<&[u8]>, cpu: Option<u32>) -> Result<u32> {
-        let fd = self.fd()?.as_raw_fd();
-        let mut opts = sys::bpf_test_run_opts {
-            sz: size_of::<sys::bpf_test_run_opts>() as _,
-            ..Default::default()
-        };
-        if let Some(ctx) = ctx {
-            opts.ctx_in = ctx.as_ptr().cast();
-            opts.ctx_size_in = ctx.len() as u32;
-        }
-        if let Some(cpu) = cpu {
-            opts.cpu = cpu;
-            opts.flags = sys::BPF_F_TEST_RUN_ON_CPU;
-        }
-        // SAFETY: the context buffer outlives the call and has the size given.
-        let ret = unsafe { sys::bpf_prog_test_run_opts(fd, &mut opts) };
-        check(ret).map_err(|source| {
-            Error::sys(format!("test-running program `{}`", self.name), source)
-        })?;
-        Ok(opts.retval)
     }
 
     fn raw_fd(&self) -> i32 {

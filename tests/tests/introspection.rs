@@ -1,0 +1,192 @@
+//! Test runs in full (packets and contexts in and out, repeats, duration,
+//! flags), program info, run statistics under a guard, and pinned programs
+//! opened by another process.
+
+use std::path::PathBuf;
+
+use ebpf_skeleton::libbpf_sys as sys;
+use ebpf_skeleton::{ebpf_skeleton, enable_stats, Program, ProgramType, TestRun};
+use ebpf_skeleton_tests::run;
+
+ebpf_skeleton!("../bpf/introspect.bpf.o");
+
+/// An Ethernet frame from `src` to `dst` carrying a few bytes of IPv4.
+fn frame(dst: [u8; 6], src: [u8; 6]) -> Vec<u8> {
+    let mut frame = Vec::new();
+    frame.extend_from_slice(&dst);
+    frame.extend_from_slice(&src);
+    frame.extend_from_slice(&0x0800u16.to_be_bytes());
+    frame.extend_from_slice(&[
+        0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1,
+    ]);
+    frame
+}
+
+const A: [u8; 6] = [0x02, 0, 0, 0, 0, 0xaa];
+const B: [u8; 6] = [0x02, 0, 0, 0, 0, 0xbb];
+
+#[test]
+fn a_packet_comes_back_rewritten_with_its_verdict() {
+    let objs = introspect::Objects::load().unwrap();
+    let packet = frame(A, B);
+    let run = objs
+        .programs
+        .swap_macs
+        .test_run_with(&TestRun::new().data(&packet).repeat(1001))
+        .unwrap();
+    // Repeats run over the same buffer: an odd number of swaps swaps.
+    assert_eq!(run.return_value, sys::XDP_TX);
+    assert_eq!(run.data, frame(B, A));
+    assert!(run.duration.as_nanos() > 0, "{:?}", run.duration);
+
+    // Too short for an Ethernet header: dropped, untouched.
+    let run = objs
+        .programs
+        .swap_macs
+        .test_run_with(&TestRun::new().data(&packet[..14]).data_out(64))
+        .unwrap();
+    assert_eq!(run.return_value, sys::XDP_TX);
+    let run = objs
+        .programs
+        .swap_macs
+        .test_run_with(&TestRun::new().data(&[0u8; 10]))
+        .unwrap_err();
+    // The kernel wants at least an Ethernet header of data for XDP.
+    assert_eq!(run.errno(), Some(libc::EINVAL), "{run}");
+}
+
+#[test]
+fn a_context_goes_in_and_comes_back_changed() {
+    let objs = introspect::Objects::load().unwrap();
+    // struct __sk_buff up to `mark`, its third u32 (the kernel zeroes the
+    // rest); the whole struct comes back, in at most 256 bytes.
+    let mut skb = vec![0u8; 12];
+    skb[8..12].copy_from_slice(&41u32.to_ne_bytes());
+    let packet = frame(A, B);
+    let run = objs
+        .programs
+        .mark_skb
+        .test_run_with(&TestRun::new().data(&packet).ctx(&skb).ctx_out(256))
+        .unwrap();
+    assert_eq!(run.return_value, 0);
+    assert_eq!(u32::from_ne_bytes(run.ctx[8..12].try_into().unwrap()), 42);
+}
+
+#[test]
+fn live_frames_run_the_program_for_real() {
+    let objs = introspect::Objects::load().unwrap();
+    let packet = frame(A, B);
+    // struct xdp_md { data, data_end, data_meta, ingress_ifindex, ... }:
+    // the data ends at the packet's length; it comes in on loopback (1).
+    let mut md = vec![0u8; size_of::<sys::xdp_md>()];
+    md[4..8].copy_from_slice(&(packet.len() as u32).to_ne_bytes());
+    md[12..16].copy_from_slice(&1u32.to_ne_bytes());
+    let run = objs
+        .programs
+        .count_pass
+        .test_run_with(
+            &TestRun::new()
+                .data(&packet)
+                .ctx(&md)
+                .repeat(25)
+                .flags(sys::BPF_F_TEST_XDP_LIVE_FRAMES),
+        )
+        .unwrap();
+    assert_eq!(run.return_value, 0, "live frames report no verdict");
+    assert!(run.data.is_empty(), "live frames take no output");
+    assert_eq!(objs.bss.passes.get(), 25);
+}
+
+/// The run statistics are global: one test drives them, in its own binary
+/// (nothing else here enables them).
+#[test]
+fn program_info_and_run_statistics() {
+    let objs = introspect::Objects::load().unwrap();
+    let tick = &objs.programs.tick;
+    let info = tick.info().unwrap();
+    assert_eq!(info.name, "tick");
+    assert_eq!(info.program_type, ProgramType::RAW_TRACEPOINT);
+    assert_eq!(info.id, tick.id().unwrap());
+    assert_eq!(info.map_ids.len(), 1, "tick uses .bss");
+    assert_eq!(info.map_ids[0], objs.bss.map().info().id);
+    assert!(info.translated_size > 0 && info.verified_instructions > 0);
+    assert!(info.gpl_compatible);
+    assert_eq!(info.tag, bpftool_tag(info.id), "the tag bpftool shows");
+    let age = std::time::SystemTime::now()
+        .duration_since(info.loaded_at)
+        .unwrap();
+    assert!(age.as_secs() < 60, "loaded {age:?} ago");
+
+    let before = tick.info().unwrap().run_count;
+    {
+        let _stats = enable_stats().unwrap();
+        for _ in 0..50 {
+            run(tick, &[]);
+        }
+        let info = tick.info().unwrap();
+        assert_eq!(info.run_count, before + 50);
+        assert!(info.run_time.as_nanos() > 0);
+    }
+    for _ in 0..50 {
+        run(tick, &[]);
+    }
+    assert_eq!(
+        tick.info().unwrap().run_count,
+        before + 50,
+        "no counting once the guard is gone"
+    );
+    assert_eq!(objs.bss.ticks.get(), 100);
+}
+
+/// The tag `bpftool prog show id ID` prints, as bytes.
+fn bpftool_tag(id: u32) -> [u8; 8] {
+    let out = std::process::Command::new("bpftool")
+        .args(["prog", "show", "id", &id.to_string()])
+        .output()
+        .expect("bpftool (apt install bpftool)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hex = text
+        .split_whitespace()
+        .skip_while(|w| *w != "tag")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no tag in {text}"));
+    let mut tag = [0u8; 8];
+    for (i, byte) in tag.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
+    }
+    tag
+}
+
+#[test]
+fn a_program_pinned_by_one_process_is_run_by_another() {
+    const CHILD: &str = "EBPF_SKELETON_PIN_CHILD";
+    let path = PathBuf::from(format!(
+        "/sys/fs/bpf/ebpf-skeleton-introspect-{}",
+        std::process::id()
+    ));
+    if let Some(path) = std::env::var_os(CHILD) {
+        let objs = introspect::Objects::load().unwrap();
+        objs.programs.swap_macs.pin(&path).unwrap();
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_program_pinned_by_one_process_is_run_by_another",
+        ])
+        .env(CHILD, &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+
+    // The child is gone; its program is not.
+    let pinned = Program::from_pin(&path).unwrap();
+    assert_eq!(pinned.name(), "swap_macs");
+    assert_eq!(pinned.program_type(), ProgramType::XDP);
+    let run = pinned
+        .test_run_with(&TestRun::new().data(&frame(A, B)))
+        .unwrap();
+    assert_eq!((run.return_value, run.data), (sys::XDP_TX, frame(B, A)));
+    pinned.unpin(&path).unwrap();
+    assert!(!path.exists());
+}
