@@ -115,8 +115,8 @@ pub use map::{
     StackTraceMap,
 };
 pub use map::{Map, MapInfo, MapSpec, MapType, UpdateFlags};
-pub use object::{attach_all, Object, OpenObject};
-pub use options::{LoadOptions, OpenOptions};
+pub use object::{attach_all, Object, OpenObject, OpenOptions};
+pub use options::LoadOptions;
 pub use perf::{PerfEvent, PerfOptions, PerfReader, Wakeup};
 pub use pod::Pod;
 pub use program::{

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ebpf_skeleton::perf::{online_cpus, PerfEvent, PerfOptions, PerfReader, Wakeup};
-use ebpf_skeleton::{ebpf_skeleton, Error, MapType, UpdateFlags};
+use ebpf_skeleton::{ebpf_skeleton, Error, MapType, Pod, UpdateFlags};
 use ebpf_skeleton_tests::{
     check_record_data, checksum, getppid_n, in_own_process, mappings, open_fds, run_on, seq_of, tid,
 };
@@ -228,9 +228,20 @@ fn typed_reads_allow_only_the_kernels_padding() {
         matches!(&err, Error::RecordSize { expected: 16, actual: 28, map, .. } if map == "events"),
         "{err:?}"
     );
-    // Consumed anyway: the next read goes on.
+    // Not lost: the refused sample comes again, for a read of its size or
+    // a raw one (a header and its tail), then the next.
+    let (from, sample) = reader.next_sample().expect("sample 6 again");
+    assert_eq!(from, cpu);
+    let (header, tail) = u64::read_from_prefix(sample).unwrap();
+    assert_eq!((header, tail.len()), (6, 20));
     assert_eq!(reader.next_as::<[u64; 3]>().unwrap().map(|w| w[0]), Some(7));
     assert_eq!(reader.next_as::<[u64; 3]>().unwrap(), None);
+    // Refused and then drained: still there.
+    produce(&objs, cpu, 1, 24, 8);
+    assert!(reader.next_as::<[u64; 2]>().is_err());
+    let mut drained = Vec::new();
+    reader.drain(|_, sample| drained.push(seq_of(sample)));
+    assert_eq!(drained, [8]);
 }
 
 #[test]

@@ -98,11 +98,36 @@ pub(super) fn lookup(
     values: &mut [u8],
     count: usize,
 ) -> Result<usize> {
-    const OP: &str = "lookup batch";
+    read(map, Read::Lookup, cursor, keys, values, count)
+}
+
+/// Whether a batch read leaves the entries it read in the map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Read {
+    /// `BPF_MAP_LOOKUP_BATCH`
+    Lookup,
+    /// `BPF_MAP_LOOKUP_AND_DELETE_BATCH`: each entry read is removed in the
+    /// same step, so no update between a read and a clear is lost.
+    Take,
+}
+
+/// [`lookup`], or with `Read::Take` a lookup-and-delete batch.
+pub(super) fn read(
+    map: &Map,
+    mode: Read,
+    cursor: &mut BatchCursor,
+    keys: &mut [u8],
+    values: &mut [u8],
+    count: usize,
+) -> Result<usize> {
+    let op = match mode {
+        Read::Lookup => "lookup batch",
+        Read::Take => "lookup and delete batch",
+    };
     if cursor.done || count == 0 {
         return Ok(0);
     }
-    check_buffers(map, OP, count, keys.len(), Some(values.len()))?;
+    check_buffers(map, op, count, keys.len(), Some(values.len()))?;
     // A hash map's position is a 4-byte bucket index, another map's a key.
     let token = (map.info().key_size as usize).max(8);
     cursor.in_token.resize(token, 0);
@@ -117,8 +142,12 @@ pub(super) fn lookup(
     // SAFETY: `keys` and `values` hold `n` entries of the map's key and
     // value buffer sizes (checked above); both tokens hold the largest
     // position the kernel reads or writes for this map.
+    let call = match mode {
+        Read::Lookup => sys::bpf_map_lookup_batch,
+        Read::Take => sys::bpf_map_lookup_and_delete_batch,
+    };
     let ret = unsafe {
-        sys::bpf_map_lookup_batch(
+        call(
             map.raw(),
             in_batch.cast(),
             cursor.out_token.as_mut_ptr().cast(),
@@ -142,7 +171,7 @@ pub(super) fn lookup(
             cursor.done = true;
             Ok(n)
         }
-        Err(source) => Err(map.error(OP, source)),
+        Err(source) => Err(map.error(op, source)),
     }
 }
 
@@ -247,16 +276,18 @@ fn decode_error<V>(map: &Map) -> Error {
 /// fit (`ENOSPC`).
 struct Reader<'a> {
     map: &'a Map,
+    mode: Read,
     cursor: BatchCursor,
     batch: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn new(map: &'a Map, batch: usize) -> Self {
+    fn new(map: &'a Map, mode: Read, batch: usize) -> Self {
         // A batch never needs to be larger than the map.
         let most = (map.info().max_entries as usize).max(1);
         Reader {
             map,
+            mode,
             cursor: BatchCursor::new(),
             batch: batch.clamp(1, most),
         }
@@ -276,8 +307,9 @@ impl<'a> Reader<'a> {
             values.resize(v0 + self.batch * value_size, 0);
             let key_bytes = keys.get_mut(k0..).unwrap_or_default().as_mut_bytes();
             let value_bytes = values.get_mut(v0..).unwrap_or_default();
-            match lookup(
+            match read(
                 self.map,
+                self.mode,
                 &mut self.cursor,
                 key_bytes,
                 value_bytes,
@@ -307,7 +339,16 @@ impl<'a> Reader<'a> {
 /// Every entry of `map` read in batches, or `None` when the kernel cannot
 /// batch this map (the caller falls back to key-by-key iteration).
 pub(super) fn read_all<K: Pod, V>(map: &Map, decode: Decode<V>) -> Result<Option<Vec<(K, V)>>> {
-    let mut reader = Reader::new(map, default_batch(map));
+    read_all_as(map, Read::Lookup, decode)
+}
+
+/// [`read_all`], or with `Read::Take` every entry taken out of the map.
+pub(super) fn read_all_as<K: Pod, V>(
+    map: &Map,
+    mode: Read,
+    decode: Decode<V>,
+) -> Result<Option<Vec<(K, V)>>> {
+    let mut reader = Reader::new(map, mode, default_batch(map));
     // One batch's buffers, reused: small enough to stay in the CPU's caches
     // while the kernel fills them.
     let (mut keys, mut values) = (Vec::<K>::new(), Vec::new());
@@ -351,7 +392,7 @@ pub struct BatchIter<'a, K, V> {
 impl<'a, K: Pod, V> BatchIter<'a, K, V> {
     pub(super) fn new(map: &'a Map, batch: usize, decode: Decode<V>) -> Self {
         BatchIter {
-            reader: Reader::new(map, batch),
+            reader: Reader::new(map, Read::Lookup, batch),
             keys: Vec::new(),
             values: Vec::new(),
             value_size: map.value_buffer_size(),
@@ -400,6 +441,24 @@ pub(super) fn get_plain<K: Pod, V: Pod>(
     let count = keys.len().min(values.len());
     lookup(
         map,
+        cursor,
+        keys.as_mut_bytes(),
+        values.as_mut_bytes(),
+        count,
+    )
+}
+
+/// `take_batch` of a map whose values are plain `V`s.
+pub(super) fn take_plain<K: Pod, V: Pod>(
+    map: &Map,
+    cursor: &mut BatchCursor,
+    keys: &mut [K],
+    values: &mut [V],
+) -> Result<usize> {
+    let count = keys.len().min(values.len());
+    read(
+        map,
+        Read::Take,
         cursor,
         keys.as_mut_bytes(),
         values.as_mut_bytes(),

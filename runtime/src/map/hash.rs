@@ -2,9 +2,12 @@
 
 use std::marker::PhantomData;
 
+use super::batch::{self, BatchCursor};
 use super::key_value::key_value_map;
 use super::typed::typed_map;
 use super::Map;
+use crate::error::Result;
+use crate::Pod;
 
 /// A hash map (`BPF_MAP_TYPE_HASH` or `BPF_MAP_TYPE_LRU_HASH`) with keys of
 /// type `K` and values of type `V`.
@@ -79,3 +82,32 @@ key_value_map!(
     /// bucket holds more), holding one batch in memory.
     iter_batched,
 );
+
+impl<K: Pod, V: Pod> HashMap<K, V> {
+    /// Like [`HashMap::get_batch`], removing each entry as it is read
+    /// (`BPF_MAP_LOOKUP_AND_DELETE_BATCH`): an update a program makes to an
+    /// entry is either in what is read or still in the map, never lost
+    /// between a read and a clear.
+    pub fn take_batch(
+        &self,
+        cursor: &mut BatchCursor,
+        keys: &mut [K],
+        values: &mut [V],
+    ) -> Result<usize> {
+        batch::take_plain(&self.map, cursor, keys, values)
+    }
+
+    /// Takes every entry out of the map, in large batches: a read-then-clear
+    /// that loses no update in between (see [`HashMap::take_batch`]).
+    /// Kernels that cannot batch (before 5.6) say so with an error.
+    pub fn take_all(&self) -> Result<Vec<(K, V)>> {
+        batch::read_all_as(&self.map, batch::Read::Take, batch::decode_plain::<V>)?.ok_or_else(
+            || {
+                self.map.error(
+                    "lookup and delete batch",
+                    std::io::Error::from_raw_os_error(libc::EOPNOTSUPP),
+                )
+            },
+        )
+    }
+}

@@ -5,6 +5,9 @@
 
 mod globals;
 mod load;
+mod open_options;
+
+pub use open_options::OpenOptions;
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -22,7 +25,6 @@ use crate::handle::ObjectHandle;
 use crate::libbpf::find_section;
 use crate::link::Link;
 use crate::map::{Map, MapSpec};
-use crate::options::OpenOptions;
 use crate::os::errno::{check, last_error};
 use crate::program::{Program, ProgramSpec};
 use crate::struct_ops::StructOps;

@@ -154,6 +154,8 @@ pub struct PerfReader {
     _claims: Vec<Claim>,
     /// Records that wrap around the end of a ring, made whole.
     scratch: Vec<u8>,
+    /// A sample a typed read refused, with its CPU: handed out again first.
+    held: Option<(u32, Vec<u8>)>,
     /// The ring `next` reads first.
     cursor: usize,
     epoll: Epoll,
@@ -226,6 +228,7 @@ impl PerfReader {
             rings: Vec::with_capacity(cpus.len()),
             _claims: claims,
             scratch: Vec::new(),
+            held: None,
             cursor: 0,
             epoll,
             map_fd,
@@ -343,10 +346,14 @@ impl PerfReader {
     ///
     /// A sample may be up to 7 bytes longer than `T` (the kernel's padding,
     /// ignored); any other size fails with [`Error::RecordSize`], and the
-    /// sample is consumed either way.
+    /// sample is not lost: the next read hands it out again. For a fixed
+    /// header followed by a variable tail, read the sample with
+    /// [`PerfReader::next_sample`] and the header with
+    /// [`Pod::read_from_prefix`](crate::Pod::read_from_prefix), which
+    /// returns the tail too.
     #[inline]
     pub fn next_as<T: crate::Pod>(&mut self) -> Result<Option<T>> {
-        let Some((_, data)) = self.next_sample() else {
+        let Some((cpu, data)) = self.next_sample() else {
             return Ok(None);
         };
         let len = data.len();
@@ -355,6 +362,8 @@ impl PerfReader {
                 return Ok(Some(value));
             }
         }
+        let kept = data.to_vec();
+        self.held = Some((cpu, kept));
         Err(Error::RecordSize {
             map: self.name.clone(),
             type_name: std::any::type_name::<T>(),
@@ -369,6 +378,10 @@ impl PerfReader {
     #[inline]
     pub fn drain(&mut self, mut f: impl FnMut(u32, &[u8])) -> usize {
         let mut count = 0;
+        if let Some((cpu, sample)) = self.held.take() {
+            f(cpu, &sample);
+            count += 1;
+        }
         for ring in &mut self.rings {
             count += ring.drain(&mut self.scratch, &mut f);
         }
@@ -377,7 +390,7 @@ impl PerfReader {
 
     /// Whether a record (sample or loss report) is there to read now.
     pub fn has_next(&mut self) -> bool {
-        self.rings.iter_mut().any(|r| r.has_data())
+        self.held.is_some() || self.rings.iter_mut().any(|r| r.has_data())
     }
 
     /// Waits until a record can be read or `timeout` passes (`None` waits as
@@ -407,6 +420,11 @@ impl PerfReader {
     /// ring.
     #[inline]
     fn next_raw(&mut self) -> Option<(u32, Raw)> {
+        if let Some((cpu, sample)) = self.held.take() {
+            // Lent from `scratch`, which the next read may overwrite.
+            self.scratch = sample;
+            return Some((cpu, Raw::Sample(self.scratch.as_ptr(), self.scratch.len())));
+        }
         if let Some(ring) = self.rings.get_mut(self.cursor) {
             if let Some(raw) = ring.next(&mut self.scratch) {
                 return Some((ring.cpu, raw));
