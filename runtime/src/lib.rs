@@ -75,6 +75,7 @@
 //! the target `libbpf`.
 
 #![warn(missing_docs)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 // The layers, bottom up; each uses only those above it in this list.
 // System: descriptors, mappings, atomics, epoll, CPUs, errno; libbpf getters.

@@ -65,12 +65,13 @@ impl Link {
     ) -> Self {
         // SAFETY: a live link.
         let raw = unsafe { sys::bpf_link__fd(ptr.as_ptr()) };
-        let fd = (own_fd && raw >= 0)
-            .then_some(raw)
+        let fd = (own_fd && raw >= 0).then_some(raw).filter(|&raw| {
             // SAFETY: libbpf keeps `raw` open as long as the link.
-            .filter(|&raw| {
-                kind_of(unsafe { BorrowedFd::borrow_raw(raw) }) != Some(ObjectKind::Other)
-            });
+            let fd = unsafe { BorrowedFd::borrow_raw(raw) };
+            // A struct_ops registration without a kernel link lends the
+            // map's descriptor: only a link's counts.
+            matches!(kind_of(fd), Some(ObjectKind::Link) | None)
+        });
         Link {
             kind: Kind::Libbpf { ptr, fd },
             program,

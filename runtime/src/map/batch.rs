@@ -146,6 +146,9 @@ pub(super) fn read(
         Read::Lookup => sys::bpf_map_lookup_batch,
         Read::Take => sys::bpf_map_lookup_and_delete_batch,
     };
+    // SAFETY: `keys` and `values` hold `n` entries of the map's key and
+    // value buffer sizes (checked above); both tokens hold the largest
+    // position the kernel reads or writes for this map.
     let ret = unsafe {
         call(
             map.raw(),

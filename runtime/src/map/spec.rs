@@ -75,7 +75,7 @@ struct Loaded {
 impl MapSpec {
     pub(crate) fn read(map: NonNull<sys::bpf_map>) -> Self {
         let m = map.as_ptr();
-        // SAFETY (all calls): `m` is a map of an open object; the pin path is
+        // SAFETY: for every call, `m` is a map of an open object; the pin path is
         // a NUL-terminated string libbpf owns, copied at once.
         let loaded = unsafe {
             let pin = sys::bpf_map__pin_path(m);
@@ -115,7 +115,7 @@ impl MapSpec {
     pub(crate) fn apply(&self, map: NonNull<sys::bpf_map>) -> Result<()> {
         let m = map.as_ptr();
         let was = &self.loaded;
-        // SAFETY (all calls): `m` is a map of an open, unloaded object; the
+        // SAFETY: for every call, `m` is a map of an open, unloaded object; the
         // descriptors and the path outlive the calls (libbpf duplicates a
         // reused descriptor and copies the path).
         unsafe {

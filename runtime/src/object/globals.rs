@@ -86,10 +86,10 @@ fn sections(
 ) -> impl Iterator<Item = (String, Vec<(String, usize, usize)>)> + '_ {
     // SAFETY: the object is open; its BTF lives as long as the object.
     let btf = unsafe { sys::bpf_object__btf(handle.ptr().as_ptr()) };
-    // SAFETY: as above (a NULL BTF has no types).
     let count = if btf.is_null() {
         0
     } else {
+        // SAFETY: as above.
         unsafe { sys::btf__type_cnt(btf) }
     };
     (1..count).filter_map(move |id| {

@@ -317,10 +317,10 @@ impl PerfReader {
     pub fn next(&mut self) -> Option<PerfEvent<'_>> {
         let (cpu, raw) = self.next_raw()?;
         Some(match raw {
-            // SAFETY: the sample lies in an unread part of the ring or in
-            // `scratch`; neither changes while `self` is borrowed.
             Raw::Sample(ptr, len) => PerfEvent::Sample {
                 cpu,
+                // SAFETY: the sample lies in an unread part of the ring or
+                // in `scratch`; neither changes while `self` is borrowed.
                 data: unsafe { std::slice::from_raw_parts(ptr, len) },
             },
             Raw::Lost(count) => PerfEvent::Lost { cpu, count },

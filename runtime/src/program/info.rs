@@ -127,8 +127,8 @@ pub fn enable_stats() -> Result<StatsGuard> {
     // SAFETY: a plain system call; the fd is owned right away.
     let fd = check(unsafe { sys::bpf_enable_stats(sys::BPF_STATS_RUN_TIME) })
         .map_err(|source| Error::sys("enabling BPF run statistics", source))?;
-    // SAFETY: the kernel just returned this fd to us.
     Ok(StatsGuard {
+        // SAFETY: the kernel just returned this fd to us.
         _fd: unsafe { OwnedFd::from_raw_fd(fd) },
     })
 }

@@ -114,8 +114,8 @@ impl Program {
     /// The kernel's program type.
     pub fn program_type(&self) -> ProgramType {
         match &self.source {
-            // SAFETY: the program lives as long as `object`.
             Source::Object { ptr, .. } => {
+                // SAFETY: the program lives as long as `object`.
                 ProgramType(unsafe { sys::bpf_program__type(ptr.as_ptr()) })
             }
             Source::Fd { program_type, .. } => *program_type,

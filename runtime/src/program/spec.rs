@@ -86,7 +86,7 @@ struct Loaded {
 impl ProgramSpec {
     pub(crate) fn read(prog: NonNull<sys::bpf_program>) -> Self {
         let p = prog.as_ptr();
-        // SAFETY (all calls): `p` is a program of an open object.
+        // SAFETY: for every call, `p` is a program of an open object.
         let loaded = unsafe {
             Loaded {
                 autoload: sys::bpf_program__autoload(p),
@@ -114,7 +114,7 @@ impl ProgramSpec {
     pub(crate) fn apply(&self, prog: NonNull<sys::bpf_program>) -> Result<()> {
         let p = prog.as_ptr();
         let was = self.loaded;
-        // SAFETY (all calls): `p` is a program of an open, unloaded object;
+        // SAFETY: for every call, `p` is a program of an open, unloaded object;
         // the target's name and descriptor outlive the call.
         unsafe {
             if self.autoload != was.autoload {
