@@ -109,7 +109,7 @@ pub use error::{Error, Kind, Result};
 pub use global::{ReadOnly, Section, SectionView, Volatile};
 /// The raw libbpf bindings this crate is built on, for what it does not wrap.
 pub use libbpf_sys;
-pub use link::Link;
+pub use link::{Link, Links};
 pub use map::{
     Array, ArrayOfMaps, BatchCursor, BloomFilter, HashMap, HashOfMaps, LpmTrie, PerCpuArray,
     PerCpuHashMap, PerCpuValues, PerfEventArray, ProgramArray, Queue, RingBuf, Stack,

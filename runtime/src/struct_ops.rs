@@ -52,7 +52,6 @@ impl StructOps {
     /// `.struct_ops.link` map the link is a kernel link (it can be pinned);
     /// for a `.struct_ops` map, dropping it deletes the registration all
     /// the same.
-    #[must_use = "dropping the link unregisters the struct_ops"]
     pub fn register(&self) -> Result<Link> {
         let ((link, errno), warnings) = {
             let _guard = self.object.lock();

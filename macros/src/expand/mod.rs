@@ -209,7 +209,7 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
                 /// Attaches every loaded program whose section names its
                 /// hook; programs that need a target from the caller (`xdp`,
                 /// `tc`, `socket`, a bare `uprobe`, ...) are skipped.
-                pub fn attach(&self) -> __ebs::Result<__ebs::__private::Vec<__ebs::Link>> {
+                pub fn attach(&self) -> __ebs::Result<__ebs::Links> {
                     __ebs::attach_all(&[ #( &self.programs.#prog_idents ),* ])
                 }
             }

@@ -233,3 +233,50 @@ fn program_of(fd: BorrowedFd<'_>) -> Option<String> {
     let prog = unsafe { OwnedFd::from_raw_fd(prog) };
     Some(crate::os::c_name(&prog_info(prog.as_fd()).ok()?.name))
 }
+
+/// The links of everything `attach()` attached, in order. Dropping them
+/// detaches every program at once, so a `Links` left unused is a warning.
+#[must_use = "dropping the links detaches the programs"]
+#[derive(Debug, Default)]
+pub struct Links(Vec<Link>);
+
+impl Links {
+    /// The links, to keep or to drop one by one.
+    pub fn into_vec(self) -> Vec<Link> {
+        self.0
+    }
+
+    /// Adds a link.
+    pub fn push(&mut self, link: Link) {
+        self.0.push(link);
+    }
+}
+
+impl std::ops::Deref for Links {
+    type Target = [Link];
+
+    fn deref(&self) -> &[Link] {
+        &self.0
+    }
+}
+
+impl FromIterator<Link> for Links {
+    fn from_iter<I: IntoIterator<Item = Link>>(links: I) -> Self {
+        Links(links.into_iter().collect())
+    }
+}
+
+impl IntoIterator for Links {
+    type Item = Link;
+    type IntoIter = std::vec::IntoIter<Link>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl From<Links> for Vec<Link> {
+    fn from(links: Links) -> Vec<Link> {
+        links.0
+    }
+}

@@ -23,7 +23,7 @@ use crate::error::{Error, Kind, Result};
 use crate::global::{Section, SectionView};
 use crate::handle::ObjectHandle;
 use crate::libbpf::find_section;
-use crate::link::Link;
+use crate::link::Links;
 use crate::map::{Map, MapSpec};
 use crate::os::errno::{check, last_error};
 use crate::program::{Program, ProgramSpec};
@@ -435,8 +435,7 @@ impl Object {
     /// Attaches every loaded program whose section names its hook (see
     /// [`attach_all`]) and registers every struct_ops map set to
     /// autoattach; returns the links.
-    #[must_use = "dropping a link detaches its program"]
-    pub fn attach(&self) -> Result<Vec<Link>> {
+    pub fn attach(&self) -> Result<Links> {
         let mut links = attach_all(&self.programs().iter().collect::<Vec<_>>())?;
         for ops in self.struct_ops_maps()? {
             if ops.autoattach() {
@@ -459,8 +458,7 @@ impl std::fmt::Debug for Object {
 /// [`section::names_hook`]) and that was loaded; the others (`xdp`, `tc`,
 /// `socket`, a bare `uprobe`, programs with autoload off) are skipped. Stops
 /// at the first failure, detaching what it attached so far.
-#[must_use = "dropping a link detaches its program"]
-pub fn attach_all(programs: &[&Program]) -> Result<Vec<Link>> {
+pub fn attach_all(programs: &[&Program]) -> Result<Links> {
     programs
         .iter()
         .filter(|p| p.is_loaded() && section::names_hook(p.section()))
