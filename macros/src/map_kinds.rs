@@ -46,6 +46,23 @@ const TYPED_MAPS: &[TypedMap] = &[
     typed("StackTraceMap", &[7], Params::None),
     typed("RingBuf", &[27], Params::None),
     typed("PerfEventArray", &[4], Params::None),
+    // After `Array`: the skeleton gives mmap-able arrays as `Array`s (the
+    // kind is the same); a derive field may ask for this view of one.
+    typed("MappedArray", &[2], Params::Value),
+    typed("SkStorage", &[24], Params::Value),
+    typed("TaskStorage", &[29], Params::Value),
+    typed("InodeStorage", &[28], Params::Value),
+    typed("CgrpStorage", &[32], Params::Value),
+    typed("DevMap", &[14], Params::None),
+    typed("DevMapHash", &[25], Params::None),
+    typed("CpuMap", &[16], Params::None),
+    typed("XskMap", &[17], Params::None),
+    typed("SockMap", &[15], Params::None),
+    typed("SockHash", &[18], Params::Key),
+    typed("CgroupArray", &[8], Params::None),
+    typed("ReuseportArray", &[20], Params::None),
+    typed("UserRingBuf", &[31], Params::None),
+    typed("Arena", &[33], Params::None),
 ];
 
 /// The typed map that holds maps of `kind`.

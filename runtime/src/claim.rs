@@ -4,9 +4,11 @@
 //! event per slot of a perf event array. Two readers of one ring in this
 //! process would each move that position (and the producer would then
 //! write over a record the other still lends out); two perf readers would
-//! take each other's slots. A reader therefore claims what it consumes,
-//! whatever handle it was made from: maps are told apart by their kernel
-//! id, which no other map gets while the claimant holds a descriptor of it.
+//! take each other's slots; two writers of one user ring buffer would
+//! reserve the same space. A reader therefore claims what it consumes, and
+//! a writer what it produces, whatever handle it was made from: maps are
+//! told apart by their kernel id, which no other map gets while the
+//! claimant holds a descriptor of it.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -18,6 +20,8 @@ pub(crate) enum Part {
     Consumer,
     /// A perf event array's slot for a CPU.
     Slot(u32),
+    /// A user ring buffer's producer position.
+    Producer,
 }
 
 /// A claim on `part` of the map with kernel id `map_id`, released on drop.

@@ -9,16 +9,21 @@
 //! [`ObjectHandle::lock`]. Everything else done through a shared handle
 //! reads what libbpf no longer changes after load (names, descriptors,
 //! types).
+//!
+//! The object closes when the handle's last `Arc` goes, or later, when a
+//! map handle of one of its arenas goes: libbpf maps an arena at load (the
+//! one mapping of it a process may have) and unmaps it on close.
 
 use std::collections::HashMap;
 use std::ptr::NonNull;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use libbpf_sys as sys;
 
 use crate::libbpf::{map_name, maps_of, program_name, programs_of};
 
-/// A libbpf object, closed when dropped.
+/// A libbpf object, closed when the last of its users is gone: this handle
+/// and any [`KeepOpen`] taken from it.
 pub(crate) struct ObjectHandle {
     ptr: NonNull<sys::bpf_object>,
     name: String,
@@ -29,10 +34,55 @@ pub(crate) struct ObjectHandle {
     /// The verifier's logs of successful loads that asked for one, by
     /// program name; written once, at load.
     verifier_logs: HashMap<String, String>,
+    /// Closes the object (and frees its bytes) when the last `Arc` goes.
+    _closer: Arc<Closer>,
+}
+
+/// What closes a libbpf object. An `ObjectHandle` holds it, and so does a
+/// map whose memory is a mapping libbpf owns (an arena's: the kernel lets a
+/// process map an arena once, and libbpf maps it at load and unmaps it when
+/// the object closes).
+struct Closer {
+    ptr: NonNull<sys::bpf_object>,
     /// The bytes libbpf parsed the object from, when they are not
     /// `'static`; libbpf reads them as long as the object is open, and
     /// fields drop after `Drop::drop` closed it.
     _bytes: Option<Box<[u8]>>,
+}
+
+// SAFETY: a `Closer` does nothing with the object but close it, once, in
+// `Drop`, when no handle, program, link or map uses it any more.
+unsafe impl Send for Closer {}
+// SAFETY: as above; `&Closer` gives access to nothing.
+unsafe impl Sync for Closer {}
+
+/// Keeps a libbpf object open (and the mappings libbpf owns in it mapped)
+/// while it lives.
+#[derive(Clone)]
+pub(crate) struct KeepOpen {
+    _closer: Arc<Closer>,
+}
+
+impl std::fmt::Debug for KeepOpen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeepOpen")
+    }
+}
+
+/// The arena maps of every open object (libbpf map pointers, as addresses)
+/// with their object's closer: a map handle made of one keeps the object,
+/// and so libbpf's mapping of the arena, alive.
+static ARENAS: Mutex<Vec<(usize, Weak<Closer>)>> = Mutex::new(Vec::new());
+
+/// Keeps the object of the arena map `map` open, when `map` is an arena
+/// of an open object.
+pub(crate) fn keep_arena_open(map: NonNull<sys::bpf_map>) -> Option<KeepOpen> {
+    let arenas = ARENAS.lock().unwrap_or_else(|e| e.into_inner());
+    arenas
+        .iter()
+        .find(|(ptr, _)| *ptr == map.as_ptr() as usize)
+        .and_then(|(_, closer)| closer.upgrade())
+        .map(|closer| KeepOpen { _closer: closer })
 }
 
 // SAFETY: a libbpf object is not tied to the thread that opened it. Before
@@ -81,14 +131,30 @@ impl ObjectHandle {
         name: String,
         bytes: Option<Box<[u8]>>,
     ) -> Self {
+        let closer = Arc::new(Closer { ptr, _bytes: bytes });
+        let maps = Index::new(maps_of(ptr), map_name);
+        let arenas: Vec<_> = maps
+            .iter()
+            // SAFETY: `map` belongs to the open object.
+            .filter(
+                |(_, map)| unsafe { sys::bpf_map__type(map.as_ptr()) } == sys::BPF_MAP_TYPE_ARENA,
+            )
+            .map(|(_, map)| (map.as_ptr() as usize, Arc::downgrade(&closer)))
+            .collect();
+        if !arenas.is_empty() {
+            ARENAS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(arenas);
+        }
         ObjectHandle {
             programs: Index::new(programs_of(ptr), program_name),
-            maps: Index::new(maps_of(ptr), map_name),
+            maps,
             ptr,
             name,
             lock: Mutex::new(()),
             verifier_logs: HashMap::new(),
-            _bytes: bytes,
+            _closer: closer,
         }
     }
 
@@ -140,11 +206,17 @@ impl ObjectHandle {
     }
 }
 
-impl Drop for ObjectHandle {
+impl Drop for Closer {
     fn drop(&mut self) {
+        // This closer's entries (its strong count is 0 by now), before
+        // libbpf frees the maps whose addresses they hold.
+        ARENAS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(_, closer)| closer.strong_count() > 0);
         // SAFETY: the pointer came from libbpf's open and is closed only
         // here; every program, map and link pointer into it is gone, as they
-        // all hold this handle.
+        // all hold the handle, and every arena map handle holds this closer.
         unsafe { sys::bpf_object__close(self.ptr.as_ptr()) }
     }
 }

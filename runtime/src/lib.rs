@@ -95,6 +95,10 @@ pub mod map;
 pub mod perf;
 mod pod;
 mod program;
+// Part of `program` (`impl Program`: attaching to socket maps), declared
+// here so that `program/mod.rs` needs no line for it.
+#[path = "program/attach_sockmap.rs"]
+mod attach_sockmap;
 pub mod ringbuf;
 pub mod section;
 // What composes them: objects, load options; then what generated code calls.
@@ -111,9 +115,10 @@ pub use global::{ReadOnly, Section, SectionView, Volatile};
 pub use libbpf_sys;
 pub use link::{Link, Links};
 pub use map::{
-    Array, ArrayOfMaps, BatchCursor, BloomFilter, HashMap, HashOfMaps, LpmTrie, PerCpuArray,
-    PerCpuHashMap, PerCpuValues, PerfEventArray, ProgramArray, Queue, RingBuf, Stack,
-    StackTraceMap,
+    Arena, Array, ArrayOfMaps, BatchCursor, BloomFilter, CgroupArray, CgrpStorage, CpuMap, DevMap,
+    DevMapHash, HashMap, HashOfMaps, InodeStorage, LpmTrie, MappedArray, PerCpuArray,
+    PerCpuHashMap, PerCpuValues, PerfEventArray, ProgramArray, Queue, ReuseportArray, RingBuf,
+    SkStorage, SockHash, SockMap, Stack, StackTraceMap, TaskStorage, UserRingBuf, XskMap,
 };
 pub use map::{Map, MapInfo, MapSpec, MapType, UpdateFlags};
 pub use object::{attach_all, Object, OpenObject, OpenOptions};
@@ -124,7 +129,7 @@ pub use program::{
     enable_stats, AttachType, Program, ProgramInfo, ProgramSpec, ProgramType, StatsGuard, TestRun,
     TestRunResult,
 };
-pub use ringbuf::{Record, RingBufPoller, RingBufReader};
+pub use ringbuf::{Record, RingBufPoller, RingBufReader, UserRingBufWriter, UserSample};
 pub use struct_ops::StructOps;
 /// zerocopy, for byte conversions beyond [`Pod`]'s (generated types are
 /// `Pod` directly; they do not implement zerocopy's traits).

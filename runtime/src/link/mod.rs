@@ -44,6 +44,14 @@ enum Kind {
     /// A BPF link held by its descriptor (made by this crate, or opened
     /// from a pin), and what it needs kept open, such as its perf event.
     Fd { fd: OwnedFd, _keep: Option<OwnedFd> },
+    /// A program attached with `BPF_PROG_ATTACH`, which makes no link
+    /// (hooks older than their BPF links), detached with `BPF_PROG_DETACH`
+    /// on drop through descriptors of its own of the program and target.
+    Attached {
+        program: OwnedFd,
+        target: OwnedFd,
+        attach_type: u32,
+    },
 }
 
 // SAFETY: a libbpf link is libbpf memory that only this value uses. Through
@@ -90,6 +98,27 @@ impl Link {
     ) -> Self {
         Link {
             kind: Kind::Fd { fd, _keep: keep },
+            program,
+            target,
+            object: None,
+        }
+    }
+
+    /// Wraps a `BPF_PROG_ATTACH` attachment of the program behind `fd` to
+    /// `target` as `attach_type`, detached on drop.
+    pub(crate) fn from_prog_attach(
+        fd: OwnedFd,
+        target_fd: OwnedFd,
+        attach_type: u32,
+        program: String,
+        target: String,
+    ) -> Self {
+        Link {
+            kind: Kind::Attached {
+                program: fd,
+                target: target_fd,
+                attach_type,
+            },
             program,
             target,
             object: None,
@@ -155,12 +184,14 @@ impl Link {
 
     /// The link's BPF link descriptor, valid while `self` lives; `None` for
     /// links that have none of their own (a USDT link is several uprobes; a
-    /// perf-event link on a kernel without BPF perf links is the event).
+    /// perf-event link on a kernel without BPF perf links is the event; a
+    /// program attached with `BPF_PROG_ATTACH` has no link).
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
         match &self.kind {
             // SAFETY: libbpf keeps the fd open until `bpf_link__destroy` in Drop.
             Kind::Libbpf { fd, .. } => fd.map(|fd| unsafe { BorrowedFd::borrow_raw(fd) }),
             Kind::Fd { fd, .. } => Some(fd.as_fd()),
+            Kind::Attached { .. } => None,
         }
     }
 
@@ -200,13 +231,33 @@ impl Link {
 
 impl Drop for Link {
     fn drop(&mut self) {
-        if let Kind::Libbpf { ptr, .. } = self.kind {
-            let _guard = self.object.as_deref().map(ObjectHandle::lock);
-            // SAFETY: the link came from libbpf and is destroyed only here,
-            // with its object's lock held.
-            unsafe { sys::bpf_link__destroy(ptr.as_ptr()) };
+        match &self.kind {
+            Kind::Libbpf { ptr, .. } => {
+                let _guard = self.object.as_deref().map(ObjectHandle::lock);
+                // SAFETY: the link came from libbpf and is destroyed only
+                // here, with its object's lock held.
+                unsafe { sys::bpf_link__destroy(ptr.as_ptr()) };
+            }
+            Kind::Attached {
+                program,
+                target,
+                attach_type,
+            } => {
+                // SAFETY: a plain system call on descriptors this link owns.
+                let ret = unsafe {
+                    sys::bpf_prog_detach2(program.as_raw_fd(), target.as_raw_fd(), *attach_type)
+                };
+                if let Err(e) = check(ret) {
+                    log::warn!(
+                        "detaching program `{}` from {}: {e}",
+                        self.program,
+                        self.target
+                    );
+                }
+            }
+            // A descriptor link closes with its fields.
+            Kind::Fd { .. } => {}
         }
-        // A descriptor link closes with its fields.
     }
 }
 

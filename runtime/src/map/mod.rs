@@ -5,18 +5,23 @@ mod keys;
 mod kind;
 mod spec;
 
+mod arena;
 mod array;
 mod batch;
 mod bloom;
 mod hash;
 mod key_value;
+mod local_storage;
 mod lpm;
+mod mapped;
 mod of_maps;
 mod per_cpu;
 mod pin;
 mod prog_array;
 mod queue_stack;
+mod redirect;
 mod ring_perf;
+mod sockets;
 mod stack_trace;
 mod typed;
 
@@ -25,16 +30,21 @@ pub use keys::Keys;
 pub use kind::MapType;
 pub use spec::MapSpec;
 
+pub use arena::Arena;
 pub use array::Array;
 pub use batch::{BatchCursor, BatchIter};
 pub use bloom::BloomFilter;
 pub use hash::HashMap;
+pub use local_storage::{CgrpStorage, InodeStorage, SkStorage, TaskStorage};
 pub use lpm::LpmTrie;
+pub use mapped::MappedArray;
 pub use of_maps::{ArrayOfMaps, HashOfMaps};
 pub use per_cpu::{PerCpuArray, PerCpuHashMap, PerCpuValues};
 pub use prog_array::ProgramArray;
 pub use queue_stack::{Queue, Stack};
-pub use ring_perf::{PerfEventArray, RingBuf};
+pub use redirect::{CpuMap, CpuMapEntry, DevMap, DevMapEntry, DevMapHash, XskMap};
+pub use ring_perf::{PerfEventArray, RingBuf, UserRingBuf};
+pub use sockets::{socket_cookie, CgroupArray, ReuseportArray, SockHash, SockMap, SocketMap};
 pub use stack_trace::StackTraceMap;
 pub use typed::{Entries, TypedKeys};
 
@@ -87,6 +97,8 @@ pub struct Map {
     /// The bytes a lookup fills (one value per possible CPU for per-CPU
     /// maps, read when the handle is made).
     value_buffer: usize,
+    /// For an arena of a loaded object, libbpf's mapping of it.
+    arena: Option<arena::LibbpfArena>,
 }
 
 impl Map {
@@ -115,6 +127,7 @@ impl Map {
             kernel_name: c_name(&raw.name),
             info,
             value_buffer,
+            arena: None,
         })
     }
 
@@ -130,8 +143,8 @@ impl Map {
     }
 
     /// A map of a loaded object, with a descriptor of its own.
-    pub(crate) fn from_libbpf(map: NonNull<sys::bpf_map>) -> Result<Self> {
-        let map = map.as_ptr();
+    pub(crate) fn from_libbpf(libbpf_map: NonNull<sys::bpf_map>) -> Result<Self> {
+        let map = libbpf_map.as_ptr();
         let name = map_name(map);
         // SAFETY: `map` belongs to a loaded object, which owns this fd.
         let fd = unsafe { sys::bpf_map__fd(map) };
@@ -142,7 +155,27 @@ impl Map {
         })?;
         // SAFETY: the fd is open while the object is, which outlives this call.
         let fd = duplicate_fd(unsafe { BorrowedFd::borrow_raw(fd) }, &name)?;
-        Map::from_fd(fd, name)
+        let mut handle = Map::from_fd(fd, name)?;
+        handle.arena = arena::LibbpfArena::of(libbpf_map);
+        Ok(handle)
+    }
+
+    /// Another handle of the same map, with a descriptor of its own.
+    pub fn try_clone(&self) -> Result<Map> {
+        let fd = duplicate_fd(self.fd.as_fd(), &self.name)?;
+        Ok(Map {
+            fd,
+            name: self.name.clone(),
+            kernel_name: self.kernel_name.clone(),
+            info: self.info,
+            value_buffer: self.value_buffer,
+            arena: self.arena.clone(),
+        })
+    }
+
+    /// libbpf's mapping of this map, for an arena of a loaded object.
+    fn libbpf_arena(&self) -> Option<&arena::LibbpfArena> {
+        self.arena.as_ref()
     }
 
     /// The map's name.

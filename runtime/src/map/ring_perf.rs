@@ -1,10 +1,12 @@
-//! Typed handles of the maps programs stream records through:
-//! `BPF_MAP_TYPE_RINGBUF` and `BPF_MAP_TYPE_PERF_EVENT_ARRAY`.
+//! Typed handles of the maps records stream through: `BPF_MAP_TYPE_RINGBUF`
+//! and `BPF_MAP_TYPE_PERF_EVENT_ARRAY` (programs to user space) and
+//! `BPF_MAP_TYPE_USER_RINGBUF` (user space to programs).
 //!
-//! These check the kind and hold the map; the readers add `reader()` to
-//! them where they live: `RingBuf::reader` in `crate::ringbuf` and
-//! `PerfEventArray::reader` in `crate::perf` (each an `impl` block there,
-//! built on the public [`RingBuf::map`] / [`PerfEventArray::map`]).
+//! These check the kind and hold the map; the readers and the writer add
+//! `reader()` and `writer()` to them where they live: `RingBuf::reader` and
+//! `UserRingBuf::writer` in `crate::ringbuf`, `PerfEventArray::reader` in
+//! `crate::perf` (each an `impl` block there, built on the public
+//! [`RingBuf::map`] / [`UserRingBuf::map`] / [`PerfEventArray::map`]).
 
 use std::marker::PhantomData;
 
@@ -51,5 +53,24 @@ impl PerfEventArray {
     /// Whether the array has no slots.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// A user ring buffer (`BPF_MAP_TYPE_USER_RINGBUF`): user space writes
+/// samples (through its one [`writer`](UserRingBuf::writer)), a program
+/// takes them in order with `bpf_user_ringbuf_drain`. Linux 6.1.
+///
+/// Made from a [`Map`] with `UserRingBuf::try_from(map)`.
+pub struct UserRingBuf {
+    map: Map,
+    _types: PhantomData<fn() -> ()>,
+}
+
+typed_map!(UserRingBuf, kinds: [USER_RINGBUF], key: None, value: None);
+
+impl UserRingBuf {
+    /// The size of the ring's data area in bytes (the map's `max_entries`).
+    pub fn capacity(&self) -> usize {
+        self.map.info().max_entries as usize
     }
 }

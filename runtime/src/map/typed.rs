@@ -40,13 +40,33 @@ pub(super) fn check_map(
 /// Implements what every typed map has: `TryFrom<Map>` (checking the kind
 /// and the sizes), `map`, `into_map`, `name`, `info`, `from_pin`, `pin`,
 /// `unpin`, `freeze`, `AsFd` and `Debug`. The type must be a struct with the
-/// fields `map: Map` and `_types: PhantomData<fn() -> (its generics,)>`.
+/// fields `map: Map` and `_types: PhantomData<fn() -> (its generics,)>`;
+/// a type with more fields (a mapping of the map, say) gives `open`, a
+/// function that makes it from the checked map.
 macro_rules! typed_map {
     (
         $name:ident $(<$($g:ident),+>)?,
         kinds: [$($kind:ident),+],
         key: $key:expr,
         value: $value:expr $(,)?
+    ) => {
+        $crate::map::typed::typed_map!(
+            $name $(<$($g),+>)?,
+            kinds: [$($kind),+],
+            key: $key,
+            value: $value,
+            open: |map| Ok($name {
+                map,
+                _types: ::std::marker::PhantomData,
+            }),
+        );
+    };
+    (
+        $name:ident $(<$($g:ident),+>)?,
+        kinds: [$($kind:ident),+],
+        key: $key:expr,
+        value: $value:expr,
+        open: $open:expr $(,)?
     ) => {
         impl $(<$($g: $crate::Pod),+>)? ::std::convert::TryFrom<$crate::Map>
             for $name $(<$($g),+>)?
@@ -63,10 +83,8 @@ macro_rules! typed_map {
                     $key,
                     $value,
                 )?;
-                Ok($name {
-                    map,
-                    _types: ::std::marker::PhantomData,
-                })
+                let open: fn($crate::Map) -> $crate::Result<Self> = $open;
+                open(map)
             }
         }
 

@@ -102,6 +102,36 @@ pub(crate) unsafe fn load_bytes(src: *const u8, dst: &mut [u8]) {
     }
 }
 
+/// Copies `src` into shared memory at `dst`, whatever its alignment: each
+/// store as wide as the address and the bytes left allow.
+///
+/// # Safety
+/// `dst` is valid for writes of `src.len()` bytes, and every access to them
+/// by this process is atomic.
+#[inline]
+pub(crate) unsafe fn store_bytes(dst: *mut u8, src: &[u8]) {
+    let mut i = 0;
+    while i < src.len() {
+        let at = dst.wrapping_add(i);
+        let left = src.len() - i;
+        let unit = [8, 4, 2, 1]
+            .into_iter()
+            .find(|&u| (at as usize).is_multiple_of(u) && left >= u)
+            .unwrap_or(1);
+        let bytes = &src[i..i + unit];
+        // SAFETY: `at` is inside the destination and aligned to `unit`.
+        unsafe {
+            match unit {
+                8 => AtomicU64::from_ptr(at.cast()).store(u64::from_ne_bytes(word(bytes)), Relaxed),
+                4 => AtomicU32::from_ptr(at.cast()).store(u32::from_ne_bytes(word(bytes)), Relaxed),
+                2 => AtomicU16::from_ptr(at.cast()).store(u16::from_ne_bytes(word(bytes)), Relaxed),
+                _ => AtomicU8::from_ptr(at).store(bytes[0], Relaxed),
+            }
+        }
+        i += unit;
+    }
+}
+
 /// The widest access that fits `T`'s alignment and divides its size.
 #[inline(always)]
 const fn unit_for<T>() -> usize {
@@ -194,6 +224,23 @@ mod tests {
         unsafe { store(&mut arr, &[1, 2, 3]) };
         // SAFETY: as above.
         assert_eq!(unsafe { load(&arr) }, [1, 2, 3]);
+    }
+
+    #[test]
+    fn bytes_stored_at_any_offset() {
+        let src: Vec<u8> = (0..40).collect();
+        for start in 0..8 {
+            for len in 0..=(40 - start) {
+                let mut dst = vec![0xffu8; 48];
+                // SAFETY: inside `dst`.
+                unsafe { store_bytes(dst.as_mut_ptr().add(start), &src[..len]) };
+                assert_eq!(&dst[start..start + len], &src[..len]);
+                assert!(dst[..start]
+                    .iter()
+                    .chain(&dst[start + len..])
+                    .all(|&b| b == 0xff));
+            }
+        }
     }
 
     #[test]

@@ -37,6 +37,23 @@ impl Mmap {
         offset: usize,
         write: bool,
     ) -> io::Result<Self> {
+        Self::map(fd, len, offset, write, 0)
+    }
+
+    /// Maps `len` bytes of `fd` from its start, shared and writable, at the
+    /// address `addr` (0: where the kernel likes), never over an existing
+    /// mapping (`EEXIST` then).
+    pub(crate) fn new_at(fd: BorrowedFd<'_>, len: usize, addr: usize) -> io::Result<Self> {
+        Self::map(fd, len, 0, true, addr)
+    }
+
+    fn map(
+        fd: BorrowedFd<'_>,
+        len: usize,
+        offset: usize,
+        write: bool,
+        addr: usize,
+    ) -> io::Result<Self> {
         let prot = if write {
             libc::PROT_READ | libc::PROT_WRITE
         } else {
@@ -44,20 +61,34 @@ impl Mmap {
         };
         let offset = libc::off_t::try_from(offset)
             .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-        // SAFETY: a fresh mapping chosen by the kernel; no existing memory is
-        // affected. The result is checked before use.
+        let flags = if addr == 0 {
+            libc::MAP_SHARED
+        } else {
+            libc::MAP_SHARED | libc::MAP_FIXED_NOREPLACE
+        };
+        // SAFETY: a fresh mapping, where the kernel chooses or at `addr`
+        // only if nothing is mapped there (MAP_FIXED_NOREPLACE): no existing
+        // memory is affected. The result is checked before use.
         let ptr = unsafe {
             libc::mmap(
-                std::ptr::null_mut(),
+                addr as *mut libc::c_void,
                 len,
                 prot,
-                libc::MAP_SHARED,
+                flags,
                 fd.as_raw_fd(),
                 offset,
             )
         };
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
+        }
+        if addr != 0 && ptr as usize != addr {
+            // A kernel older than MAP_FIXED_NOREPLACE (4.17) takes it as a
+            // hint and may map elsewhere.
+            if let Some(ptr) = NonNull::new(ptr.cast::<u8>()) {
+                drop(Mmap { ptr, len });
+            }
+            return Err(io::Error::from_raw_os_error(libc::EEXIST));
         }
         let ptr = NonNull::new(ptr.cast::<u8>())
             .ok_or_else(|| io::Error::from_raw_os_error(libc::EINVAL))?;

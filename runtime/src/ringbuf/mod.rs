@@ -44,6 +44,7 @@ mod poller;
 mod record;
 #[cfg(feature = "tokio")]
 pub(crate) mod stream;
+mod user;
 
 use std::fmt;
 use std::os::fd::{AsFd, OwnedFd};
@@ -60,6 +61,7 @@ pub use poller::RingBufPoller;
 pub use record::Record;
 #[cfg(feature = "tokio")]
 pub use stream::{AsyncRingBufPoller, AsyncRingBufReader};
+pub use user::{UserRingBufWriter, UserSample};
 
 /// Set in a record's length word while the producer still writes it.
 const BUSY_BIT: u32 = 1 << 31;
