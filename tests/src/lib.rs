@@ -294,3 +294,27 @@ fn c_name(raw: &[std::os::raw::c_char]) -> String {
         .collect();
     String::from_utf8_lossy(&bytes).into_owned()
 }
+
+/// Where cgroup v2 is mounted (`/sys/fs/cgroup` or, beside v1, its
+/// `unified` directory).
+pub fn cgroup2_root() -> String {
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap();
+    mounts
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, dir, fs) = (f.next()?, f.next()?, f.next()?);
+            (fs == "cgroup2").then(|| dir.to_owned())
+        })
+        .expect("cgroup v2 is mounted")
+}
+
+/// The cgroup v2 directory this process is in (from `/proc/self/cgroup`).
+pub fn own_cgroup() -> String {
+    let cgroups = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let path = cgroups
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .expect("this process is in a cgroup v2");
+    format!("{}{}", cgroup2_root(), path.trim_end_matches('/'))
+}

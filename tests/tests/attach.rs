@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use ebpf_skeleton::libbpf_sys as sys;
 use ebpf_skeleton::link::{Kprobe, Uprobe};
 use ebpf_skeleton::{ebpf_skeleton, Error, UpdateFlags};
-use ebpf_skeleton_tests::{getppid_n, tid};
+use ebpf_skeleton_tests::{cgroup2_root, getppid_n, tid};
 
 ebpf_skeleton!("../bpf/attach.bpf.o");
 
@@ -175,19 +175,6 @@ fn a_kprobe_named_at_attach_time_fails_clearly_here() {
     assert_eq!(err.errno(), Some(libc::ENOENT), "{err}");
 }
 
-/// Where cgroup v2 is mounted (`/sys/fs/cgroup` or, beside v1, its
-/// `unified` directory).
-fn cgroup2_root() -> String {
-    let mounts = std::fs::read_to_string("/proc/mounts").unwrap();
-    mounts
-        .lines()
-        .find_map(|l| {
-            let mut f = l.split_whitespace();
-            let (_, dir, fs) = (f.next()?, f.next()?, f.next()?);
-            (fs == "cgroup2").then(|| dir.to_owned())
-        })
-        .expect("cgroup v2 is mounted")
-}
 
 /// A software cpu-clock event on this thread, sampling every 100 µs.
 fn cpu_clock_event() -> OwnedFd {
