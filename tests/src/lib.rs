@@ -5,6 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+pub mod net;
+
 use ebpf_skeleton::Program;
 
 /// Calls getppid(2) `n` times from the current thread, bypassing libc so no

@@ -148,11 +148,6 @@ macro_rules! dev_map {
                     .map(|(ifindex, program_id)| DevMapEntry { ifindex, program_id }))
             }
 
-            #[doc = concat!("Empties ", $key, "; `false` if it was empty.")]
-            pub fn remove(&self, key: u32) -> Result<bool> {
-                self.map.delete(key.as_bytes())
-            }
-
             /// The keys that hold an interface.
             pub fn keys(&self) -> TypedKeys<'_, u32> {
                 TypedKeys::new(&self.map)
@@ -163,6 +158,21 @@ macro_rules! dev_map {
 
 dev_map!(DevMap, "slot `key`");
 dev_map!(DevMapHash, "the key `key`");
+
+impl DevMap {
+    /// Empties slot `key` (the kernel does not say whether it held an
+    /// interface).
+    pub fn remove(&self, key: u32) -> Result<()> {
+        self.map.delete(key.as_bytes()).map(drop)
+    }
+}
+
+impl DevMapHash {
+    /// Removes the entry under `key`; `false` if there was none.
+    pub fn remove(&self, key: u32) -> Result<bool> {
+        self.map.delete(key.as_bytes())
+    }
+}
 
 /// A CPU map (`BPF_MAP_TYPE_CPUMAP`): slot `cpu` holds a queue that
 /// `bpf_redirect_map(&map, cpu, 0)` hands packets to, for that CPU to build
@@ -222,9 +232,10 @@ impl CpuMap {
         )
     }
 
-    /// Empties slot `cpu`; `false` if it was empty.
-    pub fn remove(&self, cpu: u32) -> Result<bool> {
-        self.map.delete(cpu.as_bytes())
+    /// Empties slot `cpu` (the kernel does not say whether it held a
+    /// queue).
+    pub fn remove(&self, cpu: u32) -> Result<()> {
+        self.map.delete(cpu.as_bytes()).map(drop)
     }
 }
 
@@ -261,8 +272,9 @@ impl XskMap {
             .update(index.as_bytes(), fd.as_bytes(), UpdateFlags::ANY)
     }
 
-    /// Empties slot `index`; `false` if it was empty.
-    pub fn remove(&self, index: u32) -> Result<bool> {
-        self.map.delete(index.as_bytes())
+    /// Empties slot `index` (the kernel does not say whether it held a
+    /// socket).
+    pub fn remove(&self, index: u32) -> Result<()> {
+        self.map.delete(index.as_bytes()).map(drop)
     }
 }

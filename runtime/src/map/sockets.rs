@@ -134,7 +134,11 @@ impl SockMap {
 
     /// Takes the socket out of slot `index`; `false` if it was empty.
     pub fn remove(&self, index: u32) -> Result<bool> {
-        self.map.delete(index.as_bytes())
+        match self.map.delete(index.as_bytes()) {
+            // The kernel says EINVAL, not ENOENT, for an empty slot.
+            Err(e) if e.errno() == Some(libc::EINVAL) && index < self.len() => Ok(false),
+            other => other,
+        }
     }
 
     /// The cookie of the socket in slot `index` ([`socket_cookie`]), or
