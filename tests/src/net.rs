@@ -35,6 +35,16 @@ pub fn veth(a: &str, b: &str) -> (u32, u32) {
     ip(&["link", "add", "name", a, "type", "veth", "peer", "name", b]);
     ip(&["link", "set", "dev", a, "up"]);
     ip(&["link", "set", "dev", b, "up"]);
+    // The kernel turns an interface's queueing on (and its state to UP)
+    // a moment after it comes up; a frame sent before then is dropped.
+    let up = |dev: &str| {
+        let out = Command::new("ip").args(["-o", "link", "show", "dev", dev]).output();
+        out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("state UP"))
+    };
+    assert!(
+        crate::eventually(std::time::Duration::from_secs(10), || up(a) && up(b)),
+        "{a} and {b} never came up"
+    );
     (ifindex(a), ifindex(b))
 }
 

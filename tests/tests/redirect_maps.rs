@@ -159,10 +159,16 @@ fn an_xsk_map_delivers_frames_to_the_af_xdp_socket_rust_put_there() {
         objs.maps.xsks.set(0, &socket).unwrap();
         send_frames(a, FRAMES);
         let mut frames = Vec::new();
-        assert!(eventually(Duration::from_secs(5), || {
+        let all_in = eventually(Duration::from_secs(5), || {
             frames.extend(socket.received());
             frames.len() as u64 >= FRAMES
-        }));
+        });
+        assert!(
+            all_in,
+            "{} of {FRAMES} frames received, {} redirected",
+            frames.len(),
+            objs.bss.redirected.get()
+        );
         assert_eq!(frames.len() as u64, FRAMES);
         for (i, frame) in frames.iter().enumerate() {
             assert_eq!(&frame[12..14], &0x88b5u16.to_be_bytes());
