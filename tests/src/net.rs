@@ -21,7 +21,12 @@ pub fn in_new_netns<T: Send>(test: impl FnOnce() -> T + Send) -> T {
         s.spawn(|| {
             // SAFETY: a plain system call, affecting this thread only.
             let ret = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-            assert_eq!(ret, 0, "unshare(CLONE_NEWNET): {}", io::Error::last_os_error());
+            assert_eq!(
+                ret,
+                0,
+                "unshare(CLONE_NEWNET): {}",
+                io::Error::last_os_error()
+            );
             test()
         })
         .join()
@@ -38,7 +43,9 @@ pub fn veth(a: &str, b: &str) -> (u32, u32) {
     // The kernel turns an interface's queueing on (and its state to UP)
     // a moment after it comes up; a frame sent before then is dropped.
     let up = |dev: &str| {
-        let out = Command::new("ip").args(["-o", "link", "show", "dev", dev]).output();
+        let out = Command::new("ip")
+            .args(["-o", "link", "show", "dev", dev])
+            .output();
         out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("state UP"))
     };
     assert!(
@@ -105,7 +112,12 @@ impl FrameSender {
                 size_of::<libc::sockaddr_ll>() as u32,
             )
         };
-        assert_eq!(n, frame.len() as isize, "sendto: {}", io::Error::last_os_error());
+        assert_eq!(
+            n,
+            frame.len() as isize,
+            "sendto: {}",
+            io::Error::last_os_error()
+        );
     }
 }
 
@@ -147,7 +159,12 @@ impl Mapping {
                 offset as libc::off_t,
             )
         };
-        assert_ne!(ptr, libc::MAP_FAILED, "mmap: {}", io::Error::last_os_error());
+        assert_ne!(
+            ptr,
+            libc::MAP_FAILED,
+            "mmap: {}",
+            io::Error::last_os_error()
+        );
         Mapping {
             ptr: NonNull::new(ptr.cast()).unwrap(),
             len,
@@ -181,7 +198,12 @@ fn set_option<T>(fd: &OwnedFd, name: i32, value: &T) {
             size_of::<T>() as u32,
         )
     };
-    assert_eq!(ret, 0, "setsockopt SOL_XDP {name}: {}", io::Error::last_os_error());
+    assert_eq!(
+        ret,
+        0,
+        "setsockopt SOL_XDP {name}: {}",
+        io::Error::last_os_error()
+    );
 }
 
 impl XdpSocket {
@@ -203,7 +225,11 @@ impl XdpSocket {
         };
         set_option(&fd, libc::XDP_UMEM_REG, &reg);
         let entries = FRAMES as u32;
-        for ring in [libc::XDP_UMEM_FILL_RING, libc::XDP_UMEM_COMPLETION_RING, libc::XDP_RX_RING] {
+        for ring in [
+            libc::XDP_UMEM_FILL_RING,
+            libc::XDP_UMEM_COMPLETION_RING,
+            libc::XDP_RX_RING,
+        ] {
             set_option(&fd, ring, &entries);
         }
         // SAFETY: zeroes are valid offsets, which the kernel fills in.
@@ -235,7 +261,13 @@ impl XdpSocket {
             let at = off.fr.desc as usize + i * size_of::<u64>();
             // SAFETY: inside the fill ring's mapping, 8-byte aligned; the
             // kernel reads it only once the producer below moves.
-            unsafe { fill.ptr.as_ptr().add(at).cast::<u64>().write((i * FRAME_SIZE) as u64) };
+            unsafe {
+                fill.ptr
+                    .as_ptr()
+                    .add(at)
+                    .cast::<u64>()
+                    .write((i * FRAME_SIZE) as u64)
+            };
         }
         fill.word(off.fr.producer).store(entries, Ordering::Release);
         let addr = libc::sockaddr_xdp {
@@ -265,12 +297,18 @@ impl XdpSocket {
 
     /// The frames received so far (each one copied out), consuming them.
     pub fn received(&mut self) -> Vec<Vec<u8>> {
-        let producer = self.rx.word(self.rx_offsets.producer).load(Ordering::Acquire);
-        let consumer = self.rx.word(self.rx_offsets.consumer).load(Ordering::Relaxed);
+        let producer = self
+            .rx
+            .word(self.rx_offsets.producer)
+            .load(Ordering::Acquire);
+        let consumer = self
+            .rx
+            .word(self.rx_offsets.consumer)
+            .load(Ordering::Relaxed);
         let mut frames = Vec::new();
         for i in consumer..producer {
-            let at = self.rx_offsets.desc as usize
-                + (i as usize % FRAMES) * size_of::<libc::xdp_desc>();
+            let at =
+                self.rx_offsets.desc as usize + (i as usize % FRAMES) * size_of::<libc::xdp_desc>();
             // SAFETY: a descriptor the kernel published (before `producer`)
             // inside the RX ring's mapping; it does not change until the
             // consumer moves past it.
@@ -279,7 +317,10 @@ impl XdpSocket {
             // SAFETY: the frame lies in the UMEM, and the kernel is done
             // with it until it is handed back through the fill ring.
             let frame = unsafe {
-                std::slice::from_raw_parts(self.umem.ptr.as_ptr().add(desc.addr as usize), desc.len as usize)
+                std::slice::from_raw_parts(
+                    self.umem.ptr.as_ptr().add(desc.addr as usize),
+                    desc.len as usize,
+                )
             };
             frames.push(frame.to_vec());
         }

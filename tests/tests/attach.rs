@@ -175,7 +175,6 @@ fn a_kprobe_named_at_attach_time_fails_clearly_here() {
     assert_eq!(err.errno(), Some(libc::ENOENT), "{err}");
 }
 
-
 /// A software cpu-clock event on this thread, sampling every 100 µs.
 fn cpu_clock_event() -> OwnedFd {
     let mut attr = sys::perf_event_attr {

@@ -4,7 +4,7 @@
 
 use std::fs::File;
 
-use ebpf_skeleton::{ebpf_skeleton, UpdateFlags};
+use ebpf_skeleton::{ebpf_skeleton, CgroupArray, CgrpStorage, UpdateFlags};
 use ebpf_skeleton_tests::{cgroup2_root, own_cgroup, run};
 
 ebpf_skeleton!("../bpf/cgroup_array.bpf.o");
@@ -32,7 +32,7 @@ impl Drop for TempCgroup {
 #[test]
 fn a_program_asks_which_cgroups_of_the_array_its_task_is_under() {
     let objs = cgroup_array::Objects::load().expect("load");
-    let array = &objs.maps.cgroups;
+    let array: &CgroupArray = &objs.maps.cgroups;
     assert_eq!(array.len(), 2);
     let other = TempCgroup::new("array");
     array.set(0, &File::open(own_cgroup()).unwrap()).unwrap();
@@ -46,7 +46,9 @@ fn a_program_asks_which_cgroups_of_the_array_its_task_is_under() {
     run(&objs.programs.ask_under, &[]);
     assert_eq!(objs.bss.under.get(), [1, -i64::from(libc::EAGAIN)]);
     // A slot past the end, and a descriptor that is no cgroup, are refused.
-    let err = array.set(2, &File::open(own_cgroup()).unwrap()).unwrap_err();
+    let err = array
+        .set(2, &File::open(own_cgroup()).unwrap())
+        .unwrap_err();
     assert_eq!(err.errno(), Some(libc::E2BIG), "{err}");
     let not_a_cgroup = File::open("/proc/self/status").unwrap();
     assert!(array.set(1, &not_a_cgroup).is_err());
@@ -55,7 +57,7 @@ fn a_program_asks_which_cgroups_of_the_array_its_task_is_under() {
 #[test]
 fn cgroup_storage_between_rust_and_a_program() {
     let objs = cgrp_storage::Objects::load().expect("load");
-    let store = &objs.maps.cgroups;
+    let store: &CgrpStorage<cgrp_storage::types::Owned> = &objs.maps.cgroups;
     let cgroup = File::open(own_cgroup()).unwrap();
     let other = TempCgroup::new("storage");
     let other_dir = File::open(&other.0).unwrap();
@@ -63,7 +65,10 @@ fn cgroup_storage_between_rust_and_a_program() {
 
     // The program creates the entry of its task's cgroup; Rust reads it.
     run(&objs.programs.answer_in_cgroup, &[]);
-    let created = store.get(&cgroup).unwrap().expect("the entry the program made");
+    let created = store
+        .get(&cgroup)
+        .unwrap()
+        .expect("the entry the program made");
     assert_eq!((created.from_user, created.from_prog), (0, 1));
 
     // Rust writes, the program reads and answers.
@@ -78,7 +83,9 @@ fn cgroup_storage_between_rust_and_a_program() {
     assert_eq!((seen.from_user, seen.from_prog, seen.runs), (1000, 1001, 1));
 
     // A cgroup no task of this test runs in keeps what Rust wrote.
-    store.insert(&other_dir, &value, UpdateFlags::NO_EXIST).unwrap();
+    store
+        .insert(&other_dir, &value, UpdateFlags::NO_EXIST)
+        .unwrap();
     run(&objs.programs.answer_in_cgroup, &[]);
     let untouched = store.get(&other_dir).unwrap().unwrap();
     assert_eq!((untouched.from_user, untouched.from_prog), (1000, 0));

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::UdpSocket;
 use std::process::{Command, Stdio};
 
-use ebpf_skeleton::{ebpf_skeleton, Error, TaskStorage, UpdateFlags};
+use ebpf_skeleton::{ebpf_skeleton, Error, InodeStorage, SkStorage, TaskStorage, UpdateFlags};
 use ebpf_skeleton_tests::cgroup2_root;
 
 ebpf_skeleton!("../bpf/storage.bpf.o");
@@ -41,7 +41,7 @@ fn socket_storage_between_rust_and_an_egress_program() {
         .socket_egress
         .attach_cgroup(&cgroup)
         .expect("attach to the cgroup v2 root");
-    let store = &objs.maps.sockets;
+    let store: &SkStorage<Owned> = &objs.maps.sockets;
 
     // Rust writes, the program reads and answers.
     let (tx, rx) = connected_pair();
@@ -61,8 +61,14 @@ fn socket_storage_between_rust_and_an_egress_program() {
     objs.bss.create_port.set(u32::from(port));
     other.send(b"one").unwrap();
     other.send(b"two").unwrap();
-    let created = store.get(&other).unwrap().expect("the entry the program made");
-    assert_eq!((created.from_user, created.from_prog, created.runs), (0, 1, 2));
+    let created = store
+        .get(&other)
+        .unwrap()
+        .expect("the entry the program made");
+    assert_eq!(
+        (created.from_user, created.from_prog, created.runs),
+        (0, 1, 2)
+    );
 
     assert!(store.remove(&tx).unwrap());
     assert!(!store.remove(&tx).unwrap());
@@ -113,7 +119,7 @@ impl Drop for Cat {
 fn task_storage_between_rust_and_a_tracepoint_program() {
     let objs = storage::Objects::load().expect("load");
     let _link = objs.programs.task_write.attach().expect("attach");
-    let store = &objs.maps.tasks;
+    let store: &TaskStorage<Owned> = &objs.maps.tasks;
     let mut cat = Cat::spawn();
     let pidfd = TaskStorage::<Owned>::pidfd(cat.child.id()).expect("pidfd_open");
     assert_eq!(store.get(&pidfd).unwrap(), None);
@@ -121,12 +127,17 @@ fn task_storage_between_rust_and_a_tracepoint_program() {
     // The program creates the entry on cat's first write; Rust reads it.
     objs.bss.target_tgid.set(cat.child.id());
     cat.echo("first");
-    let created = store.get(&pidfd).unwrap().expect("the entry the program made");
+    let created = store
+        .get(&pidfd)
+        .unwrap()
+        .expect("the entry the program made");
     assert_eq!((created.from_user, created.from_prog), (0, 1));
     assert!(created.runs >= 1);
 
     // Rust writes, the program reads and answers on the next write.
-    store.insert(&pidfd, &owned(99), UpdateFlags::EXIST).unwrap();
+    store
+        .insert(&pidfd, &owned(99), UpdateFlags::EXIST)
+        .unwrap();
     cat.echo("second");
     let seen = store.get(&pidfd).unwrap().unwrap();
     assert_eq!((seen.from_user, seen.from_prog), (99, 100));
@@ -173,11 +184,24 @@ fn inode_storage_between_rust_and_an_lsm_program() {
         (Ok(_), true) => panic!("a locked-down kernel loaded an LSM program"),
         (Err(err), false) => panic!("{err}"),
     };
-    let _link = objs.programs.file_open.attach().expect("attach lsm/file_open");
+    let _link = objs
+        .programs
+        .file_open
+        .attach()
+        .expect("attach lsm/file_open");
     inode_storage_from_user_space(&objs, &path);
     let store = &objs.maps.inodes;
     let file = File::open(&path).unwrap();
-    store.insert(&file, &inode_storage::types::Owned { from_user: 7, from_prog: 0 }, UpdateFlags::ANY).unwrap();
+    store
+        .insert(
+            &file,
+            &inode_storage::types::Owned {
+                from_user: 7,
+                from_prog: 0,
+            },
+            UpdateFlags::ANY,
+        )
+        .unwrap();
     objs.bss.target_tgid.set(std::process::id());
     // Opening the file runs the program, which answers in the entry.
     drop(File::open(&path).unwrap());
@@ -189,7 +213,7 @@ fn inode_storage_between_rust_and_an_lsm_program() {
 /// What needs no program: an entry belongs to the inode, not the
 /// descriptor it was written through.
 fn inode_storage_from_user_space(objs: &inode_storage::Objects, path: &std::path::Path) {
-    let store = &objs.maps.inodes;
+    let store: &InodeStorage<inode_storage::types::Owned> = &objs.maps.inodes;
     let (a, b) = (File::open(path).unwrap(), File::open(path).unwrap());
     let value = inode_storage::types::Owned {
         from_user: 5,

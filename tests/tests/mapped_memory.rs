@@ -19,7 +19,9 @@ use mapped_array::types::Triple;
 #[test]
 fn a_mapped_array_between_rust_and_a_program() {
     let objs = mapped_array::Objects::load().expect("load");
-    let slots = objs.maps.slots.mapped().expect("map the array");
+    // The skeleton gives mmap-able arrays as arrays, with a mapped view.
+    let array: &Array<Triple> = &objs.maps.slots;
+    let slots = array.mapped().expect("map the array");
     assert_eq!(slots.len(), 600);
     for (i, cell) in slots.cells().enumerate() {
         cell.set(Triple {
@@ -32,10 +34,16 @@ fn a_mapped_array_between_rust_and_a_program() {
     // Every slot, across the pages of the mapping (16-byte strides).
     for i in 0..600 {
         let seen = slots.get(i).unwrap();
-        assert_eq!((seen.from_user, seen.from_prog, seen.index), (3 * i, 3 * i + 1, i));
+        assert_eq!(
+            (seen.from_user, seen.from_prog, seen.index),
+            (3 * i, 3 * i + 1, i)
+        );
     }
     assert!(slots.get(600).is_none());
-    assert_eq!(slots.set(600, Triple::default()).unwrap_err().errno(), Some(libc::E2BIG));
+    assert_eq!(
+        slots.set(600, Triple::default()).unwrap_err().errno(),
+        Some(libc::E2BIG)
+    );
 
     // A system call's write shows in the mapping, and the other way round.
     let value = Triple {
@@ -97,7 +105,7 @@ fn a_derived_field_is_a_mapped_array() {
 #[test]
 fn an_arena_global_between_rust_and_a_program() {
     let objs = arena::Objects::load().expect("load");
-    let arena = &objs.maps.arena;
+    let arena: &Arena = &objs.maps.arena;
     assert_eq!(arena.len(), 4 * 4096);
     let publish = &objs.programs.publish;
     assert_eq!(publish.test_run(None).unwrap(), 0);
@@ -113,7 +121,10 @@ fn an_arena_global_between_rust_and_a_program() {
     arena.cell::<u64>(global).unwrap().set(50);
     assert_eq!(publish.test_run(None).unwrap(), 0);
     let shared: arena::types::Shared = arena.read(global).unwrap();
-    assert_eq!((shared.from_user, shared.from_prog, shared.runs), (50, 51, 2));
+    assert_eq!(
+        (shared.from_user, shared.from_prog, shared.runs),
+        (50, 51, 2)
+    );
 
     // Offsets outside the arena, and misaligned cells, are refused.
     let end = arena.address() as u64 + arena.len() as u64;
@@ -169,7 +180,16 @@ fn an_arena_handle_keeps_its_object_s_mapping() {
     // made from a bare descriptor cannot map it again, and says why.
     let fd = clone.as_fd().try_clone_to_owned().unwrap();
     let err = Arena::try_from(Map::from_fd(fd, "again").unwrap()).unwrap_err();
-    assert!(matches!(err, Error::Map { op: "mmap the arena", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Map {
+                op: "mmap the arena",
+                ..
+            }
+        ),
+        "{err}"
+    );
     let source = std::error::Error::source(&err).unwrap().to_string();
     assert!(source.contains("one address in every process"), "{source}");
 }

@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
-use ebpf_skeleton::{ebpf_skeleton, possible_cpus, Link};
+use ebpf_skeleton::{
+    ebpf_skeleton, possible_cpus, CpuMap, DevMap, DevMapHash, Link, Objects, XskMap,
+};
 use ebpf_skeleton_tests::eventually;
 use ebpf_skeleton_tests::net::{in_new_netns, veth, FrameSender, XdpSocket};
 
@@ -53,14 +55,18 @@ fn a_dev_map_sends_frames_out_of_the_interface_rust_put_there() {
     in_new_netns(|| {
         let net = two_pairs();
         let objs = redirect::Objects::load().expect("load");
-        let devs = &objs.maps.devs;
+        let devs: &DevMap = &objs.maps.devs;
         devs.set(0, net.c).unwrap();
         let entry = devs.get(0).unwrap().unwrap();
         assert_eq!((entry.ifindex, entry.program_id), (net.c, None));
         let _arrive = attach(&objs.programs.count_arrivals, net.d);
         let _redirect = attach(&objs.programs.to_dev, net.b);
         send_frames(net.a, FRAMES);
-        assert!(reaches(|| objs.bss.arrived.get(), FRAMES), "{} arrived", objs.bss.arrived.get());
+        assert!(
+            reaches(|| objs.bss.arrived.get(), FRAMES),
+            "{} arrived",
+            objs.bss.arrived.get()
+        );
         assert_eq!(objs.bss.redirected.get(), FRAMES);
 
         // An empty slot: the program's redirect fails, nothing arrives.
@@ -88,7 +94,10 @@ fn a_dev_map_entry_runs_its_program_on_the_way_out() {
         // The kernel says which program it holds.
         let entry = devs.get(0).unwrap().unwrap();
         assert_eq!(entry.ifindex, net.c);
-        assert_eq!(entry.program_id, Some(objs.programs.on_egress.id().unwrap()));
+        assert_eq!(
+            entry.program_id,
+            Some(objs.programs.on_egress.id().unwrap())
+        );
         let _arrive = attach(&objs.programs.count_arrivals, net.d);
         let _redirect = attach(&objs.programs.to_dev_with_prog, net.b);
         send_frames(net.a, FRAMES);
@@ -109,7 +118,7 @@ fn a_dev_map_hash_redirects_by_key() {
     in_new_netns(|| {
         let net = two_pairs();
         let objs = redirect::Objects::load().expect("load");
-        let hash = &objs.maps.dev_hash;
+        let hash: &DevMapHash = &objs.maps.dev_hash;
         hash.set(1234, net.c).unwrap();
         hash.set(7, net.a).unwrap();
         let mut keys: Vec<u32> = hash.keys().map(Result::unwrap).collect();
@@ -129,7 +138,7 @@ fn a_cpu_map_hands_frames_to_its_cpu_and_program() {
     in_new_netns(|| {
         let net = two_pairs();
         let objs = redirect::Objects::load().expect("load");
-        let cpus = &objs.maps.cpus;
+        let cpus: &CpuMap = &objs.maps.cpus;
         let target = possible_cpus().unwrap() as u32 - 1;
         cpus.set_with_program(target, 64, &objs.programs.on_cpu)
             .unwrap();
@@ -139,7 +148,11 @@ fn a_cpu_map_hands_frames_to_its_cpu_and_program() {
         objs.bss.target_cpu.set(target);
         let _redirect = attach(&objs.programs.to_cpu, net.b);
         send_frames(net.a, FRAMES);
-        assert!(reaches(|| objs.bss.cpu_runs.get(), FRAMES), "{} ran", objs.bss.cpu_runs.get());
+        assert!(
+            reaches(|| objs.bss.cpu_runs.get(), FRAMES),
+            "{} ran",
+            objs.bss.cpu_runs.get()
+        );
         assert_eq!(objs.bss.cpu_seen.get(), target);
         cpus.remove(target).unwrap();
         assert_eq!(cpus.get(target).unwrap(), None);
@@ -156,7 +169,8 @@ fn an_xsk_map_delivers_frames_to_the_af_xdp_socket_rust_put_there() {
         // The program must be on `b` before an AF_XDP socket binds there.
         let _redirect = attach(&objs.programs.to_xsk, b);
         let mut socket = XdpSocket::bind(b, 0);
-        objs.maps.xsks.set(0, &socket).unwrap();
+        let xsks: &XskMap = &objs.maps.xsks;
+        xsks.set(0, &socket).unwrap();
         send_frames(a, FRAMES);
         let mut frames = Vec::new();
         let all_in = eventually(Duration::from_secs(5), || {
@@ -183,4 +197,22 @@ fn an_xsk_map_delivers_frames_to_the_af_xdp_socket_rust_put_there() {
         assert!(reaches(|| objs.bss.redirected.get(), FRAMES + 2));
         assert!(socket.received().is_empty());
     });
+}
+
+/// The derive takes each redirect map as its own typed field.
+#[derive(Objects)]
+#[ebpf(object = "../bpf/redirect.bpf.o")]
+struct Redirects {
+    devs: DevMap,
+    dev_hash: DevMapHash,
+    cpus: CpuMap,
+    xsks: XskMap,
+}
+
+#[test]
+fn derived_fields_are_redirect_maps() {
+    let maps = Redirects::load().expect("load the maps alone");
+    assert_eq!(maps.devs.capacity(), 4);
+    assert_eq!(maps.dev_hash.keys().count(), 0);
+    assert_eq!((maps.cpus.len(), maps.xsks.len()), (64, 4));
 }

@@ -12,7 +12,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 use ebpf_skeleton::map::socket_cookie;
-use ebpf_skeleton::{ebpf_skeleton, Error, Link};
+use ebpf_skeleton::{ebpf_skeleton, Error, Link, Objects, ReuseportArray, SockHash, SockMap};
 use ebpf_skeleton_tests::cgroup2_root;
 
 ebpf_skeleton!("../bpf/sockets.bpf.o");
@@ -58,8 +58,12 @@ fn expect_link_on_this_kernel(link: &Link) {
 #[test]
 fn a_socket_in_a_sock_map_receives_what_sk_msg_redirects() {
     let objs = sockets::Objects::load().expect("load");
-    let map = &objs.maps.msg_map;
-    let link = objs.programs.msg_to_slot.attach_sk_msg(map).expect("attach sk_msg");
+    let map: &SockMap = &objs.maps.msg_map;
+    let link = objs
+        .programs
+        .msg_to_slot
+        .attach_sk_msg(map)
+        .expect("attach sk_msg");
     expect_link_on_this_kernel(&link);
     let l = listener();
     let (mut a, a_server) = connection(&l);
@@ -70,7 +74,10 @@ fn a_socket_in_a_sock_map_receives_what_sk_msg_redirects() {
     objs.bss.redirect_to.set(1);
     a.write_all(b"hello through the map").unwrap();
     assert_eq!(receive(&mut b, 21), b"hello through the map");
-    assert!(nothing_to_read(&a_server), "the bytes were redirected, not sent");
+    assert!(
+        nothing_to_read(&a_server),
+        "the bytes were redirected, not sent"
+    );
     assert_eq!(objs.bss.msgs.get(), 1);
     assert_eq!(map.cookie(0).unwrap(), Some(socket_cookie(&a).unwrap()));
     assert_eq!(map.cookie(1).unwrap(), Some(socket_cookie(&b).unwrap()));
@@ -90,8 +97,12 @@ fn a_socket_in_a_sock_map_receives_what_sk_msg_redirects() {
 #[test]
 fn a_socket_in_a_sock_hash_receives_what_sk_msg_redirects() {
     let objs = sockets::Objects::load().expect("load");
-    let hash = &objs.maps.msg_hash;
-    let _link = objs.programs.msg_to_key.attach_sk_msg(hash).expect("attach sk_msg");
+    let hash: &SockHash<PortKey> = &objs.maps.msg_hash;
+    let _link = objs
+        .programs
+        .msg_to_key
+        .attach_sk_msg(hash)
+        .expect("attach sk_msg");
     let l = listener();
     let (mut a, a_server) = connection(&l);
     let (mut b, _b_server) = connection(&l);
@@ -109,7 +120,10 @@ fn a_socket_in_a_sock_hash_receives_what_sk_msg_redirects() {
     let mut expected = vec![key(&a).port, key(&b).port];
     expected.sort();
     assert_eq!(keys, expected);
-    assert_eq!(hash.cookie(&key(&b)).unwrap(), Some(socket_cookie(&b).unwrap()));
+    assert_eq!(
+        hash.cookie(&key(&b)).unwrap(),
+        Some(socket_cookie(&b).unwrap())
+    );
     let (c, _c_server) = connection(&l);
     let err = hash
         .insert(&key(&b), &c, ebpf_skeleton::UpdateFlags::NO_EXIST)
@@ -123,8 +137,16 @@ fn a_socket_in_a_sock_hash_receives_what_sk_msg_redirects() {
 fn a_stream_parser_and_verdict_redirect_what_a_socket_receives() {
     let objs = sockets::Objects::load().expect("load");
     let map = &objs.maps.stream_map;
-    let parser = objs.programs.whole_skb.attach_sk_skb_stream_parser(map).expect("parser");
-    let verdict = objs.programs.stream_to_slot.attach_sk_skb_stream_verdict(map).expect("verdict");
+    let parser = objs
+        .programs
+        .whole_skb
+        .attach_sk_skb_stream_parser(map)
+        .expect("parser");
+    let verdict = objs
+        .programs
+        .stream_to_slot
+        .attach_sk_skb_stream_verdict(map)
+        .expect("verdict");
     expect_link_on_this_kernel(&parser);
     expect_link_on_this_kernel(&verdict);
     let l = listener();
@@ -144,7 +166,11 @@ fn a_stream_parser_and_verdict_redirect_what_a_socket_receives() {
 fn a_verdict_without_a_parser_redirects_what_a_socket_receives() {
     let objs = sockets::Objects::load().expect("load");
     let map = &objs.maps.verdict_map;
-    let _link = objs.programs.skb_to_slot.attach_sk_skb_verdict(map).expect("verdict");
+    let _link = objs
+        .programs
+        .skb_to_slot
+        .attach_sk_skb_verdict(map)
+        .expect("verdict");
     let l = listener();
     let (mut a, a_server) = connection(&l);
     let (mut b, _b_server) = connection(&l);
@@ -166,7 +192,10 @@ fn a_program_of_the_wrong_kind_does_not_attach() {
         .unwrap_err();
     assert!(matches!(err, Error::Attach { .. }), "{err}");
     let text = err.to_string();
-    assert!(text.contains("whole_skb") && text.contains("msg_map"), "{text}");
+    assert!(
+        text.contains("whole_skb") && text.contains("msg_map"),
+        "{text}"
+    );
     assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
 }
 
@@ -174,9 +203,15 @@ fn a_program_of_the_wrong_kind_does_not_attach() {
 fn a_sockops_program_fills_a_sock_hash_that_rust_reads() {
     let objs = sockets::Objects::load().expect("load");
     let cgroup = File::open(cgroup2_root()).unwrap();
-    let _link = objs.programs.add_connection.attach_cgroup(&cgroup).expect("attach sockops");
+    let _link = objs
+        .programs
+        .add_connection
+        .attach_cgroup(&cgroup)
+        .expect("attach sockops");
     let l = listener();
-    objs.bss.ops_port.set(u32::from(l.local_addr().unwrap().port()));
+    objs.bss
+        .ops_port
+        .set(u32::from(l.local_addr().unwrap().port()));
     let (client, _server) = connection(&l);
     let key = PortKey {
         port: u32::from(client.local_addr().unwrap().port()),
@@ -210,7 +245,9 @@ fn a_sock_map_of_four_byte_values_is_written_but_not_read() {
 /// A UDP socket bound to `addr` with SO_REUSEPORT (set before bind, which
 /// std cannot do).
 fn reuseport_socket(addr: SocketAddr) -> UdpSocket {
-    let SocketAddr::V4(v4) = addr else { unreachable!() };
+    let SocketAddr::V4(v4) = addr else {
+        unreachable!()
+    };
     // SAFETY: plain system calls; the descriptor is owned right away, and
     // the option and address structs outlive the calls that read them.
     unsafe {
@@ -257,7 +294,12 @@ fn attach_reuseport(program: &ebpf_skeleton::Program, socket: &UdpSocket) {
             size_of::<i32>() as u32,
         )
     };
-    assert_eq!(ret, 0, "SO_ATTACH_REUSEPORT_EBPF: {}", std::io::Error::last_os_error());
+    assert_eq!(
+        ret,
+        0,
+        "SO_ATTACH_REUSEPORT_EBPF: {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 /// Whether `socket` has no datagram waiting.
@@ -275,10 +317,13 @@ fn an_sk_reuseport_program_picks_the_socket_of_its_array() {
     let first = reuseport_socket("127.0.0.1:0".parse().unwrap());
     let addr = first.local_addr().unwrap();
     let second = reuseport_socket(addr);
-    let reuse = &objs.maps.reuse;
+    let reuse: &ReuseportArray = &objs.maps.reuse;
     reuse.set(0, &first).unwrap();
     reuse.set(1, &second).unwrap();
-    assert_eq!(reuse.cookie(1).unwrap(), Some(socket_cookie(&second).unwrap()));
+    assert_eq!(
+        reuse.cookie(1).unwrap(),
+        Some(socket_cookie(&second).unwrap())
+    );
     assert_eq!(reuse.cookie(2).unwrap(), None);
     attach_reuseport(&objs.programs.pick_socket, &first);
     let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -290,11 +335,34 @@ fn an_sk_reuseport_program_picks_the_socket_of_its_array() {
         to.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let mut buf = [0u8; 16];
         for i in 0..8 {
-            let n = to.recv(&mut buf).unwrap_or_else(|e| panic!("pick {pick}, datagram {i}: {e}"));
+            let n = to
+                .recv(&mut buf)
+                .unwrap_or_else(|e| panic!("pick {pick}, datagram {i}: {e}"));
             assert_eq!(&buf[..n], b"which");
         }
-        assert!(no_datagram(to) && no_datagram(other), "pick {pick}: all 8 went to it");
+        assert!(
+            no_datagram(to) && no_datagram(other),
+            "pick {pick}: all 8 went to it"
+        );
     }
     assert!(reuse.remove(1).unwrap());
     assert_eq!(reuse.cookie(1).unwrap(), None);
+}
+
+/// The derive takes each map of sockets as its own typed field.
+#[derive(Objects)]
+#[ebpf(object = "../bpf/sockets.bpf.o")]
+struct Sockets {
+    msg_map: SockMap,
+    msg_hash: SockHash<PortKey>,
+    reuse: ReuseportArray,
+    msg_to_slot: ebpf_skeleton::Program,
+}
+
+#[test]
+fn derived_fields_are_socket_maps() {
+    let objs = Sockets::load().expect("load");
+    let _link = objs.msg_to_slot.attach_sk_msg(&objs.msg_map).unwrap();
+    assert_eq!((objs.msg_map.len(), objs.reuse.len()), (4, 4));
+    assert_eq!(objs.msg_hash.keys().count(), 0);
 }

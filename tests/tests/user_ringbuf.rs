@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use ebpf_skeleton::{ebpf_skeleton, Error, UserRingBufWriter, UserSample};
+use ebpf_skeleton::{ebpf_skeleton, Error, UserRingBuf, UserRingBufWriter, UserSample};
 use ebpf_skeleton_tests::run;
 
 ebpf_skeleton!("../bpf/user_ringbuf.bpf.o");
@@ -79,7 +79,9 @@ fn fill_ring(writer: &mut UserRingBufWriter, mut seq: u64, until: u64) -> u64 {
 #[test]
 fn samples_reach_the_program_in_order_through_many_turns() {
     let objs = user_ringbuf::Objects::load().expect("load");
-    let mut writer = objs.maps.samples.writer().expect("writer");
+    let ring: &UserRingBuf = &objs.maps.samples;
+    assert_eq!(ring.capacity(), 16384);
+    let mut writer = ring.writer().expect("writer");
     assert_eq!(writer.capacity(), 16384);
     assert_eq!(writer.free(), 16384);
     const TOTAL: u64 = 5000;
@@ -89,7 +91,11 @@ fn samples_reach_the_program_in_order_through_many_turns() {
         seq = fill_ring(&mut writer, seq, TOTAL);
         assert!(seq > before, "the program drained, so there is room");
         run(&objs.programs.drain, &[]);
-        assert_eq!(objs.bss.last_ret.get(), (seq - before) as i64, "drained this turn");
+        assert_eq!(
+            objs.bss.last_ret.get(),
+            (seq - before) as i64,
+            "drained this turn"
+        );
         assert_eq!(objs.bss.drained.get(), seq);
         assert_eq!(objs.bss.bad.get(), 0, "a sample out of order or damaged");
         assert_eq!(writer.free(), writer.capacity(), "all given back");
@@ -153,7 +159,11 @@ fn samples_that_never_fit_are_refused() {
     assert_eq!(whole.len(), 16376);
     drop(whole);
     run(&objs.programs.drain, &[]);
-    assert_eq!(writer.free(), 16384, "the kernel skipped the discarded sample");
+    assert_eq!(
+        writer.free(),
+        16384,
+        "the kernel skipped the discarded sample"
+    );
     let mut small = writer.reserve(16).unwrap().unwrap();
     let err = small.write_at(12, &0u64).unwrap_err();
     assert!(err.to_string().contains("write a sample"), "{err}");
@@ -169,7 +179,9 @@ fn a_writer_waits_for_the_program_to_make_room() {
     let mut writer = objs.maps.samples.writer().unwrap();
     let seq = fill_ring(&mut writer, 0, u64::MAX);
     assert!(
-        !writer.wait_for_room(80, Some(Duration::from_millis(50))).unwrap(),
+        !writer
+            .wait_for_room(80, Some(Duration::from_millis(50)))
+            .unwrap(),
         "nothing drains: no room"
     );
     std::thread::scope(|s| {
@@ -177,7 +189,9 @@ fn a_writer_waits_for_the_program_to_make_room() {
             std::thread::sleep(Duration::from_millis(50));
             run(&objs.programs.drain, &[]);
         });
-        assert!(writer.wait_for_room(80, Some(Duration::from_secs(10))).unwrap());
+        assert!(writer
+            .wait_for_room(80, Some(Duration::from_secs(10)))
+            .unwrap());
     });
     assert_eq!(objs.bss.drained.get(), seq);
     assert_eq!(objs.bss.bad.get(), 0);
@@ -199,4 +213,21 @@ fn the_program_s_checks_catch_a_wrong_sample() {
     assert!(writer.write(&too_long).unwrap());
     run(&objs.programs.drain, &[]);
     assert_eq!((objs.bss.drained.get(), objs.bss.bad.get()), (4, 3));
+}
+
+/// The derive takes a user ring buffer as a field.
+#[derive(ebpf_skeleton::Objects)]
+#[ebpf(object = "../bpf/user_ringbuf.bpf.o")]
+struct Drained {
+    samples: UserRingBuf,
+    drain: ebpf_skeleton::Program,
+}
+
+#[test]
+fn a_derived_field_is_a_user_ring_buffer() {
+    let objs = Drained::load().expect("load");
+    let mut writer = objs.samples.writer().unwrap();
+    assert!(writer.write(&sample_bytes(0)).unwrap());
+    run(&objs.drain, &[]);
+    assert_eq!(writer.free(), writer.capacity(), "drained");
 }

@@ -128,6 +128,19 @@ impl<V: crate::Pod> TaskStorage<V> {
 /// The inode is that of any open descriptor of the file (a [`std::fs::File`]):
 /// two descriptors of one file share the entry.
 ///
+/// ```no_run
+/// use ebpf_skeleton::{InodeStorage, UpdateFlags};
+/// use std::fs::File;
+///
+/// # fn example(storage: &InodeStorage<u32>) -> ebpf_skeleton::Result<()> {
+/// let config = File::open("/etc/passwd").unwrap();
+/// storage.insert(&config, &1, UpdateFlags::ANY)?; // an LSM program sees it on open
+/// assert_eq!(storage.get(&File::open("/etc/passwd").unwrap())?, Some(1));
+/// # Ok(())
+/// # }
+/// # fn main() {}
+/// ```
+///
 /// Made from a [`Map`] with `InodeStorage::<V>::try_from(map)`.
 pub struct InodeStorage<V> {
     map: Map,
@@ -144,6 +157,18 @@ local_storage!(InodeStorage, "the inode of the file `owner`");
 /// `/sys/fs/cgroup/<path>`); programs reach it through a `struct cgroup`
 /// (`bpf_cgrp_storage_get`). Not the older `BPF_MAP_TYPE_CGROUP_STORAGE`,
 /// whose entries belong to a program's attachment.
+///
+/// ```no_run
+/// use ebpf_skeleton::{CgrpStorage, UpdateFlags};
+/// use std::fs::File;
+///
+/// # fn example(limits: &CgrpStorage<u64>) -> ebpf_skeleton::Result<()> {
+/// let cgroup = File::open("/sys/fs/cgroup/system.slice").unwrap();
+/// limits.insert(&cgroup, &(64 << 20), UpdateFlags::ANY)?;
+/// # Ok(())
+/// # }
+/// # fn main() {}
+/// ```
 ///
 /// Made from a [`Map`] with `CgrpStorage::<V>::try_from(map)`.
 pub struct CgrpStorage<V> {

@@ -110,6 +110,21 @@ typed_map!(DevMap, kinds: [DEVMAP], key: Some(4), value: None);
 /// A hash of devices (`BPF_MAP_TYPE_DEVMAP_HASH`): like [`DevMap`], keyed
 /// by any `u32` (an ifindex, say) rather than a slot. Linux 5.4.
 ///
+/// ```no_run
+/// use ebpf_skeleton::{DevMapHash, Program};
+///
+/// # fn example(ports: &DevMapHash, rewrite: &Program, ifindex: u32) -> ebpf_skeleton::Result<()> {
+/// // Packets redirected to key `ifindex` leave through it, after `rewrite`
+/// // (an `xdp/devmap` program) ran on them.
+/// ports.set_with_program(ifindex, ifindex, rewrite)?;
+/// for key in ports.keys() {
+///     println!("{:?}", ports.get(key?)?);
+/// }
+/// # Ok(())
+/// # }
+/// # fn main() {}
+/// ```
+///
 /// Made from a [`Map`] with `DevMapHash::try_from(map)`.
 pub struct DevMapHash {
     map: Map,
@@ -245,6 +260,18 @@ impl CpuMap {
 ///
 /// The socket must be bound to the interface and queue the program runs
 /// on. The kernel does not tell user space what a slot holds.
+///
+/// ```no_run
+/// use ebpf_skeleton::XskMap;
+/// use std::os::fd::OwnedFd;
+///
+/// # fn example(sockets: &XskMap, xsk: OwnedFd) -> ebpf_skeleton::Result<()> {
+/// // `xsk`: an AF_XDP socket bound to queue 0 (by libxdp, say).
+/// sockets.set(0, &xsk)?;
+/// # Ok(())
+/// # }
+/// # fn main() {}
+/// ```
 ///
 /// Made from a [`Map`] with `XskMap::try_from(map)`.
 pub struct XskMap {

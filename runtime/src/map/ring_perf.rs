@@ -60,6 +60,18 @@ impl PerfEventArray {
 /// samples (through its one [`writer`](UserRingBuf::writer)), a program
 /// takes them in order with `bpf_user_ringbuf_drain`. Linux 6.1.
 ///
+/// ```no_run
+/// # fn example(commands: &ebpf_skeleton::UserRingBuf) -> ebpf_skeleton::Result<()> {
+/// let mut writer = commands.writer()?; // one per ring in this process
+/// while !writer.write(b"reload")? {
+///     // Full: wait for the program to drain (or give up after a second).
+///     writer.wait_for_room(6, Some(std::time::Duration::from_secs(1)))?;
+/// }
+/// # Ok(())
+/// # }
+/// # fn main() {}
+/// ```
+///
 /// Made from a [`Map`] with `UserRingBuf::try_from(map)`.
 pub struct UserRingBuf {
     map: Map,

@@ -158,6 +158,21 @@ impl SocketMap for SockMap {
 /// A socket hash (`BPF_MAP_TYPE_SOCKHASH`): like [`SockMap`], with keys of
 /// type `K` (a connection's addresses and ports, say). Linux 4.18.
 ///
+/// ```no_run
+/// use ebpf_skeleton::map::socket_cookie;
+/// use ebpf_skeleton::SockHash;
+/// use std::net::TcpStream;
+///
+/// # fn example(by_port: &SockHash<u32>) -> ebpf_skeleton::Result<()> {
+/// let stream = TcpStream::connect("127.0.0.1:8080").unwrap();
+/// let port = u32::from(stream.local_addr().unwrap().port());
+/// by_port.set(&port, &stream)?;
+/// assert_eq!(by_port.cookie(&port)?, Some(socket_cookie(&stream)?));
+/// # Ok(())
+/// # }
+/// # fn main() {}
+/// ```
+///
 /// Made from a [`Map`] with `SockHash::<K>::try_from(map)`.
 pub struct SockHash<K = u32> {
     map: Map,
@@ -208,6 +223,20 @@ impl<K: Pod> SocketMap for SockHash<K> {
 /// program attached to the group to pick with `bpf_sk_select_reuseport`.
 /// Linux 4.19.
 ///
+/// ```no_run
+/// use ebpf_skeleton::ReuseportArray;
+/// use std::net::UdpSocket;
+///
+/// # fn example(group: &ReuseportArray, workers: &[UdpSocket]) -> ebpf_skeleton::Result<()> {
+/// // `workers`: UDP sockets bound to one port with SO_REUSEPORT.
+/// for (slot, socket) in workers.iter().enumerate() {
+///     group.set(slot as u32, socket)?;
+/// }
+/// # Ok(())
+/// # }
+/// # fn main() {}
+/// ```
+///
 /// Made from a [`Map`] with `ReuseportArray::try_from(map)`.
 pub struct ReuseportArray {
     map: Map,
@@ -252,6 +281,18 @@ impl ReuseportArray {
 ///
 /// The cgroup is a descriptor of its directory; the kernel does not tell
 /// user space what a slot holds.
+///
+/// ```no_run
+/// use ebpf_skeleton::CgroupArray;
+/// use std::fs::File;
+///
+/// # fn example(watched: &CgroupArray) -> ebpf_skeleton::Result<()> {
+/// watched.set(0, &File::open("/sys/fs/cgroup/user.slice").unwrap())?;
+/// // A program asks `bpf_current_task_under_cgroup(&watched, 0)`.
+/// # Ok(())
+/// # }
+/// # fn main() {}
+/// ```
 ///
 /// Made from a [`Map`] with `CgroupArray::try_from(map)`.
 pub struct CgroupArray {
