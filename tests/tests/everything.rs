@@ -62,12 +62,12 @@ fn every_map_kind_is_a_field_with_its_kernel_type() {
         (maps.stacks.map(), MapType::STACK_TRACE),
         (maps.ring.map(), MapType::RINGBUF),
         (maps.perf.map(), MapType::PERF_EVENT_ARRAY),
-        (&maps.sk_storage, MapType::SK_STORAGE),
-        (&maps.task_storage, MapType::TASK_STORAGE),
-        (&maps.devmap, MapType::DEVMAP),
-        (&maps.cpumap, MapType::CPUMAP),
-        (&maps.sockmap, MapType::SOCKMAP),
-        (&maps.xsks, MapType::XSKMAP),
+        (maps.sk_storage.map(), MapType::SK_STORAGE),
+        (maps.task_storage.map(), MapType::TASK_STORAGE),
+        (maps.devmap.map(), MapType::DEVMAP),
+        (maps.cpumap.map(), MapType::CPUMAP),
+        (maps.sockmap.map(), MapType::SOCKMAP),
+        (maps.xsks.map(), MapType::XSKMAP),
     ];
     for (map, kind) in expected {
         assert_eq!(map.map_type(), kind, "map `{}`", map.name());

@@ -46,7 +46,7 @@ fn write_in_place(sample: &mut UserSample<'_>, seq: u64) {
 fn fill_ring(writer: &mut UserRingBufWriter, mut seq: u64, until: u64) -> u64 {
     while seq < until {
         let len = 16 + 8 * words_of(seq) as usize;
-        if seq % 5 == 0 {
+        if seq.is_multiple_of(5) {
             // A discarded sample, which the program must never see.
             match writer.reserve(24).unwrap() {
                 Some(mut junk) => {
@@ -56,7 +56,7 @@ fn fill_ring(writer: &mut UserRingBufWriter, mut seq: u64, until: u64) -> u64 {
                 None => return seq,
             }
         }
-        let written = if seq % 2 == 0 {
+        let written = if seq.is_multiple_of(2) {
             match writer.reserve(len).unwrap() {
                 Some(mut sample) => {
                     write_in_place(&mut sample, seq);
