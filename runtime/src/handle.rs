@@ -133,12 +133,13 @@ impl ObjectHandle {
     ) -> Self {
         let closer = Arc::new(Closer { ptr, _bytes: bytes });
         let maps = Index::new(maps_of(ptr), map_name);
+        let is_arena = |map: NonNull<sys::bpf_map>| {
+            // SAFETY: `map` belongs to the open object.
+            unsafe { sys::bpf_map__type(map.as_ptr()) == sys::BPF_MAP_TYPE_ARENA }
+        };
         let arenas: Vec<_> = maps
             .iter()
-            // SAFETY: `map` belongs to the open object.
-            .filter(
-                |(_, map)| unsafe { sys::bpf_map__type(map.as_ptr()) } == sys::BPF_MAP_TYPE_ARENA,
-            )
+            .filter(|&(_, map)| is_arena(map))
             .map(|(_, map)| (map.as_ptr() as usize, Arc::downgrade(&closer)))
             .collect();
         if !arenas.is_empty() {

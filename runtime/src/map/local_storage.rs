@@ -11,7 +11,7 @@
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
-use zerocopy::IntoBytes;
+use crate::pod::Pod as _;
 
 use super::typed::{self, typed_map};
 use super::{Map, UpdateFlags};

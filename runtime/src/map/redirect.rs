@@ -12,7 +12,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
-use zerocopy::IntoBytes;
+use crate::pod::Pod as _;
 
 use super::typed::{typed_map, TypedKeys};
 use super::{Map, UpdateFlags};

@@ -12,8 +12,6 @@ use std::io;
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, AsRawFd};
 
-use zerocopy::{FromZeros, IntoBytes};
-
 use super::typed::{typed_map, TypedKeys};
 use super::{Map, UpdateFlags};
 use crate::error::{Error, Result};

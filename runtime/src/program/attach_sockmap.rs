@@ -80,14 +80,10 @@ impl Program {
         // take the defaults.
         let link = unsafe { sys::bpf_link_create(program, map_fd, hook.0, std::ptr::null()) };
         match check(link) {
-            // SAFETY: the kernel just returned this descriptor to us.
             Ok(fd) => {
-                return Ok(Link::from_fd(
-                    unsafe { OwnedFd::from_raw_fd(fd) },
-                    None,
-                    self.name().to_owned(),
-                    target,
-                ))
+                // SAFETY: the kernel just returned this descriptor to us.
+                let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+                return Ok(Link::from_fd(fd, None, self.name().to_owned(), target));
             }
             // Kernels before 6.10 have no sockmap links: attach the old way.
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {}

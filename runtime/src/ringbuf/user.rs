@@ -21,8 +21,6 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use zerocopy::{Immutable, IntoBytes};
-
 use crate::claim::{Claim, Part};
 use crate::error::{Error, Result};
 use crate::map::{duplicate_fd, Map, MapType};
@@ -31,6 +29,7 @@ use crate::os::epoll::Epoll;
 use crate::os::fd_from_field;
 use crate::os::mmap::{page_size, Mmap};
 use crate::os::poll::Deadline;
+use crate::Pod;
 
 /// Set in a sample's length word while user space still writes it.
 const BUSY_BIT: u32 = 1 << 31;
@@ -207,13 +206,13 @@ impl UserRingBufWriter {
         let Some(mut sample) = self.reserve(bytes.len())? else {
             return Ok(false);
         };
-        sample.write_at(0, bytes)?;
+        sample.write_bytes(0, bytes)?;
         sample.submit();
         Ok(true)
     }
 
     /// Writes `value`'s bytes as one sample; see [`UserRingBufWriter::write`].
-    pub fn write_value<T: IntoBytes + Immutable>(&mut self, value: &T) -> Result<bool> {
+    pub fn write_value<T: Pod>(&mut self, value: &T) -> Result<bool> {
         self.write(value.as_bytes())
     }
 
@@ -345,12 +344,13 @@ impl UserSample<'_> {
 
     /// Writes `value`'s bytes at `offset`; fails, writing nothing, when
     /// they do not lie inside the sample.
-    pub fn write_at<T: IntoBytes + Immutable + ?Sized>(
-        &mut self,
-        offset: usize,
-        value: &T,
-    ) -> Result<()> {
-        let bytes = value.as_bytes();
+    pub fn write_at<T: Pod>(&mut self, offset: usize, value: &T) -> Result<()> {
+        self.write_bytes(offset, value.as_bytes())
+    }
+
+    /// Writes `bytes` at `offset`; fails, writing nothing, when they do not
+    /// lie inside the sample.
+    pub fn write_bytes(&mut self, offset: usize, bytes: &[u8]) -> Result<()> {
         if offset
             .checked_add(bytes.len())
             .is_none_or(|end| end > self.len)
