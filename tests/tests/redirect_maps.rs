@@ -39,9 +39,13 @@ fn send_frames(a: u32, n: u64) {
     }
 }
 
-/// Waits (at most 5 s) until `counter` reaches `n`.
-fn reaches(counter: impl Fn() -> u64, n: u64) -> bool {
-    eventually(Duration::from_secs(5), || counter() >= n)
+/// Sends `n` test frames into `a` and waits (at most 5 s) until `counter`
+/// has gone up by `n`.
+fn send_and_see(a: u32, n: u64, counter: impl Fn() -> u64, what: &str) {
+    let before = counter();
+    send_frames(a, n);
+    let seen = eventually(Duration::from_secs(5), || counter() >= before + n);
+    assert!(seen, "{what}: {} of {n} frames", counter() - before);
 }
 
 fn attach(program: &ebpf_skeleton::Program, ifindex: u32) -> Link {
@@ -61,19 +65,13 @@ fn a_dev_map_sends_frames_out_of_the_interface_rust_put_there() {
         assert_eq!((entry.ifindex, entry.program_id), (net.c, None));
         let _arrive = attach(&objs.programs.count_arrivals, net.d);
         let _redirect = attach(&objs.programs.to_dev, net.b);
-        send_frames(net.a, FRAMES);
-        assert!(
-            reaches(|| objs.bss.arrived.get(), FRAMES),
-            "{} arrived",
-            objs.bss.arrived.get()
-        );
+        send_and_see(net.a, FRAMES, || objs.bss.arrived.get(), "arrived");
         assert_eq!(objs.bss.redirected.get(), FRAMES);
 
         // An empty slot: the program's redirect fails, nothing arrives.
         devs.remove(0).unwrap();
         assert_eq!(devs.get(0).unwrap(), None);
-        send_frames(net.a, 4);
-        assert!(reaches(|| objs.bss.redirected.get(), FRAMES + 4));
+        send_and_see(net.a, 4, || objs.bss.redirected.get(), "redirected");
         assert_eq!(objs.bss.arrived.get(), FRAMES);
         // A map of bare ifindexes holds no programs.
         let err = devs
@@ -100,15 +98,13 @@ fn a_dev_map_entry_runs_its_program_on_the_way_out() {
         );
         let _arrive = attach(&objs.programs.count_arrivals, net.d);
         let _redirect = attach(&objs.programs.to_dev_with_prog, net.b);
-        send_frames(net.a, FRAMES);
-        assert!(reaches(|| objs.bss.arrived.get(), FRAMES));
+        send_and_see(net.a, FRAMES, || objs.bss.arrived.get(), "arrived");
         assert_eq!(objs.bss.egress_runs.get(), FRAMES);
         assert_eq!(objs.bss.egress_ifindex.get(), net.c);
         // Without the program: the frames still go, unseen by it.
         devs.set(0, net.c).unwrap();
         assert_eq!(devs.get(0).unwrap().unwrap().program_id, None);
-        send_frames(net.a, 4);
-        assert!(reaches(|| objs.bss.arrived.get(), FRAMES + 4));
+        send_and_see(net.a, 4, || objs.bss.arrived.get(), "arrived");
         assert_eq!(objs.bss.egress_runs.get(), FRAMES);
     });
 }
@@ -126,8 +122,7 @@ fn a_dev_map_hash_redirects_by_key() {
         assert_eq!(keys, [7, 1234]);
         let _arrive = attach(&objs.programs.count_arrivals, net.d);
         let _redirect = attach(&objs.programs.to_dev_hash, net.b);
-        send_frames(net.a, FRAMES);
-        assert!(reaches(|| objs.bss.arrived.get(), FRAMES));
+        send_and_see(net.a, FRAMES, || objs.bss.arrived.get(), "arrived");
         assert!(hash.remove(7).unwrap());
         assert!(!hash.remove(7).unwrap());
     });
@@ -147,12 +142,7 @@ fn a_cpu_map_hands_frames_to_its_cpu_and_program() {
         assert_eq!(entry.program_id, Some(objs.programs.on_cpu.id().unwrap()));
         objs.bss.target_cpu.set(target);
         let _redirect = attach(&objs.programs.to_cpu, net.b);
-        send_frames(net.a, FRAMES);
-        assert!(
-            reaches(|| objs.bss.cpu_runs.get(), FRAMES),
-            "{} ran",
-            objs.bss.cpu_runs.get()
-        );
+        send_and_see(net.a, FRAMES, || objs.bss.cpu_runs.get(), "cpu_runs");
         assert_eq!(objs.bss.cpu_seen.get(), target);
         cpus.remove(target).unwrap();
         assert_eq!(cpus.get(target).unwrap(), None);
@@ -193,8 +183,7 @@ fn an_xsk_map_delivers_frames_to_the_af_xdp_socket_rust_put_there() {
         assert_eq!(objs.bss.xsk_found.get(), 1);
         // Empty again: frames go nowhere.
         objs.maps.xsks.remove(0).unwrap();
-        send_frames(a, 2);
-        assert!(reaches(|| objs.bss.redirected.get(), FRAMES + 2));
+        send_and_see(a, 2, || objs.bss.redirected.get(), "redirected");
         assert!(socket.received().is_empty());
     });
 }

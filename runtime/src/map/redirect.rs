@@ -14,7 +14,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use crate::pod::Pod as _;
 
-use super::typed::{typed_map, TypedKeys};
+use super::typed::{slots, typed_map, TypedKeys};
 use super::{Map, UpdateFlags};
 use crate::error::Result;
 use crate::Program;
@@ -210,19 +210,10 @@ pub struct CpuMap {
     _types: PhantomData<fn() -> ()>,
 }
 
+slots!(CpuMap);
 typed_map!(CpuMap, kinds: [CPUMAP], key: Some(4), value: None);
 
 impl CpuMap {
-    /// The number of slots (CPUs).
-    pub fn len(&self) -> u32 {
-        self.map.info().max_entries
-    }
-
-    /// Whether the map has no slots.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Queues packets redirected to `cpu`, `queue_size` at most.
     pub fn set(&self, cpu: u32, queue_size: u32) -> Result<()> {
         let value = entry_value(&self.map, queue_size, None)?;
@@ -279,19 +270,10 @@ pub struct XskMap {
     _types: PhantomData<fn() -> ()>,
 }
 
+slots!(XskMap);
 typed_map!(XskMap, kinds: [XSKMAP], key: Some(4), value: Some(4));
 
 impl XskMap {
-    /// The number of slots.
-    pub fn len(&self) -> u32 {
-        self.map.info().max_entries
-    }
-
-    /// Whether the map has no slots.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Puts the AF_XDP socket `socket` in slot `index`.
     pub fn set(&self, index: u32, socket: &impl AsFd) -> Result<()> {
         let fd = socket.as_fd().as_raw_fd();

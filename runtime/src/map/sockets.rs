@@ -12,7 +12,7 @@ use std::io;
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, AsRawFd};
 
-use super::typed::{typed_map, TypedKeys};
+use super::typed::{slots, typed_map, TypedKeys};
 use super::{Map, UpdateFlags};
 use crate::error::{Error, Result};
 use crate::Pod;
@@ -104,19 +104,10 @@ pub struct SockMap {
     _types: PhantomData<fn() -> ()>,
 }
 
+slots!(SockMap);
 typed_map!(SockMap, kinds: [SOCKMAP], key: Some(4), value: None);
 
 impl SockMap {
-    /// The number of slots.
-    pub fn len(&self) -> u32 {
-        self.map.info().max_entries
-    }
-
-    /// Whether the map has no slots.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Puts `socket` in slot `index` (an established TCP socket, a bound
     /// UDP socket, a Unix socket), replacing what was there.
     pub fn set(&self, index: u32, socket: &impl AsFd) -> Result<()> {
@@ -241,19 +232,10 @@ pub struct ReuseportArray {
     _types: PhantomData<fn() -> ()>,
 }
 
+slots!(ReuseportArray);
 typed_map!(ReuseportArray, kinds: [REUSEPORT_SOCKARRAY], key: Some(4), value: None);
 
 impl ReuseportArray {
-    /// The number of slots.
-    pub fn len(&self) -> u32 {
-        self.map.info().max_entries
-    }
-
-    /// Whether the array has no slots.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Puts `socket` (bound, with `SO_REUSEPORT`; listening if TCP) in slot
     /// `index`. Every socket of the array must be in the same group.
     pub fn set(&self, index: u32, socket: &impl AsFd) -> Result<()> {
@@ -298,19 +280,10 @@ pub struct CgroupArray {
     _types: PhantomData<fn() -> ()>,
 }
 
+slots!(CgroupArray);
 typed_map!(CgroupArray, kinds: [CGROUP_ARRAY], key: Some(4), value: Some(4));
 
 impl CgroupArray {
-    /// The number of slots.
-    pub fn len(&self) -> u32 {
-        self.map.info().max_entries
-    }
-
-    /// Whether the array has no slots.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Puts the cgroup of the directory `cgroup` in slot `index`.
     pub fn set(&self, index: u32, cgroup: &impl AsFd) -> Result<()> {
         let fd = cgroup.as_fd().as_raw_fd();

@@ -165,6 +165,26 @@ macro_rules! typed_map {
 
 pub(super) use typed_map;
 
+/// `len` and `is_empty` of a typed map whose entries are the slots
+/// `0..max_entries` (an array of some kind).
+macro_rules! slots {
+    ($name:ident) => {
+        impl $name {
+            /// The number of slots (the map's `max_entries`).
+            pub fn len(&self) -> u32 {
+                self.map.info().max_entries
+            }
+
+            /// Whether the map has no slots.
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+        }
+    };
+}
+
+pub(super) use slots;
+
 /// The keys of a map as values of `K`, in the kernel's order
 /// (`BPF_MAP_GET_NEXT_KEY`); see e.g. [`HashMap::keys`](super::HashMap::keys).
 ///

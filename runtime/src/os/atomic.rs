@@ -58,17 +58,26 @@ pub(crate) unsafe fn store<T: crate::Pod>(dst: *mut T, value: &T) {
     while i < bytes.len() {
         // SAFETY: `dst + i` is inside the `T` and aligned to `unit`, which
         // divides both `align_of::<T>()` and the size.
-        unsafe {
-            let at = dst.cast::<u8>().add(i);
-            let src = &bytes[i..i + unit];
-            match unit {
-                8 => AtomicU64::from_ptr(at.cast()).store(u64::from_ne_bytes(word(src)), Relaxed),
-                4 => AtomicU32::from_ptr(at.cast()).store(u32::from_ne_bytes(word(src)), Relaxed),
-                2 => AtomicU16::from_ptr(at.cast()).store(u16::from_ne_bytes(word(src)), Relaxed),
-                _ => AtomicU8::from_ptr(at).store(src[0], Relaxed),
-            }
-        }
+        unsafe { store_unit(dst.cast::<u8>().add(i), &bytes[i..i + unit]) };
         i += unit;
+    }
+}
+
+/// Stores `bytes` (1, 2, 4 or 8 of them) at `at` with one atomic store.
+///
+/// # Safety
+/// `at` is valid for writes of `bytes.len()` bytes, aligned to that many,
+/// and every access to them by this process is atomic.
+#[inline(always)]
+unsafe fn store_unit(at: *mut u8, bytes: &[u8]) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        match bytes.len() {
+            8 => AtomicU64::from_ptr(at.cast()).store(u64::from_ne_bytes(word(bytes)), Relaxed),
+            4 => AtomicU32::from_ptr(at.cast()).store(u32::from_ne_bytes(word(bytes)), Relaxed),
+            2 => AtomicU16::from_ptr(at.cast()).store(u16::from_ne_bytes(word(bytes)), Relaxed),
+            _ => AtomicU8::from_ptr(at).store(bytes[0], Relaxed),
+        }
     }
 }
 
@@ -118,16 +127,8 @@ pub(crate) unsafe fn store_bytes(dst: *mut u8, src: &[u8]) {
             .into_iter()
             .find(|&u| (at as usize).is_multiple_of(u) && left >= u)
             .unwrap_or(1);
-        let bytes = &src[i..i + unit];
         // SAFETY: `at` is inside the destination and aligned to `unit`.
-        unsafe {
-            match unit {
-                8 => AtomicU64::from_ptr(at.cast()).store(u64::from_ne_bytes(word(bytes)), Relaxed),
-                4 => AtomicU32::from_ptr(at.cast()).store(u32::from_ne_bytes(word(bytes)), Relaxed),
-                2 => AtomicU16::from_ptr(at.cast()).store(u16::from_ne_bytes(word(bytes)), Relaxed),
-                _ => AtomicU8::from_ptr(at).store(bytes[0], Relaxed),
-            }
-        }
+        unsafe { store_unit(at, &src[i..i + unit]) };
         i += unit;
     }
 }

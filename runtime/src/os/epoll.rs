@@ -31,34 +31,18 @@ impl Epoll {
 
     /// Watches `fd` for input (level-triggered), reporting `token`.
     pub(crate) fn add(&mut self, fd: BorrowedFd<'_>, token: u64) -> io::Result<()> {
-        let mut event = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: token,
-        };
-        // SAFETY: both fds are open; `event` is a valid epoll_event.
-        let ret = unsafe {
-            libc::epoll_ctl(
-                self.fd.as_raw_fd(),
-                libc::EPOLL_CTL_ADD,
-                fd.as_raw_fd(),
-                &mut event,
-            )
-        };
-        if ret < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        self.events.push(libc::epoll_event { events: 0, u64: 0 });
-        Ok(())
+        self.watch(fd, token, libc::EPOLLIN as u32)
     }
 
     /// Watches `fd` for the kernel's wakeups that it may be written
     /// (edge-triggered: one event per wakeup, not while it stays writable),
     /// reporting `token`.
     pub(crate) fn add_writable_edges(&mut self, fd: BorrowedFd<'_>, token: u64) -> io::Result<()> {
-        let mut event = libc::epoll_event {
-            events: (libc::EPOLLOUT | libc::EPOLLET) as u32,
-            u64: token,
-        };
+        self.watch(fd, token, (libc::EPOLLOUT | libc::EPOLLET) as u32)
+    }
+
+    fn watch(&mut self, fd: BorrowedFd<'_>, token: u64, events: u32) -> io::Result<()> {
+        let mut event = libc::epoll_event { events, u64: token };
         // SAFETY: both fds are open; `event` is a valid epoll_event.
         let ret = unsafe {
             libc::epoll_ctl(
