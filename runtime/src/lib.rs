@@ -95,10 +95,6 @@ pub mod map;
 pub mod perf;
 mod pod;
 mod program;
-// Part of `program` (`impl Program`: attaching to socket maps), declared
-// here so that `program/mod.rs` needs no line for it.
-#[path = "program/attach_sockmap.rs"]
-mod attach_sockmap;
 pub mod ringbuf;
 pub mod section;
 // What composes them: objects, load options; then what generated code calls.
