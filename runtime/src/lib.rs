@@ -91,6 +91,7 @@ mod handle;
 // Maps, links, programs, globals, readers.
 mod global;
 pub mod link;
+pub mod loaded;
 pub mod map;
 pub mod perf;
 mod pod;

@@ -6,7 +6,7 @@ mod probe;
 pub use probe::{Kprobe, Uprobe, Usdt};
 
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -141,6 +141,19 @@ impl Link {
             program,
             format!("the link pinned at {}", path.display()),
         ))
+    }
+
+    /// Opens the link with this kernel id (see [`crate::loaded`]). Dropping
+    /// the handle does not detach the link: whoever made it still holds it.
+    pub fn from_id(id: u32) -> Result<Link> {
+        let fd = crate::loaded::open(crate::loaded::Space::Link, id)?;
+        Ok(Link::from_id_fd(id, fd))
+    }
+
+    /// Wraps a descriptor opened from link id `id`.
+    pub(crate) fn from_id_fd(id: u32, fd: OwnedFd) -> Link {
+        let program = program_of(fd.as_fd()).unwrap_or_default();
+        Link::from_fd(fd, None, program, format!("link id {id}"))
     }
 
     /// Removes the pin at `path`, after checking that it pins this link.
@@ -278,10 +291,7 @@ fn link_id(fd: BorrowedFd<'_>) -> std::io::Result<u32> {
 /// The name of the program a link attaches, when this process may open it.
 fn program_of(fd: BorrowedFd<'_>) -> Option<String> {
     let prog_id = link_info(fd).ok()?.prog_id;
-    // SAFETY: a plain system call; the descriptor is owned right away.
-    let prog = check(unsafe { sys::bpf_prog_get_fd_by_id(prog_id) }).ok()?;
-    // SAFETY: the kernel just returned this fd to us.
-    let prog = unsafe { OwnedFd::from_raw_fd(prog) };
+    let prog = crate::loaded::open(crate::loaded::Space::Program, prog_id).ok()?;
     Some(crate::os::c_name(&prog_info(prog.as_fd()).ok()?.name))
 }
 

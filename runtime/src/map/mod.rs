@@ -138,6 +138,18 @@ impl Map {
         let what = || format!("opening the map pinned at {}", path.display());
         let fd = open_pin(path).map_err(|source| Error::sys(what(), source))?;
         expect_kind(fd.as_fd(), ObjectKind::Map).map_err(|source| Error::sys(what(), source))?;
+        Map::from_kernel_fd(fd)
+    }
+
+    /// Opens the map with this kernel id (see [`crate::loaded`]); its name
+    /// is the kernel's.
+    pub fn from_id(id: u32) -> Result<Self> {
+        Map::from_kernel_fd(crate::loaded::open(crate::loaded::Space::Map, id)?)
+    }
+
+    /// A map held by a descriptor this crate opened, named as the kernel
+    /// names it.
+    pub(crate) fn from_kernel_fd(fd: OwnedFd) -> Result<Self> {
         let name = kernel_name(fd.as_fd()).unwrap_or_default();
         Map::from_fd(fd, name)
     }

@@ -91,6 +91,11 @@ impl Program {
         })
     }
 
+    /// Opens the program with this kernel id (see [`crate::loaded`]).
+    pub fn from_id(id: u32) -> Result<Self> {
+        Program::from_fd(crate::loaded::open(crate::loaded::Space::Program, id)?)
+    }
+
     /// The program's name (its C function's name; for a program held by
     /// descriptor, the kernel's name for it, at most 15 characters).
     pub fn name(&self) -> &str {
