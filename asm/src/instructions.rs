@@ -223,7 +223,9 @@ impl Instructions {
             .collect();
         for (index, name) in maps {
             let Some(value) = fd(&name) else {
-                missing.push(name);
+                if !missing.contains(&name) {
+                    missing.push(name);
+                }
                 continue;
             };
             let Op::LoadPseudo {

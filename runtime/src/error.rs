@@ -90,7 +90,8 @@ pub enum Error {
     #[error("{}", program_load(object, program, source, log, details, *truncated))]
     #[non_exhaustive]
     ProgramLoad {
-        /// The object's name.
+        /// The object's name (empty for a program loaded from
+        /// instructions).
         object: String,
         /// The rejected program.
         program: String,
@@ -103,6 +104,18 @@ pub enum Error {
         truncated: bool,
         /// What libbpf said about the failure, one message a line.
         details: String,
+    },
+
+    /// A program to load from instructions ([`crate::ProgramBuilder`])
+    /// cannot be: a map its instructions name was not given, its name or
+    /// license cannot be passed to the kernel.
+    #[error("program `{program}` cannot be loaded: {problem}")]
+    #[non_exhaustive]
+    ProgramBuild {
+        /// The program's name.
+        program: String,
+        /// What is wrong.
+        problem: String,
     },
 
     /// Loading the object failed for another reason than a rejected program
@@ -165,6 +178,20 @@ pub enum Error {
         map: String,
         /// The errno of the failed call.
         source: io::Error,
+    },
+
+    /// Creating a map of no object ([`crate::MapSpec::create`]) failed:
+    /// the settings the kernel refused, or a name it would not take.
+    #[error("creating map `{map}`: {problem}")]
+    #[non_exhaustive]
+    MapCreate {
+        /// The map's name.
+        map: String,
+        /// What was refused, and why as far as this crate can tell.
+        problem: String,
+        /// The errno of the failed call (none for a name refused before
+        /// asking the kernel).
+        source: Option<io::Error>,
     },
 
     /// A key or value buffer does not have the size the map expects.
@@ -298,6 +325,7 @@ impl Error {
             | Error::Attach { source, .. }
             | Error::Map { source, .. }
             | Error::Sys { source, .. } => Some(source),
+            Error::MapCreate { source, .. } => source.as_ref(),
             _ => None,
         }
     }
@@ -361,10 +389,15 @@ fn program_load(
         code_of(source),
         Some(libc::EACCES | libc::EINVAL | libc::E2BIG)
     );
-    let mut text = if rejected && !log.is_empty() {
-        format!("the verifier rejected program `{program}` of object `{object}`")
+    let of_object = if object.is_empty() {
+        String::new()
     } else {
-        format!("the kernel refused to load program `{program}` of object `{object}`")
+        format!(" of object `{object}`")
+    };
+    let mut text = if rejected && !log.is_empty() {
+        format!("the verifier rejected program `{program}`{of_object}")
+    } else {
+        format!("the kernel refused to load program `{program}`{of_object}")
     };
     if log.is_empty() {
         text.push_str(" (the kernel wrote no verifier log)");

@@ -3,8 +3,9 @@
 use std::marker::PhantomData;
 
 use super::batch::{self, BatchCursor, BatchIter};
+use super::create::{create_as, spec_of};
 use super::typed::{self, typed_map, Entries};
-use super::{Map, UpdateFlags};
+use super::{Map, MapType, UpdateFlags};
 use crate::error::Result;
 use crate::Pod;
 
@@ -22,6 +23,12 @@ pub struct Array<V> {
 typed_map!(Array<V>, kinds: [ARRAY], key: Some(4), value: Some(size_of::<V>()));
 
 impl<V: Pod> Array<V> {
+    /// Creates an array of no object (`BPF_MAP_TYPE_ARRAY`) of `len`
+    /// zeroed values, for hand-written programs or as an inner map.
+    pub fn create(name: impl Into<String>, len: u32) -> Result<Self> {
+        create_as(spec_of::<u32, V>(name, MapType::ARRAY, len))
+    }
+
     /// The number of values (the map's `max_entries`).
     pub fn len(&self) -> u32 {
         self.map.info().max_entries

@@ -3,9 +3,10 @@
 use std::marker::PhantomData;
 
 use super::batch::{self, BatchCursor};
+use super::create::{create_as, spec_of};
 use super::key_value::key_value_map;
 use super::typed::typed_map;
-use super::Map;
+use super::{Map, MapType};
 use crate::error::Result;
 use crate::Pod;
 
@@ -84,6 +85,29 @@ key_value_map!(
 );
 
 impl<K: Pod, V: Pod> HashMap<K, V> {
+    /// Creates a hash map of no object (`BPF_MAP_TYPE_HASH`) for up to
+    /// `max_entries` entries, for hand-written programs or as an inner map;
+    /// the kernel keeps the first 15 characters of `name`.
+    ///
+    /// ```no_run
+    /// use ebpf_skeleton::{HashMap, UpdateFlags};
+    /// # fn example() -> ebpf_skeleton::Result<()> {
+    /// let counts = HashMap::<u32, u64>::create("counts", 1024)?;
+    /// counts.insert(&1, &0, UpdateFlags::ANY)?;
+    /// # Ok(())
+    /// # }
+    /// # fn main() {}
+    /// ```
+    pub fn create(name: impl Into<String>, max_entries: u32) -> Result<Self> {
+        create_as(spec_of::<K, V>(name, MapType::HASH, max_entries))
+    }
+
+    /// Like [`HashMap::create`], a hash map that evicts its least recently
+    /// used entries when full (`BPF_MAP_TYPE_LRU_HASH`).
+    pub fn create_lru(name: impl Into<String>, max_entries: u32) -> Result<Self> {
+        create_as(spec_of::<K, V>(name, MapType::LRU_HASH, max_entries))
+    }
+
     /// Like [`HashMap::get_batch`], removing each entry as it is read
     /// (`BPF_MAP_LOOKUP_AND_DELETE_BATCH`): an update a program makes to an
     /// entry is either in what is read or still in the map, never lost

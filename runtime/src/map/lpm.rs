@@ -2,9 +2,12 @@
 
 use std::marker::PhantomData;
 
+use super::create::{create_as, spec_of};
 use super::key_value::key_value_map;
 use super::typed::typed_map;
-use super::Map;
+use super::{Map, MapType};
+use crate::error::Result;
+use crate::Pod;
 
 /// A longest-prefix-match trie (`BPF_MAP_TYPE_LPM_TRIE`).
 ///
@@ -70,3 +73,14 @@ key_value_map!(
     /// The stored prefixes and their values, read `batch_size` at a time.
     iter_batched,
 );
+
+impl<K: Pod, V: Pod> LpmTrie<K, V> {
+    /// Creates a trie of no object (`BPF_MAP_TYPE_LPM_TRIE`) for up to
+    /// `max_entries` prefixes, with the `BPF_F_NO_PREALLOC` the kernel
+    /// demands of tries.
+    pub fn create(name: impl Into<String>, max_entries: u32) -> Result<Self> {
+        let mut spec = spec_of::<K, V>(name, MapType::LPM_TRIE, max_entries);
+        spec.flags = libbpf_sys::BPF_F_NO_PREALLOC;
+        create_as(spec)
+    }
+}

@@ -1,5 +1,6 @@
 //! eBPF maps: the byte-level handle every typed map builds on.
 
+mod create;
 mod flags;
 mod keys;
 mod kind;

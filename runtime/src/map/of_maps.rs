@@ -6,8 +6,9 @@ use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 use libbpf_sys as sys;
 
+use super::create::{create_as, spec_of};
 use super::typed::{typed_map, TypedKeys};
-use super::{kernel_name, Map, UpdateFlags};
+use super::{kernel_name, Map, MapType, UpdateFlags};
 use crate::error::{check, Error, Result};
 use crate::Pod;
 
@@ -52,6 +53,26 @@ pub struct ArrayOfMaps {
 typed_map!(ArrayOfMaps, kinds: [ARRAY_OF_MAPS], key: Some(4), value: Some(4));
 
 impl ArrayOfMaps {
+    /// Creates an array of maps of no object (`BPF_MAP_TYPE_ARRAY_OF_MAPS`)
+    /// of `len` empty slots, each of which takes a map like `inner` (same
+    /// kind, key and value sizes and flags; the kernel checks).
+    ///
+    /// ```no_run
+    /// use ebpf_skeleton::{ArrayOfMaps, HashMap};
+    /// # fn example() -> ebpf_skeleton::Result<()> {
+    /// let template = HashMap::<u32, u64>::create("template", 64)?;
+    /// let outer = ArrayOfMaps::create("per_tenant", 8, &template)?;
+    /// outer.set(0, &HashMap::<u32, u64>::create("tenant0", 64)?)?;
+    /// # Ok(())
+    /// # }
+    /// # fn main() {}
+    /// ```
+    pub fn create(name: impl Into<String>, len: u32, inner: &impl AsFd) -> Result<Self> {
+        let mut spec = spec_of::<u32, u32>(name, MapType::ARRAY_OF_MAPS, len);
+        spec.set_inner_map(inner)?;
+        create_as(spec)
+    }
+
     /// The number of slots.
     pub fn len(&self) -> u32 {
         self.map.info().max_entries
@@ -100,6 +121,14 @@ pub struct HashOfMaps<K = u32> {
 typed_map!(HashOfMaps<K>, kinds: [HASH_OF_MAPS], key: Some(size_of::<K>()), value: Some(4));
 
 impl<K: Pod> HashOfMaps<K> {
+    /// Creates a hash of maps of no object (`BPF_MAP_TYPE_HASH_OF_MAPS`)
+    /// for up to `max_entries` keys, each of which takes a map like `inner`.
+    pub fn create(name: impl Into<String>, max_entries: u32, inner: &impl AsFd) -> Result<Self> {
+        let mut spec = spec_of::<K, u32>(name, MapType::HASH_OF_MAPS, max_entries);
+        spec.set_inner_map(inner)?;
+        create_as(spec)
+    }
+
     /// Stores the map `inner` under `key`.
     pub fn set(&self, key: &K, inner: &impl AsFd) -> Result<()> {
         set_inner(&self.map, key.as_bytes(), inner, UpdateFlags::ANY)

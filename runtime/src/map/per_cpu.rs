@@ -7,8 +7,9 @@ use std::io;
 use std::marker::PhantomData;
 
 use super::batch::{self, BatchCursor, BatchIter};
+use super::create::{create_as, spec_of};
 use super::typed::{typed_map, Entries, TypedKeys};
-use super::{Map, UpdateFlags};
+use super::{Map, MapType, UpdateFlags};
 use crate::error::Result;
 use crate::pod::PodSlice as _;
 use crate::Pod;
@@ -228,6 +229,12 @@ typed_map!(
 );
 
 impl<K: Pod, V: Pod> PerCpuHashMap<K, V> {
+    /// Creates a per-CPU hash map of no object (`BPF_MAP_TYPE_PERCPU_HASH`)
+    /// for up to `max_entries` keys, each with a value per possible CPU.
+    pub fn create(name: impl Into<String>, max_entries: u32) -> Result<Self> {
+        create_as(spec_of::<K, V>(name, MapType::PERCPU_HASH, max_entries))
+    }
+
     /// The values under `key`, one per CPU, or `None`.
     pub fn get(&self, key: &K) -> Result<Option<PerCpuValues<V>>> {
         lookup_per_cpu(&self.map, key)
@@ -312,6 +319,12 @@ pub struct PerCpuArray<V> {
 typed_map!(PerCpuArray<V>, kinds: [PERCPU_ARRAY], key: Some(4), value: Some(size_of::<V>()));
 
 impl<V: Pod> PerCpuArray<V> {
+    /// Creates a per-CPU array of no object (`BPF_MAP_TYPE_PERCPU_ARRAY`)
+    /// of `len` slots, each with a zeroed value per possible CPU.
+    pub fn create(name: impl Into<String>, len: u32) -> Result<Self> {
+        create_as(spec_of::<u32, V>(name, MapType::PERCPU_ARRAY, len))
+    }
+
     /// The number of indexes (the map's `max_entries`).
     pub fn len(&self) -> u32 {
         self.map.info().max_entries

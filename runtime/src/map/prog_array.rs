@@ -4,8 +4,9 @@
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, AsRawFd};
 
+use super::create::{create_as, spec_of};
 use super::typed::typed_map;
-use super::{Map, UpdateFlags};
+use super::{Map, MapType, UpdateFlags};
 use crate::error::Result;
 use crate::pod::Pod as _;
 use crate::Program;
@@ -26,6 +27,12 @@ pub struct ProgramArray {
 typed_map!(ProgramArray, kinds: [PROG_ARRAY], key: Some(4), value: Some(4));
 
 impl ProgramArray {
+    /// Creates a program array of no object (`BPF_MAP_TYPE_PROG_ARRAY`) of
+    /// `len` empty slots, for tail calls of hand-written programs.
+    pub fn create(name: impl Into<String>, len: u32) -> Result<Self> {
+        create_as(spec_of::<u32, u32>(name, MapType::PROG_ARRAY, len))
+    }
+
     /// The number of slots.
     pub fn len(&self) -> u32 {
         self.map.info().max_entries

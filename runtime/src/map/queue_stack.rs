@@ -3,15 +3,22 @@
 
 use std::marker::PhantomData;
 
+use super::create::{create_as, spec_of};
 use super::typed::typed_map;
-use super::{Map, UpdateFlags};
+use super::{Map, MapType, UpdateFlags};
 use crate::error::Result;
 use crate::Pod;
 
 /// Pushes, pops and peeks, shared by [`Queue`] and [`Stack`].
 macro_rules! push_pop {
-    ($name:ident, $order:literal) => {
+    ($name:ident, $kind:ident, $order:literal) => {
         impl<V: Pod> $name<V> {
+            #[doc = concat!("Creates a map of no object (`BPF_MAP_TYPE_", stringify!($kind), "`)")]
+            /// for up to `max_entries` elements.
+            pub fn create(name: impl Into<String>, max_entries: u32) -> Result<Self> {
+                create_as(spec_of::<(), V>(name, MapType::$kind, max_entries))
+            }
+
             /// Adds `value`. When the map is full this fails with `E2BIG`,
             /// unless `flags` is [`UpdateFlags::EXIST`], which drops the
             /// oldest element to make room.
@@ -59,7 +66,7 @@ pub struct Queue<V> {
 }
 
 typed_map!(Queue<V>, kinds: [QUEUE], key: Some(0), value: Some(size_of::<V>()));
-push_pop!(Queue, "oldest");
+push_pop!(Queue, QUEUE, "oldest");
 
 /// A stack (`BPF_MAP_TYPE_STACK`) of `V`s: [`Stack::pop`] returns the
 /// newest element.
@@ -71,4 +78,4 @@ pub struct Stack<V> {
 }
 
 typed_map!(Stack<V>, kinds: [STACK], key: Some(0), value: Some(size_of::<V>()));
-push_pop!(Stack, "newest");
+push_pop!(Stack, STACK, "newest");

@@ -10,8 +10,10 @@
 
 use std::marker::PhantomData;
 
+use super::create::create_as;
 use super::typed::typed_map;
-use super::Map;
+use super::{Map, MapSpec, MapType};
+use crate::error::Result;
 
 /// A ring buffer (`BPF_MAP_TYPE_RINGBUF`) that programs write records to
 /// (`bpf_ringbuf_output`, `bpf_ringbuf_reserve`), shared by every CPU.
@@ -25,6 +27,13 @@ pub struct RingBuf {
 typed_map!(RingBuf, kinds: [RINGBUF], key: None, value: None);
 
 impl RingBuf {
+    /// Creates a ring buffer of no object (`BPF_MAP_TYPE_RINGBUF`) with a
+    /// data area of `size` bytes: a power of two and a multiple of the page
+    /// size, or the kernel refuses it.
+    pub fn create(name: impl Into<String>, size: u32) -> Result<Self> {
+        create_as(MapSpec::new(name, MapType::RINGBUF, 0, 0, size))
+    }
+
     /// The size of the ring's data area in bytes (the map's `max_entries`).
     pub fn capacity(&self) -> usize {
         self.map.info().max_entries as usize

@@ -1,6 +1,8 @@
 //! What can be decided about a map before its object is loaded: its sizes,
 //! flags, NUMA node, extra, pinning, whether it is created at all, an
-//! existing map to use instead, and the inner map of a map of maps.
+//! existing map to use instead, and the inner map of a map of maps. The
+//! same settings make a map of no object ([`MapSpec::new`], created in
+//! `create.rs`).
 
 use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -73,6 +75,54 @@ struct Loaded {
 }
 
 impl MapSpec {
+    /// The settings of a map of no object, for [`MapSpec::create`]: `name`
+    /// (the kernel keeps its first 15 characters), the kind, the key and
+    /// value sizes in bytes and the most entries; no flags.
+    ///
+    /// ```no_run
+    /// use ebpf_skeleton::{MapSpec, MapType};
+    /// # fn example() -> ebpf_skeleton::Result<()> {
+    /// let mut spec = MapSpec::new("counts", MapType::HASH, 4, 8, 1024);
+    /// spec.flags = ebpf_skeleton::libbpf_sys::BPF_F_NO_PREALLOC;
+    /// let counts = spec.create()?;
+    /// # Ok(())
+    /// # }
+    /// # fn main() {}
+    /// ```
+    pub fn new(
+        name: impl Into<String>,
+        map_type: MapType,
+        key_size: u32,
+        value_size: u32,
+        max_entries: u32,
+    ) -> MapSpec {
+        let loaded = Loaded {
+            key_size,
+            value_size,
+            max_entries,
+            flags: 0,
+            numa_node: 0,
+            map_extra: 0,
+            autocreate: true,
+            pin_path: None,
+        };
+        MapSpec {
+            name: name.into(),
+            map_type,
+            key_size,
+            value_size,
+            max_entries,
+            flags: 0,
+            numa_node: 0,
+            map_extra: 0,
+            autocreate: true,
+            pin_path: None,
+            reuse: None,
+            inner: None,
+            loaded,
+        }
+    }
+
     pub(crate) fn read(map: NonNull<sys::bpf_map>) -> Self {
         let m = map.as_ptr();
         // SAFETY: for every call, `m` is a map of an open object; the pin path is
@@ -173,6 +223,11 @@ impl MapSpec {
     /// map's), which must stay open until load.
     pub(crate) fn kept_fds(&self) -> impl Iterator<Item = Arc<OwnedFd>> + '_ {
         self.inner.iter().cloned()
+    }
+
+    /// The inner map's template set with [`MapSpec::set_inner_map`].
+    pub(crate) fn inner_map(&self) -> Option<&OwnedFd> {
+        self.inner.as_deref()
     }
 
     /// Uses the existing map `map` instead of creating one (it must match

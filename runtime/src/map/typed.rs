@@ -133,6 +133,13 @@ macro_rules! typed_map {
             pub fn freeze(&self) -> $crate::Result<()> {
                 self.map.freeze()
             }
+
+            /// Creates a map of no object as `spec` says, checking its kind
+            /// and sizes as `try_from` does; see
+            /// [`MapSpec::create`](crate::MapSpec::create).
+            pub fn from_spec(spec: &$crate::MapSpec) -> $crate::Result<Self> {
+                spec.create()?.try_into()
+            }
         }
 
         impl $(<$($g: $crate::Pod),+>)? ::std::convert::From<$name $(<$($g),+>)?>

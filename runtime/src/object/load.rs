@@ -17,11 +17,10 @@ use libbpf_sys as sys;
 
 use crate::error::{Error, Result};
 use crate::handle::ObjectHandle;
-use crate::os::caps;
 use crate::os::errno::{check, code_of};
 use crate::os::mmap::Scratch;
 use crate::print;
-use crate::program::DEFAULT_LOG_SIZE;
+use crate::program::{log_text, refusal, ProgramType, DEFAULT_LOG_SIZE};
 
 /// Loads the open object behind `handle`, each program with a log buffer of
 /// `log_sizes[name]` bytes (or the default); returns the logs of the
@@ -82,7 +81,7 @@ impl LogBuffers {
     /// The log and whether it filled the buffer, of the program `name`.
     fn log_of(&self, name: &str) -> Option<(String, bool)> {
         let (_, buffer, _) = self.buffers.iter().find(|(n, ..)| n == name)?;
-        Some(text_of(buffer))
+        Some(log_text(buffer))
     }
 
     /// The last program the kernel wrote a log for: after a failed load the
@@ -102,19 +101,9 @@ impl LogBuffers {
         self.buffers
             .iter()
             .filter(|(_, _, wanted)| *wanted)
-            .map(|(name, buffer, _)| (name.clone(), text_of(buffer).0))
+            .map(|(name, buffer, _)| (name.clone(), log_text(buffer).0))
             .collect()
     }
-}
-
-/// A log buffer's text, and whether it filled the buffer.
-fn text_of(buffer: &Scratch) -> (String, bool) {
-    let text = buffer.c_text();
-    let truncated = text.len() + 1 >= buffer.len();
-    (
-        String::from_utf8_lossy(text).trim_end().to_owned(),
-        truncated,
-    )
 }
 
 fn set_log_buf(prog: NonNull<sys::bpf_program>, buffer: &Scratch) -> io::Result<()> {
@@ -164,39 +153,9 @@ fn failure(
     }
 }
 
-/// Why the kernel said `EPERM`, when this process can tell: a capability
-/// it lacks (naming only those the object's programs need), or lockdown.
+/// Why the kernel said `EPERM`, when this process can tell.
 fn permission_hint(handle: &ObjectHandle, source: &io::Error) -> Option<String> {
-    if code_of(source) != Some(libc::EPERM) {
-        return None;
-    }
-    let needed = needed_caps(handle);
-    let missing: Vec<&str> = needed
-        .iter()
-        .filter(|&&cap| caps::has(cap) == Some(false))
-        .map(|&cap| caps::name(cap))
-        .collect();
-    if !missing.is_empty() && caps::has(caps::SYS_ADMIN) != Some(true) {
-        let all: Vec<&str> = needed.iter().map(|&c| caps::name(c)).collect();
-        return Some(format!(
-            "loading this object needs root or {}; this process lacks {}",
-            all.join(" and "),
-            missing.join(" and ")
-        ));
-    }
-    caps::lockdown().map(|mode| {
-        format!(
-            "the kernel is locked down ({mode} mode, /sys/kernel/security/lockdown), which \
-             refuses some program types (fentry, fexit, fmod_ret, LSM, kprobe writes) to everyone"
-        )
-    })
-}
-
-/// The capabilities the kernel asks of this object's programs (besides
-/// `CAP_BPF`, which every load needs).
-fn needed_caps(handle: &ObjectHandle) -> Vec<u32> {
-    let mut needed = vec![caps::BPF];
-    for (_, prog) in handle.programs() {
+    let types = handle.programs().filter_map(|(_, prog)| {
         // SAFETY: `prog` belongs to the live object.
         let (autoload, kind) = unsafe {
             (
@@ -204,49 +163,9 @@ fn needed_caps(handle: &ObjectHandle) -> Vec<u32> {
                 sys::bpf_program__type(prog.as_ptr()),
             )
         };
-        if !autoload {
-            continue;
-        }
-        for cap in caps_for(kind) {
-            if !needed.contains(cap) {
-                needed.push(*cap);
-            }
-        }
-    }
-    needed
-}
-
-/// What the kernel checks for a program type, besides `CAP_BPF`.
-fn caps_for(kind: sys::bpf_prog_type) -> &'static [u32] {
-    match kind {
-        sys::BPF_PROG_TYPE_EXT => &[caps::PERFMON, caps::NET_ADMIN],
-        sys::BPF_PROG_TYPE_KPROBE
-        | sys::BPF_PROG_TYPE_TRACEPOINT
-        | sys::BPF_PROG_TYPE_PERF_EVENT
-        | sys::BPF_PROG_TYPE_RAW_TRACEPOINT
-        | sys::BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE
-        | sys::BPF_PROG_TYPE_TRACING
-        | sys::BPF_PROG_TYPE_LSM
-        | sys::BPF_PROG_TYPE_STRUCT_OPS => &[caps::PERFMON],
-        sys::BPF_PROG_TYPE_SCHED_CLS
-        | sys::BPF_PROG_TYPE_SCHED_ACT
-        | sys::BPF_PROG_TYPE_XDP
-        | sys::BPF_PROG_TYPE_LWT_IN
-        | sys::BPF_PROG_TYPE_LWT_OUT
-        | sys::BPF_PROG_TYPE_LWT_XMIT
-        | sys::BPF_PROG_TYPE_LWT_SEG6LOCAL
-        | sys::BPF_PROG_TYPE_SK_SKB
-        | sys::BPF_PROG_TYPE_SK_MSG
-        | sys::BPF_PROG_TYPE_FLOW_DISSECTOR
-        | sys::BPF_PROG_TYPE_CGROUP_DEVICE
-        | sys::BPF_PROG_TYPE_CGROUP_SOCK
-        | sys::BPF_PROG_TYPE_CGROUP_SOCK_ADDR
-        | sys::BPF_PROG_TYPE_CGROUP_SOCKOPT
-        | sys::BPF_PROG_TYPE_CGROUP_SYSCTL
-        | sys::BPF_PROG_TYPE_SOCK_OPS
-        | sys::BPF_PROG_TYPE_NETFILTER => &[caps::NET_ADMIN],
-        _ => &[],
-    }
+        autoload.then_some(ProgramType(kind))
+    });
+    refusal::permission_hint("this object", types, source)
 }
 
 /// The program named in libbpf's "prog 'NAME': BPF program load failed" or

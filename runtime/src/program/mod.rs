@@ -2,16 +2,20 @@
 
 mod attach;
 mod attach_sockmap;
+mod builder;
+mod func_info;
 mod info;
 mod kind;
 mod pin;
+pub(crate) mod refusal;
 mod spec;
 mod test_run;
 
+pub use builder::ProgramBuilder;
 pub use info::{enable_stats, ProgramInfo, StatsGuard};
 pub use kind::{AttachType, ProgramType};
 pub use spec::ProgramSpec;
-pub(crate) use spec::DEFAULT_LOG_SIZE;
+pub(crate) use spec::{log_text, DEFAULT_LOG_SIZE};
 pub use test_run::{TestRun, TestRunResult};
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -30,7 +34,8 @@ use crate::os::fd::{expect_kind, ObjectKind};
 /// Most programs come from a loaded object; the handle then keeps the
 /// object alive: the program stays in the kernel until every handle and
 /// every [`Link`](crate::Link) made from it are dropped. A program may also
-/// be held by its descriptor alone ([`Program::from_fd`]). A program whose
+/// be held by its descriptor alone ([`Program::from_fd`]), or be loaded
+/// from instructions, without an object ([`ProgramBuilder`]). A program whose
 /// autoload was off is still a `Program`, but has no file descriptor; that
 /// is why the descriptor comes from [`Program::fd`] rather than `AsFd`.
 #[derive(Clone)]
@@ -48,10 +53,14 @@ pub(crate) enum Source {
         object: Arc<ObjectHandle>,
         ptr: NonNull<sys::bpf_program>,
     },
-    /// A program held by its own descriptor.
+    /// A program held by its own descriptor: opened, or loaded from
+    /// instructions (with its expected attach type, and its verifier log
+    /// when one was asked for).
     Fd {
         fd: Arc<OwnedFd>,
         program_type: ProgramType,
+        attach_type: Option<AttachType>,
+        log: Option<Arc<str>>,
     },
 }
 
@@ -87,6 +96,8 @@ impl Program {
             source: Source::Fd {
                 fd: Arc::new(fd),
                 program_type: ProgramType(info.type_),
+                attach_type: None,
+                log: None,
             },
         })
     }
@@ -128,6 +139,21 @@ impl Program {
         }
     }
 
+    /// The hook the program was loaded for (`expected_attach_type`):
+    /// libbpf's for a program of an object, the one given to
+    /// [`ProgramBuilder::expected_attach_type`]; `None` when none was given
+    /// or the program was opened by descriptor (the kernel does not say).
+    pub fn expected_attach_type(&self) -> Option<AttachType> {
+        match &self.source {
+            Source::Object { ptr, .. } => {
+                // SAFETY: the program lives as long as `object`.
+                let raw = unsafe { sys::bpf_program__expected_attach_type(ptr.as_ptr()) };
+                Some(AttachType(raw))
+            }
+            Source::Fd { attach_type, .. } => *attach_type,
+        }
+    }
+
     /// Whether the program is in the kernel (false when autoload was off).
     pub fn is_loaded(&self) -> bool {
         self.raw_fd() >= 0
@@ -146,12 +172,13 @@ impl Program {
         Ok(unsafe { BorrowedFd::borrow_raw(fd) })
     }
 
-    /// The verifier's log of the program's load, when its spec asked for
-    /// one ([`ProgramSpec::log_level`] above 0); the statistics line ends it.
+    /// The verifier's log of the program's load, when its spec (or
+    /// [`ProgramBuilder::log_level`]) asked for one (a log level above 0);
+    /// the statistics line ends it.
     pub fn verifier_log(&self) -> Option<&str> {
         match &self.source {
             Source::Object { object, .. } => object.verifier_log(&self.name),
-            Source::Fd { .. } => None,
+            Source::Fd { log, .. } => log.as_deref(),
         }
     }
 

@@ -13,12 +13,23 @@ use super::{AttachType, Program, ProgramType};
 use crate::error::{Error, Kind, Result};
 use crate::libbpf::{program_name, program_section};
 use crate::os::errno::check;
+use crate::os::mmap::Scratch;
 
 /// The verifier log buffer of each program unless its spec says otherwise:
 /// libbpf's own starting size (`BPF_LOG_BUF_SIZE`), which every kernel
 /// accepts. It is reserved address space; only what the kernel writes
 /// costs memory.
 pub(crate) const DEFAULT_LOG_SIZE: usize = 16 << 20;
+
+/// A verifier log buffer's text, and whether it filled the buffer.
+pub(crate) fn log_text(buffer: &Scratch) -> (String, bool) {
+    let text = buffer.c_text();
+    let truncated = text.len() + 1 >= buffer.len();
+    (
+        String::from_utf8_lossy(text).trim_end().to_owned(),
+        truncated,
+    )
+}
 
 /// A program's settings before load. Read from the object as libbpf sees it
 /// (from the section name); every field changed is applied at load.
