@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs inside a guest booted by tests/vm/run.sh, as root:
+#
+#   guest.sh PLAN OUT CONFIG
+#
+# PLAN lists the test binaries (package directory, binary, name, tab
+# separated); each one's output goes to OUT/NAME.log, and OUT/done gets the
+# number of binaries that failed once all have run. CONFIG is the kernel's
+# config (or `none`), put where libbpf looks for it.
+set -uo pipefail
+plan=$1 out=$2 config=$3
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export RUST_BACKTRACE=1
+
+# What a booted machine has and the guest's init leaves out: bpffs, the
+# loopback interface, and the kernel's config at /boot/config-RELEASE
+# (the host's /boot is shared read-only, so a tmpfs goes over it).
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+[ -d /sys/kernel/tracing/events ] || mount -t tracefs tracefs /sys/kernel/tracing
+ip link set lo up
+if [ "$config" != none ]; then
+	mount -t tmpfs tmpfs /boot
+	cp "$config" "/boot/config-$(uname -r)"
+fi
+
+echo "guest: $(uname -r), lockdown: $(cat /sys/kernel/security/lockdown 2>/dev/null || echo none)"
+failed=0
+while IFS=$'\t' read -r dir exe name; do
+	start=$SECONDS
+	(cd "$dir" && CARGO_MANIFEST_DIR=$dir "$exe") >"$out/$name.log" 2>&1
+	status=$?
+	[ $status = 0 ] || failed=$((failed + 1))
+	printf 'guest: %s exit %d in %d s: %s\n' "$name" "$status" "$((SECONDS - start))" \
+		"$(grep '^test result:' "$out/$name.log" | tail -n 1)"
+done <"$plan"
+echo "$failed" >"$out/done"

@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# Runs the kernel tests in VMs of other kernels:
+#
+#   tests/vm/run.sh KERNEL...     KERNEL: a series (5.10, 6.1, 6.12, 7.3),
+#                                 `newest` (the newest of trixie-backports
+#                                 and sid) or the path of a vmlinuz
+#
+# Everything it needs is set up idempotently under $VM (the build
+# directory's vm/): qemu-system-x86 and virtme-ng's helpers from apt,
+# virtme-ng in a Python venv (PyPI), and each kernel's Debian package,
+# downloaded through a private apt configuration (the machine's own sources
+# are never touched) and extracted with its config and modules. The test
+# binaries are built once on the host; each guest boots under TCG (KVM does
+# not work on the machines this runs on) with the host's root file system
+# shared read-only, runs them, and writes their output to $VM/runs/. A
+# failing test, or a kernel that does not boot, fails the command.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+TARGET=${CARGO_TARGET_DIR:-$PWD/target}
+VM=$TARGET/vm
+GUEST_TIMEOUT=${EBPF_VM_TIMEOUT:-1800}
+# The packages whose tests load into the kernel; the others (macros, ui
+# tests, benchmarks) do not depend on it and run on the host only.
+KERNEL_PACKAGES='ebpf-skeleton ebpf-skeleton-tests ebpf-skeleton-asm execsnoop'
+
+# qemu, and what virtme-ng needs on the host: depmod (modules.dep for the
+# extracted modules), busybox (its initramfs), udevd (the guest's script
+# ports), python3-venv.
+install_host_tools() {
+	local missing=() pkg
+	for pkg in qemu-system-x86 kmod busybox-static udev python3-venv; do
+		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		say "installing ${missing[*]}"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+	fi
+	if [ ! -x "$VM/venv/bin/vng" ]; then
+		say "installing virtme-ng into $VM/venv"
+		mkdir -p "$VM"
+		/usr/bin/python3 -m venv "$VM/venv"
+		"$VM/venv/bin/pip" install -q virtme-ng
+	fi
+}
+
+# apt options of the private configuration for one Debian suite: its own
+# sources list, lists and cache under $VM/apt/SUITE, no installed packages.
+apt_opts() {
+	local dir=$VM/apt/$1
+	printf '%s\n' \
+		-o "Dir::Etc::SourceList=$dir/sources.list" \
+		-o "Dir::Etc::SourceParts=$dir/sources.list.d" \
+		-o "Dir::State::Lists=$dir/lists" \
+		-o "Dir::Cache=$dir/cache" \
+		-o "Dir::State::status=/dev/null" \
+		-o "Debug::NoLocking=1" \
+		-o "APT::Architecture=amd64"
+}
+
+# Refreshes a suite's package list when it is a day old or missing.
+apt_refresh() {
+	local suite=$1 dir=$VM/apt/$1
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/sources.list.d"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" >"$dir/sources.list"
+	if [ -z "$(find "$dir/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null)" ]; then
+		say "apt: package list of $suite"
+		mapfile -t opts < <(apt_opts "$suite")
+		apt-get "${opts[@]}" update -qq || die "cannot read Debian's $suite package list"
+	fi
+}
+
+# The suites that carry a kernel series.
+suites_of() {
+	case $1 in
+	5.10) echo bullseye ;;
+	6.1) echo bookworm ;;
+	6.12) echo trixie ;;
+	*) echo trixie-backports sid ;;
+	esac
+}
+
+# Prints "suite package version" of the newest amd64 kernel image of series
+# $1 (any series for `newest`): the unsigned image where the suite has one,
+# else the image itself (newer suites build only that).
+resolve_package() {
+	local series=$1 suite
+	for suite in $(suites_of "$series"); do
+		apt_refresh "$suite"
+		mapfile -t opts < <(apt_opts "$suite")
+		apt-cache "${opts[@]}" search --names-only '^linux-image-[0-9].*-amd64(-unsigned)?$' |
+			awk -v suite="$suite" '{ print suite, $1 }'
+	done | while read -r suite pkg; do
+		local rel=${pkg#linux-image-}
+		rel=${rel%-unsigned}
+		case $rel in *-cloud-amd64 | *-rt-amd64) continue ;; esac
+		case $series in
+		newest) ;;
+		*) [[ $rel == "$series".* || $rel == "$series"-* || $rel == "$series"+* ]] || continue ;;
+		esac
+		# A release with an unsigned image also has a signed one of the
+		# same kernel: sort the unsigned last, to be picked.
+		printf '%s %s %s %s\n' "$rel" "$([[ $pkg == *-unsigned ]] && echo 0 || echo 1)" "$suite" "$pkg"
+	done | sort -k1,1V -k2,2nr | tail -n 1 | awk '{ print $3, $4 }'
+}
+
+# Downloads and extracts kernel series $1; prints the vmlinuz path.
+fetch_kernel() {
+	local series=$1 suite pkg
+	read -r suite pkg < <(resolve_package "$series") || true
+	[ -n "${pkg:-}" ] || die "no Debian amd64 kernel image of series $series (in $(suites_of "$series"))"
+	local dir=$VM/kernels/$pkg
+	if [ ! -f "$dir/.extracted" ]; then
+		say "downloading $pkg ($suite)"
+		local dl=$VM/apt/$suite/download
+		rm -rf "$dl" "$dir"
+		mkdir -p "$dl" "$dir"
+		mapfile -t opts < <(apt_opts "$suite")
+		(cd "$dl" && apt-get "${opts[@]}" download -qq "$pkg" 2>&1 | grep -v 'unsandboxed' >&2 || true)
+		compgen -G "$dl/*.deb" >/dev/null || die "download of $pkg failed"
+		dpkg-deb -x "$dl"/*.deb "$dir" || die "cannot extract $pkg"
+		rm -rf "$dl"
+		touch "$dir/.extracted"
+	fi
+	local img
+	img=$(find "$dir/boot" -maxdepth 1 -name 'vmlinuz-*' | head -n 1)
+	[ -n "$img" ] || die "$pkg holds no vmlinuz"
+	echo "$img"
+}
+
+# The kernel's config beside a vmlinuz (boot/config-RELEASE), if any.
+config_of() {
+	local img=$1
+	local cfg
+	cfg="$(dirname "$img")/config-$(basename "$img" | sed 's/^vmlinuz-//')"
+	[ -f "$cfg" ] && echo "$cfg"
+	return 0
+}
+
+# Kernel command line additions: the bpf LSM joins the kernel's default
+# list where the config does not name it (5.10), so LSM programs attach.
+cmdline_of() {
+	local cfg=$1 lsm
+	[ -n "$cfg" ] || return 0
+	grep -q '^CONFIG_BPF_LSM=y' "$cfg" || return 0
+	lsm=$(sed -n 's/^CONFIG_LSM="\(.*\)"/\1/p' "$cfg")
+	[[ ,$lsm, == *,bpf,* ]] || echo "lsm=${lsm:+$lsm,}bpf"
+}
+
+# Builds the test binaries once; writes their list (package directory,
+# binary, name) to $VM/plan.
+build_tests() {
+	say "building the test binaries"
+	local pkgs=() p
+	for p in $KERNEL_PACKAGES; do pkgs+=(-p "$p"); done
+	cargo test --no-run "${pkgs[@]}" --message-format=json-render-diagnostics |
+		/usr/bin/python3 -c '
+import json, os, sys
+for line in sys.stdin:
+    msg = json.loads(line)
+    if msg.get("reason") != "compiler-artifact" or not msg.get("executable"):
+        continue
+    if not msg["profile"]["test"]:
+        continue
+    name = msg["target"]["name"]
+    kind = msg["target"]["kind"][0]
+    label = name if kind == "test" else f"{name}({kind})"
+    print(os.path.dirname(msg["manifest_path"]), msg["executable"], label, sep="\t")
+' >"$VM/plan.new"
+	mv "$VM/plan.new" "$VM/plan"
+	[ -s "$VM/plan" ] || die "no test binaries were built"
+}
+
+# Boots one kernel and runs the plan in it; prints the kernel's summary.
+run_kernel() {
+	local kernel=$1 img cfg label out
+	if [ -f "$kernel" ]; then
+		img=$(realpath "$kernel")
+	else
+		# (set -e is off in a function whose caller tests it)
+		img=$(fetch_kernel "$kernel") || {
+			printf 'kernel %s: no image: FAILED\n' "$kernel" | tee -a "$VM/summary"
+			return 1
+		}
+	fi
+	cfg=$(config_of "$img")
+	[ -n "$cfg" ] || say "warning: no config beside $img: .kconfig externs will not resolve"
+	label=$(basename "$img" | sed 's/^vmlinuz-//')
+	out=$VM/runs/$label
+	rm -rf "$out"
+	mkdir -p "$out"
+	local append=()
+	local extra
+	extra=$(cmdline_of "$cfg")
+	[ -z "$extra" ] || append=(--append "$extra")
+	say "kernel $kernel ($label): booting"
+	local start=$SECONDS codes
+	set +e
+	PATH=$VM/venv/bin:$PATH timeout "$GUEST_TIMEOUT" vng --run "$img" --disable-kvm --cpus 2 --memory 4G \
+		"${append[@]}" --rwdir="$out" \
+		--exec "bash $PWD/tests/vm/guest.sh $VM/plan $out ${cfg:-none}" \
+		</dev/null 2>&1 | tee "$out/console.log" | grep --line-buffered '^guest:' >&2
+	codes=("${PIPESTATUS[@]}")
+	set -e
+	local secs=$((SECONDS - start))
+	summarize "$kernel" "$label" "$out" "${codes[0]}" "$secs"
+}
+
+# Prints a kernel's pass/fail counts and the failing tests' output; fails
+# when any test failed or the guest did not finish.
+summarize() {
+	local kernel=$1 label=$2 out=$3 status=$4 secs=$5
+	local passed=0 failed=0 log
+	for log in "$out"/*.log; do
+		[ "$(basename "$log")" = console.log ] && continue
+		read -r p f < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$log" | awk '{ p += $1; f += $2 } END { print p + 0, f + 0 }')
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if ! grep -q '^test result: ok' "$log"; then
+			printf -- '--- %s on %s\n' "$(basename "$log" .log)" "$label" >&2
+			sed -n '/^failures:$/,$p' "$log" | head -n 200 >&2
+			grep -q '^test result:' "$log" || tail -n 30 "$log" >&2
+		fi
+	done
+	local verdict=ok
+	if [ ! -f "$out/done" ]; then
+		verdict="guest did not finish (exit $status)"
+		tail -n 40 "$out/console.log" >&2
+	elif [ "$failed" -gt 0 ] || [ "$(cat "$out/done")" != 0 ]; then
+		verdict=FAILED
+	fi
+	printf 'kernel %s (%s): %d passed, %d failed, %d s: %s\n' "$kernel" "$label" "$passed" "$failed" "$secs" "$verdict" | tee -a "$VM/summary"
+	[ "$verdict" = ok ]
+}
+
+main() {
+	[ $# -gt 0 ] || die "usage: tests/vm/run.sh KERNEL..."
+	install_host_tools
+	build_tests
+	: >"$VM/summary"
+	local kernel failed=0
+	for kernel in "$@"; do
+		run_kernel "$kernel" || failed=1
+	done
+	say "kernels:"
+	cat "$VM/summary" >&2
+	return $failed
+}
+
+main "$@"
