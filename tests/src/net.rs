@@ -336,3 +336,24 @@ impl AsFd for XdpSocket {
         self.fd.as_fd()
     }
 }
+
+/// Brings up `lo` in the calling thread's network namespace (a new
+/// namespace starts with it down).
+pub fn loopback_up() {
+    ip(&["link", "set", "dev", "lo", "up"]);
+}
+
+/// Sends `n` UDP datagrams of 8 bytes from one loopback socket to another
+/// and receives each of them.
+pub fn udp_round_trips(n: usize) {
+    use std::net::UdpSocket;
+    let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+    rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    for i in 0..n {
+        tx.send_to(&[i as u8; 8], rx.local_addr().unwrap()).unwrap();
+        assert_eq!(rx.recv(&mut buf).unwrap(), 8, "datagram {i}");
+    }
+}

@@ -1,14 +1,38 @@
-//! Links: a program attached to a hook, detached on drop; and what a hook
-//! is asked for ([`Kprobe`], [`Uprobe`], [`Usdt`]).
+//! Links: a program attached to a hook, detached on drop; what a hook is
+//! asked for ([`Kprobe`], [`Uprobe`], [`Usdt`], ...); and what the kernel
+//! says about a link ([`LinkInfo`]).
+//!
+//! A [`Link`] is pinned ([`Link::pin`]) to outlive its process, opened
+//! again from its pin ([`Link::from_pin`]) or its id ([`Link::from_id`]),
+//! given another program while it stays attached ([`Link::update_program`]),
+//! detached in the kernel even while pinned ([`Link::detach`]), and
+//! described ([`Link::info`]).
+//!
+//! ```no_run
+//! use ebpf_skeleton::link::{Link, LinkDetail};
+//! # fn example(first: &ebpf_skeleton::Program, second: &ebpf_skeleton::Program) -> ebpf_skeleton::Result<()> {
+//! let mut link = first.attach_xdp(1)?;
+//! if let LinkDetail::Xdp { ifindex } = link.info()?.detail {
+//!     println!("link {} on interface {ifindex}", link.id()?);
+//! }
+//! link.update_program(second)?; // the next packet runs `second`
+//! link.pin("/sys/fs/bpf/my_xdp")?; // stays attached after this process exits
+//! # Ok(())
+//! # }
+//! # fn main() {}
+//! ```
 
+mod info;
 mod probe;
 
+pub use info::{LinkDetail, LinkInfo, LinkType, PerfEventDetail};
 pub use probe::{Kprobe, Uprobe, Usdt};
 
 use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use libbpf_sys as sys;
@@ -18,6 +42,7 @@ use crate::handle::ObjectHandle;
 use crate::libbpf::{link_info, prog_info};
 use crate::os::errno::check;
 use crate::os::fd::{expect_kind, kind_of, ObjectKind};
+use crate::Program;
 
 /// A program attached to its hook. Dropping the link detaches the program
 /// (unless the link was pinned, which keeps it in the kernel).
@@ -51,6 +76,8 @@ enum Kind {
         program: OwnedFd,
         target: OwnedFd,
         attach_type: u32,
+        /// Set once [`Link::detach`] detached it, so that drop does not.
+        detached: AtomicBool,
     },
 }
 
@@ -118,6 +145,7 @@ impl Link {
                 program: fd,
                 target: target_fd,
                 attach_type,
+                detached: AtomicBool::new(false),
             },
             program,
             target,
@@ -219,15 +247,7 @@ impl Link {
             self.target,
             path.display()
         );
-        let Some(fd) = self.fd().map(|fd| fd.as_raw_fd()) else {
-            return Err(Error::sys(
-                what,
-                std::io::Error::new(
-                    std::io::ErrorKind::Unsupported,
-                    "this link has no BPF link descriptor of its own to pin",
-                ),
-            ));
-        };
+        let fd = self.own_fd(&what)?.as_raw_fd();
         let c_path = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|e| Error::sys(what.clone(), std::io::Error::other(e)))?;
         // SAFETY: a live descriptor and a valid C string. The pin is the
@@ -238,8 +258,121 @@ impl Link {
         Ok(())
     }
 
-    /// Detaches the program now; the same as dropping the link.
-    pub fn detach(self) {}
+    /// What the kernel says about the link: its id, type, program and
+    /// target. A link without a descriptor of its own has no info; that is
+    /// an error saying so.
+    pub fn info(&self) -> Result<LinkInfo> {
+        let what = format!(
+            "reading info of the link of program `{}` ({})",
+            self.program, self.target
+        );
+        let fd = self.own_fd(&what)?;
+        info::info_of(fd).map_err(|source| Error::sys(what, source))
+    }
+
+    /// The kernel's id for the link.
+    pub fn id(&self) -> Result<u32> {
+        Ok(self.info()?.id)
+    }
+
+    /// Makes the link run `program` instead of its program, atomically:
+    /// every event from the next one on runs `program`, none is missed.
+    /// The kernel takes this for the links of cgroups, XDP, tcx, netkit,
+    /// network namespaces, iterators and socket maps; others (tracepoints,
+    /// probes, trampolines) refuse with `EINVAL`.
+    pub fn update_program(&mut self, program: &Program) -> Result<()> {
+        self.update(program, None)
+    }
+
+    /// Like [`Link::update_program`], only if the link still runs `old`
+    /// (`BPF_F_REPLACE`); otherwise the kernel refuses with `EPERM` and the
+    /// link keeps its program.
+    pub fn replace_program(&mut self, program: &Program, old: &Program) -> Result<()> {
+        self.update(program, Some(old))
+    }
+
+    fn update(&mut self, program: &Program, old: Option<&Program>) -> Result<()> {
+        let what = format!(
+            "updating the link of program `{}` ({}) to program `{}`",
+            self.program,
+            self.target,
+            program.name()
+        );
+        let link = self.own_fd(&what)?.as_raw_fd();
+        let new = program.fd()?.as_raw_fd();
+        let opts = sys::bpf_link_update_opts {
+            sz: size_of::<sys::bpf_link_update_opts>() as _,
+            flags: if old.is_some() { sys::BPF_F_REPLACE } else { 0 },
+            old_prog_fd: match old {
+                Some(old) => old.fd()?.as_raw_fd() as u32,
+                None => 0,
+            },
+            ..Default::default()
+        };
+        // SAFETY: a plain system call on open descriptors; the options live
+        // across it.
+        check(unsafe { sys::bpf_link_update(link, new, &opts) })
+            .map_err(|source| Error::sys(what, source))?;
+        self.program = program.name().to_owned();
+        Ok(())
+    }
+
+    /// Detaches the program from its hook now, even while a pin or another
+    /// process holds the link (`BPF_LINK_DETACH`): the link stays open but
+    /// defunct, and its info shows no target. Kernels refuse this with
+    /// `EOPNOTSUPP` for links of tracepoints, probes and trampolines, which
+    /// detach when their last holder drops them. A program attached without
+    /// a link (`BPF_PROG_ATTACH`) is detached from its target; a link
+    /// without a descriptor of its own (USDT) detaches only by dropping it.
+    pub fn detach(&self) -> Result<()> {
+        let what = format!(
+            "detaching the link of program `{}` ({})",
+            self.program, self.target
+        );
+        if let Kind::Attached {
+            program,
+            target,
+            attach_type,
+            detached,
+        } = &self.kind
+        {
+            if detached.swap(true, Ordering::AcqRel) {
+                return Ok(());
+            }
+            // SAFETY: a plain system call on descriptors this link owns.
+            let ret = unsafe {
+                sys::bpf_prog_detach2(program.as_raw_fd(), target.as_raw_fd(), *attach_type)
+            };
+            return check(ret)
+                .map(drop)
+                .map_err(|source| Error::sys(what, source));
+        }
+        let fd = self.own_fd(&what)?.as_raw_fd();
+        // SAFETY: a plain system call on an open descriptor.
+        check(unsafe { sys::bpf_link_detach(fd) })
+            .map(drop)
+            .map_err(|source| Error::sys(what, source))
+    }
+
+    /// The link's own descriptor, or an error for `what` saying that this
+    /// link has none and why.
+    fn own_fd(&self, what: &str) -> Result<BorrowedFd<'_>> {
+        self.fd().ok_or_else(|| {
+            let why = match self.kind {
+                Kind::Attached { .. } => {
+                    "the program was attached with BPF_PROG_ATTACH, which makes no BPF link"
+                }
+                _ => {
+                    "this link has no BPF link descriptor of its own (a USDT link is a set of \
+                     uprobes; a perf event link on a kernel without BPF perf links is the event)"
+                }
+            };
+            Error::sys(
+                what,
+                std::io::Error::new(std::io::ErrorKind::Unsupported, why),
+            )
+        })
+    }
 }
 
 impl Drop for Link {
@@ -255,7 +388,11 @@ impl Drop for Link {
                 program,
                 target,
                 attach_type,
+                detached,
             } => {
+                if detached.load(Ordering::Acquire) {
+                    return;
+                }
                 // SAFETY: a plain system call on descriptors this link owns.
                 let ret = unsafe {
                     sys::bpf_prog_detach2(program.as_raw_fd(), target.as_raw_fd(), *attach_type)

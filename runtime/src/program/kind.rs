@@ -54,6 +54,9 @@ macro_rules! kernel_enum {
     };
 }
 
+// Link types are a kernel enum of the same shape (`crate::link::LinkType`).
+pub(crate) use kernel_enum;
+
 kernel_enum! {
     ProgramType, "BPF_PROG_TYPE_",
     UNSPEC = 0, "unspec";

@@ -13,6 +13,7 @@ mod test_run;
 
 pub use builder::ProgramBuilder;
 pub use info::{enable_stats, ProgramInfo, StatsGuard};
+pub(crate) use kind::kernel_enum;
 pub use kind::{AttachType, ProgramType};
 pub use spec::ProgramSpec;
 pub(crate) use spec::{log_text, DEFAULT_LOG_SIZE};
