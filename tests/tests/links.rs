@@ -213,7 +213,7 @@ fn a_link_opened_by_id_is_the_same_link() {
 
     let err = Link::from_id(id).unwrap_err();
     assert_eq!(err.errno(), Some(libc::ENOENT), "{err}");
-    assert_eq!(err.to_string(), format!("opening the link with id {id}"));
+    assert_eq!(err.to_string(), format!("opening link id {id}"));
 }
 
 /// Where the child of the pin test pins its link and maps, set for it.
