@@ -13,7 +13,7 @@ use crate::btf::{Btf, Kind, Member};
 use crate::ctxt::Ctxt;
 use crate::ident;
 use crate::map_kinds::{self, Params};
-use crate::model::{DataSection, Map, Object};
+use crate::model::{DataSection, KernelSymbol, Map, Object};
 use crate::plan::{MapField, ProgramField, SectionPlan, Skeleton, TypedField};
 use crate::types::{camel, Resolver};
 
@@ -97,6 +97,35 @@ pub fn skeleton(
         maps,
         sections,
         types,
+        kernel_doc: kernel_doc(&object.kernel_symbols),
+    })
+}
+
+/// "Takes from the kernel: the kfuncs `a`, `b` (weak); the variable `x`."
+fn kernel_doc(symbols: &[KernelSymbol]) -> Option<String> {
+    let list = |function: bool| {
+        symbols
+            .iter()
+            .filter(|s| s.function == function)
+            .map(|s| {
+                let weak = if s.weak { " (weak)" } else { "" };
+                format!("`{}`{weak}", s.name)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut parts = Vec::new();
+    for (function, what) in [(true, "kfunc"), (false, "kernel variable")] {
+        let names = list(function);
+        if !names.is_empty() {
+            let plural = if names.len() == 1 { "" } else { "s" };
+            parts.push(format!("the {what}{plural} {}", names.join(", ")));
+        }
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "Takes from the kernel (resolved by libbpf at load; a weak one the kernel lacks is 0): {}.",
+            parts.join("; ")
+        )
     })
 }
 

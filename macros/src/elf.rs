@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use crate::btf::{self, Btf, Kind, SectionInfo};
 use crate::locate::ObjectFile;
-use crate::model::{DataSection, Map, MapDef, Object, Program};
+use crate::model::{DataSection, KernelSymbol, Map, MapDef, Object, Program};
 
 /// Why a file is not an eBPF object the macro can read.
 pub enum ElfError {
@@ -69,6 +69,10 @@ pub fn read(file: &ObjectFile) -> Result<Object, ElfError> {
         maps,
         text_maps,
         sections: btf.as_ref().map(data_sections).unwrap_or_default(),
+        kernel_symbols: btf
+            .as_ref()
+            .map(|btf| kernel_symbols(&elf, btf))
+            .unwrap_or_default(),
         btf,
     })
 }
@@ -175,6 +179,29 @@ fn data_sections(btf: &Btf) -> Vec<DataSection> {
                 name: t.name.clone(),
                 datasec: id as btf::TypeId,
             })
+        })
+        .collect()
+}
+
+/// The kfuncs and kernel variables `.ksyms` lists, weak when their ELF
+/// symbol is.
+fn kernel_symbols(elf: &ElfFile64<'_, Endianness>, btf: &Btf) -> Vec<KernelSymbol> {
+    let Some((_, ksyms)) = btf.datasec(".ksyms") else {
+        return Vec::new();
+    };
+    let weak: Vec<&str> = elf
+        .symbols()
+        .filter(|s| s.is_undefined() && s.is_weak())
+        .filter_map(|s| s.name().ok())
+        .collect();
+    ksyms
+        .vars
+        .iter()
+        .filter_map(|v| btf.types.get(v.var as usize))
+        .map(|t| KernelSymbol {
+            name: t.name.clone(),
+            function: matches!(t.kind, Kind::Func),
+            weak: weak.contains(&t.name.as_str()),
         })
         .collect()
 }

@@ -76,6 +76,7 @@ fn damaged_objects_never_panic() {
         "everything.bpf.o",
         "counter.bpf.o",
         "kernel_types.bpf.o",
+        "kfuncs.bpf.o",
     ] {
         let original = fixture(name);
         let btf = btf_range(&original);

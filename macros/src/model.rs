@@ -17,6 +17,19 @@ pub struct Object {
     pub btf: Option<Btf>,
     /// Maps the subprograms in `.text` refer to: any program may call them.
     pub text_maps: Vec<String>,
+    /// What the programs take from the kernel (`.ksyms`), which libbpf
+    /// resolves at load.
+    pub kernel_symbols: Vec<KernelSymbol>,
+}
+
+/// An `extern ... __ksym` declaration: a kernel function (kfunc) or a
+/// kernel variable.
+pub struct KernelSymbol {
+    pub name: String,
+    /// A kfunc, rather than a variable.
+    pub function: bool,
+    /// Declared `__weak`: the object loads on a kernel without it.
+    pub weak: bool,
 }
 
 /// A program: a global function in an executable section other than `.text`.

@@ -21,6 +21,8 @@ pub struct Skeleton {
     pub maps: Vec<MapField>,
     pub sections: Vec<SectionPlan>,
     pub types: TypeSet,
+    /// What the object takes from the kernel, for the module's docs.
+    pub kernel_doc: Option<String>,
 }
 
 /// A program's field in `ProgramSpecs` and `Programs`.

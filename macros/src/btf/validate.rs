@@ -1,6 +1,7 @@
 //! Checks that make the rest of the macro safe to index and recurse: every
-//! type id a type refers to exists, data sections list variables, and no
-//! type contains itself by value (which would make its size infinite).
+//! type id a type refers to exists, data sections list variables (and
+//! `.ksyms` kernel functions too), and no type contains itself by value
+//! (which would make its size infinite).
 
 use super::{Btf, Kind, TypeId};
 
@@ -17,12 +18,19 @@ pub fn validate(btf: &Btf) -> Result<(), String> {
             }
         }
         if let Kind::Datasec(sec) = &ty.kind {
+            // `.ksyms` lists kernel functions (`extern ... __ksym` kfuncs)
+            // beside kernel variables; every other section only variables.
+            let functions_too = ty.name == ".ksyms";
             for v in &sec.vars {
-                if !matches!(btf.types[v.var as usize].kind, Kind::Var { .. }) {
-                    return Err(format!(
-                        "data section `{}` lists type {} as a variable",
-                        ty.name, v.var
-                    ));
+                match btf.types[v.var as usize].kind {
+                    Kind::Var { .. } => {}
+                    Kind::Func if functions_too => {}
+                    _ => {
+                        return Err(format!(
+                            "data section `{}` lists type {} as a variable",
+                            ty.name, v.var
+                        ))
+                    }
                 }
             }
         }

@@ -31,6 +31,7 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
         sk.maps.len(),
         sk.sections.len()
     );
+    let kernel_doc = sk.kernel_doc.iter();
     let type_items = types.types();
     let mut layout_rows = Vec::new();
     for s in &sk.sections {
@@ -89,6 +90,7 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
 
     quote! {
         #[doc = #module_doc]
+        #( #[doc = ""] #[doc = #kernel_doc] )*
         #[allow(clippy::all, dead_code, non_camel_case_types, non_snake_case, unused_imports)]
         pub mod #module {
             use #krate as __ebs;
