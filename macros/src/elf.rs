@@ -24,6 +24,9 @@ pub enum ElfError {
     NotBpf { machine: u16 },
     Corrupt(String),
     Btf(String),
+    /// Maps in a `maps` section (`struct bpf_elf_map`, `struct
+    /// bpf_map_def`), which libbpf 1.0 dropped; the maps' names.
+    LegacyMaps(Vec<String>),
 }
 
 impl ElfError {
@@ -42,6 +45,19 @@ impl ElfError {
             ),
             ElfError::Corrupt(why) => format!("`{given}` is not a valid ELF object: {why}"),
             ElfError::Btf(why) => format!("`{given}` has BTF the macro cannot read: {why}"),
+            ElfError::LegacyMaps(names) => format!(
+                "`{given}` declares its maps ({}) in a section named `maps`, the legacy \
+                 format of iproute2's `struct bpf_elf_map` and of `struct bpf_map_def`, which \
+                 libbpf 1.0 and later refuse to open; declare each as a BTF-defined map in \
+                 `.maps` instead, e.g. `struct {{ __uint(type, BPF_MAP_TYPE_ARRAY); \
+                 __uint(max_entries, 1); __type(key, __u32); __type(value, __u64); }} name \
+                 SEC(\".maps\");`, and build with `clang -g` so that it has BTF",
+                if names.is_empty() {
+                    "none named".to_owned()
+                } else {
+                    format!("`{}`", names.join("`, `"))
+                }
+            ),
         }
     }
 }
@@ -51,6 +67,7 @@ pub fn read(file: &ObjectFile) -> Result<Object, ElfError> {
     let data = &file.bytes[..];
     check_header(data)?;
     let elf = ElfFile64::<Endianness>::parse(data).map_err(|e| ElfError::Corrupt(e.to_string()))?;
+    legacy_maps(&elf)?;
     let btf = read_btf(&elf)?;
     let mut maps = maps(&elf)?;
     if let Some(btf) = &btf {
@@ -75,6 +92,23 @@ pub fn read(file: &ObjectFile) -> Result<Object, ElfError> {
             .unwrap_or_default(),
         btf,
     })
+}
+
+/// Refuses a `maps` section, naming its maps: libbpf would not open it.
+fn legacy_maps(elf: &ElfFile64<'_, Endianness>) -> Result<(), ElfError> {
+    let Some(section) = elf.section_by_name("maps") else {
+        return Ok(());
+    };
+    let mut names: Vec<(u64, String)> = elf
+        .symbols()
+        .filter(|s| s.section_index() == Some(section.index()) && s.kind() != SymbolKind::Section)
+        .filter_map(|s| Some((s.address(), s.name().ok()?.to_owned())))
+        .filter(|(_, name)| !name.is_empty())
+        .collect();
+    names.sort();
+    Err(ElfError::LegacyMaps(
+        names.into_iter().map(|(_, n)| n).collect(),
+    ))
 }
 
 /// Reads `.BTF` and fills in the DATASEC sizes and offsets libbpf would.
