@@ -21,7 +21,9 @@ use crate::model::{DataSection, KernelSymbol, Map, MapDef, Object, Program};
 pub enum ElfError {
     NotElf,
     NotElf64,
-    NotBpf { machine: u16 },
+    NotBpf {
+        machine: u16,
+    },
     Corrupt(String),
     Btf(String),
     /// Maps in a `maps` section (`struct bpf_elf_map`, `struct
