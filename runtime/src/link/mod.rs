@@ -79,6 +79,12 @@ enum Kind {
         /// Set once [`Link::detach`] detached it, so that drop does not.
         detached: AtomicBool,
     },
+    /// A perf event that runs the program (`PERF_EVENT_IOC_SET_BPF`), on
+    /// kernels without BPF perf links: closing the event detaches it.
+    Event { _event: OwnedFd },
+    /// A socket filter, detached with `SO_DETACH_BPF` on drop through a
+    /// descriptor of its own of the socket.
+    Socket { socket: OwnedFd },
 }
 
 // SAFETY: a libbpf link is libbpf memory that only this value uses. Through
@@ -147,6 +153,28 @@ impl Link {
                 attach_type,
                 detached: AtomicBool::new(false),
             },
+            program,
+            target,
+            object: None,
+        }
+    }
+
+    /// Wraps a perf event made to run a program with
+    /// `PERF_EVENT_IOC_SET_BPF`; dropping the link closes it.
+    pub(crate) fn from_event(event: OwnedFd, program: String, target: String) -> Self {
+        Link {
+            kind: Kind::Event { _event: event },
+            program,
+            target,
+            object: None,
+        }
+    }
+
+    /// Wraps a socket filter attached to `socket` (a descriptor of the
+    /// link's own), detached on drop.
+    pub(crate) fn from_socket(socket: OwnedFd, program: String, target: String) -> Self {
+        Link {
+            kind: Kind::Socket { socket },
             program,
             target,
             object: None,
@@ -226,13 +254,14 @@ impl Link {
     /// The link's BPF link descriptor, valid while `self` lives; `None` for
     /// links that have none of their own (a USDT link is several uprobes; a
     /// perf-event link on a kernel without BPF perf links is the event; a
-    /// program attached with `BPF_PROG_ATTACH` has no link).
+    /// program attached with `BPF_PROG_ATTACH` has no link, nor does a
+    /// socket filter).
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
         match &self.kind {
             // SAFETY: libbpf keeps the fd open until `bpf_link__destroy` in Drop.
             Kind::Libbpf { fd, .. } => fd.map(|fd| unsafe { BorrowedFd::borrow_raw(fd) }),
             Kind::Fd { fd, .. } => Some(fd.as_fd()),
-            Kind::Attached { .. } => None,
+            Kind::Attached { .. } | Kind::Event { .. } | Kind::Socket { .. } => None,
         }
     }
 
@@ -405,8 +434,17 @@ impl Drop for Link {
                     );
                 }
             }
-            // A descriptor link closes with its fields.
-            Kind::Fd { .. } => {}
+            Kind::Socket { socket } => {
+                if let Err(e) = crate::os::socket::detach_filter(socket.as_fd()) {
+                    log::warn!(
+                        "detaching program `{}` from {}: {e}",
+                        self.program,
+                        self.target
+                    );
+                }
+            }
+            // A descriptor link, or an event, closes with its fields.
+            Kind::Fd { .. } | Kind::Event { .. } => {}
         }
     }
 }

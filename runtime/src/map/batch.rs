@@ -13,11 +13,9 @@ use libbpf_sys as sys;
 
 use super::{Map, UpdateFlags};
 use crate::error::{check, Error, Result};
+use crate::os::errno::ENOTSUPP;
 use crate::pod::PodSlice as _;
 use crate::Pod;
-
-/// The kernel's internal "not supported" errno, which libbpf passes through.
-const ENOTSUPP: i32 = 524;
 
 /// Bytes of keys and values a whole-map read asks for per system call:
 /// enough to make the calls few, little enough for the buffers to stay in

@@ -28,10 +28,15 @@ pub(crate) fn last_error() -> io::Error {
     }
 }
 
+/// The kernel's internal "not supported" (`ENOTSUPP`), which the verifier
+/// and some calls pass to user space; the OS has no text for it.
+pub(crate) const ENOTSUPP: i32 = 524;
+
 /// An errno, or one of libbpf's own codes with libbpf's text for it (the OS
-/// would print "Unknown error 4001").
+/// would print "Unknown error 4001", or "Unknown error 524" for the
+/// kernel's `ENOTSUPP`).
 pub(crate) fn from_code(code: i32) -> io::Error {
-    if (LIBBPF_FIRST..LIBBPF_END).contains(&code) {
+    if (LIBBPF_FIRST..LIBBPF_END).contains(&code) || code == ENOTSUPP {
         io::Error::new(io::ErrorKind::InvalidData, LibbpfCode(code))
     } else {
         io::Error::from_raw_os_error(code)
@@ -47,12 +52,16 @@ pub(crate) fn code_of(err: &io::Error) -> Option<i32> {
     })
 }
 
-/// One of libbpf's own error codes (`LIBBPF_ERRNO__*`).
+/// One of libbpf's own error codes (`LIBBPF_ERRNO__*`), or the kernel's
+/// `ENOTSUPP`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct LibbpfCode(i32);
 
 impl fmt::Display for LibbpfCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == ENOTSUPP {
+            return f.write_str("not supported by this kernel (ENOTSUPP, 524)");
+        }
         let mut buf = [0u8; 128];
         // SAFETY: `buf` is writable for its length; libbpf NUL-terminates.
         let ret =
@@ -79,6 +88,12 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("libbpf error 4001"), "{text}");
         assert!(!text.contains("Unknown error"), "{text}");
+        let err = from_code(ENOTSUPP);
+        assert_eq!(code_of(&err), Some(ENOTSUPP));
+        assert_eq!(
+            err.to_string(),
+            "not supported by this kernel (ENOTSUPP, 524)"
+        );
         assert_eq!(code_of(&from_code(libc::EPERM)), Some(libc::EPERM));
         assert!(check(-libc::ENOENT).is_err());
         assert_eq!(check(3).unwrap(), 3);

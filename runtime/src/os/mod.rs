@@ -1,6 +1,7 @@
 //! The system layer: what every other module builds on and that uses none
 //! of them. File descriptors and what they refer to, shared mappings,
-//! atomic access to shared memory, epoll and poll, CPU lists, and errno.
+//! atomic access to shared memory, epoll and poll, CPU lists, perf events,
+//! socket filters, and errno.
 
 pub(crate) mod atomic;
 pub(crate) mod caps;
@@ -9,7 +10,9 @@ pub(crate) mod epoll;
 pub(crate) mod errno;
 pub(crate) mod fd;
 pub(crate) mod mmap;
+pub(crate) mod perf_event;
 pub(crate) mod poll;
+pub(crate) mod socket;
 
 /// Implements `AsFd` and `AsRawFd` for a type as the descriptor of its
 /// field `$field` (an `OwnedFd` or anything `AsFd`); doc comments given go

@@ -2,13 +2,14 @@
 
 use std::io;
 use std::mem::offset_of;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use libbpf_sys as sys;
 
 use super::Wakeup;
 use crate::os::mmap::{page_size, Mmap};
+use crate::os::perf_event;
 
 /// The size of `struct perf_event_header`.
 const HEADER: usize = 8;
@@ -83,22 +84,7 @@ impl CpuRing {
                 attr.__bindgen_anon_2.wakeup_watermark = n.max(1);
             }
         }
-        // SAFETY: `attr` is a valid perf_event_attr of the size it claims.
-        let fd = unsafe {
-            libc::syscall(
-                libc::SYS_perf_event_open,
-                &attr as *const sys::perf_event_attr,
-                -1 as libc::pid_t,
-                cpu as libc::c_int,
-                -1 as libc::c_int,
-                sys::PERF_FLAG_FD_CLOEXEC as libc::c_ulong,
-            )
-        };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: the kernel just returned this fd to us.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+        let fd = perf_event::open(&attr, -1, cpu as i32)?;
 
         let page = page_size();
         let size = pages * page;

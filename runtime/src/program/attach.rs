@@ -14,7 +14,7 @@ use libbpf_sys as sys;
 use super::Program;
 use crate::error::{Error, Result};
 use crate::link::{Kprobe, Link, Uprobe, Usdt};
-use crate::os::errno::{code_of, last_error};
+use crate::os::errno::{code_of, last_error, ENOTSUPP};
 use crate::{print, section};
 
 impl Program {
@@ -25,6 +25,16 @@ impl Program {
     /// `socket`, a bare `uprobe`, ...), and [`Error::NotLoaded`] when the
     /// program was not loaded.
     pub fn attach(&self) -> Result<Link> {
+        if self.libbpf().is_none() {
+            return Err(Error::Attach {
+                program: self.name.clone(),
+                target: "the hook of its section".to_owned(),
+                source: io::Error::from_raw_os_error(libc::EINVAL),
+                reason: "a program of no object has no section to name its hook: attach it to an \
+                         explicit target (attach_xdp, attach_tracepoint, ...)"
+                    .to_owned(),
+            });
+        }
         if !section::names_hook(&self.section) {
             return Err(Error::NoHook {
                 program: self.name.clone(),
@@ -42,6 +52,9 @@ impl Program {
     /// kernel picks native or generic mode).
     pub fn attach_xdp(&self, ifindex: u32) -> Result<Link> {
         let target = format!("XDP of interface {}", interface(ifindex));
+        if self.libbpf().is_none() {
+            return self.xdp_by_fd(ifindex, target);
+        }
         // SAFETY: as in `attach`.
         self.attach_with(target, true, |p| unsafe {
             sys::bpf_program__attach_xdp(p, ifindex as i32)
@@ -52,6 +65,9 @@ impl Program {
     /// `ifindex`, after the programs already there.
     pub fn attach_tcx(&self, ifindex: u32) -> Result<Link> {
         let target = format!("tcx of interface {}", interface(ifindex));
+        if self.libbpf().is_none() {
+            return self.tcx_by_fd(ifindex, target);
+        }
         // SAFETY: as in `attach`; NULL options take libbpf's defaults.
         self.attach_with(target, true, |p| unsafe {
             sys::bpf_program__attach_tcx(p, ifindex as i32, std::ptr::null())
@@ -62,6 +78,9 @@ impl Program {
     /// ...) to the cgroup v2 directory opened as `cgroup`.
     pub fn attach_cgroup(&self, cgroup: impl AsFd) -> Result<Link> {
         let fd = cgroup.as_fd().as_raw_fd();
+        if self.libbpf().is_none() {
+            return self.cgroup_by_fd(fd, "a cgroup".to_owned());
+        }
         // SAFETY: as in `attach`; the cgroup fd is open for the call.
         self.attach_with("a cgroup".to_owned(), true, |p| unsafe {
             sys::bpf_program__attach_cgroup(p, fd)
@@ -72,6 +91,9 @@ impl Program {
     /// the event from here on and closes it when dropped.
     pub fn attach_perf_event(&self, event: OwnedFd) -> Result<Link> {
         self.fd()?;
+        if self.libbpf().is_none() {
+            return self.perf_event_by_fd(event, "a perf event".to_owned());
+        }
         let fd = event.into_raw_fd();
         // SAFETY: as in `attach`; libbpf takes the fd over on success.
         let link = self.attach_with("a perf event".to_owned(), true, |p| unsafe {
@@ -144,6 +166,9 @@ impl Program {
             self.c_string(&target, category.as_bytes())?,
             self.c_string(&target, name.as_bytes())?,
         );
+        if self.libbpf().is_none() {
+            return self.tracepoint_by_fd(category, name, target);
+        }
         // SAFETY: as in `attach`; the strings live across the call.
         self.attach_with(target, true, |p| unsafe {
             sys::bpf_program__attach_tracepoint(p, c_category.as_ptr(), c_name.as_ptr())
@@ -154,6 +179,9 @@ impl Program {
     pub fn attach_raw_tracepoint(&self, name: &str) -> Result<Link> {
         let target = format!("raw tracepoint `{name}`");
         let c_name = self.c_string(&target, name.as_bytes())?;
+        if self.libbpf().is_none() {
+            return self.raw_tracepoint_by_fd(&c_name, target);
+        }
         // SAFETY: as in `attach`; the string lives across the call.
         self.attach_with(target, true, |p| unsafe {
             sys::bpf_program__attach_raw_tracepoint(p, c_name.as_ptr())
@@ -194,7 +222,9 @@ impl Program {
                 program: self.name.clone(),
                 target,
                 source: io::Error::from(io::ErrorKind::Unsupported),
-                reason: "a program held by its descriptor alone cannot attach this way yet".into(),
+                reason: "a program of no object (loaded from instructions, or opened by \
+                         descriptor) cannot attach to kprobes, uprobes or USDT probes yet"
+                    .into(),
             });
         };
         let ((link, errno), warnings) = {
@@ -248,7 +278,7 @@ impl Program {
 }
 
 /// A likely cause of an attach failure, for the error message.
-fn attach_hint(section: &str, target: &str, err: &io::Error) -> Option<String> {
+pub(super) fn attach_hint(section: &str, target: &str, err: &io::Error) -> Option<String> {
     let code = code_of(err)?;
     let missing = matches!(
         code,
@@ -328,9 +358,6 @@ fn interface(ifindex: u32) -> String {
         .unwrap_or_default();
     format!("`{name}` (index {ifindex})")
 }
-
-/// The kernel's internal "not supported" errno, which libbpf passes through.
-const ENOTSUPP: i32 = 524;
 
 #[cfg(test)]
 mod tests {

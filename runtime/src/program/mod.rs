@@ -1,6 +1,7 @@
 //! eBPF programs: settings before load, handles after.
 
 mod attach;
+mod attach_fd;
 mod attach_sockmap;
 mod builder;
 mod func_info;
