@@ -2,7 +2,7 @@
 //! its BTF and writes the typed Rust of the skeleton, as tokens. The
 //! procedural macros (`ebpf-skeleton-macros`, re-exported by
 //! `ebpf-skeleton`) are thin wrappers over the functions here; the
-//! command-line tool uses [`expand`] and [`info`] on object files.
+//! command-line tool uses [`expand`] on object files.
 //!
 //! Stages are kept apart (private modules): `args` parses what the user
 //! wrote, `locate` finds and reads the object file, `elf` reads the object
