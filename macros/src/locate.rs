@@ -26,10 +26,16 @@ pub fn object(lit: &LitStr, invoked_from: Option<&Path>) -> syn::Result<(ObjectF
 
 /// Reads the object `lit` names, relative to the directory of the file that
 /// invoked the macro (or the crate's manifest directory if rustc does not
-/// say which file that is).
+/// say which file that is); `$OUT_DIR/name` is `name` in the directory the
+/// crate's build script writes to (where `ebpf-skeleton-build` puts the
+/// objects it compiles).
 pub fn read(lit: &LitStr, invoked_from: Option<&Path>) -> syn::Result<ObjectFile> {
     let given = lit.value();
-    let path = normalize(&resolve(Path::new(&given), invoked_from));
+    let path = match given.strip_prefix(OUT_DIR) {
+        Some(name) => in_out_dir(name).map_err(|e| syn::Error::new(lit.span(), e))?,
+        None => resolve(Path::new(&given), invoked_from),
+    };
+    let path = normalize(&path);
     match std::fs::read(&path) {
         Ok(bytes) => Ok(ObjectFile {
             path: std::fs::canonicalize(&path).unwrap_or(path),
@@ -42,6 +48,21 @@ pub fn read(lit: &LitStr, invoked_from: Option<&Path>) -> syn::Result<ObjectFile
                 path.display(),
                 describe(&e)
             ),
+        )),
+    }
+}
+
+/// The prefix naming the build script's output directory.
+const OUT_DIR: &str = "$OUT_DIR/";
+
+/// `name` in `OUT_DIR`, which cargo sets for crates with a build script.
+fn in_out_dir(name: &str) -> Result<PathBuf, String> {
+    match std::env::var_os("OUT_DIR") {
+        Some(dir) => Ok(PathBuf::from(dir).join(name)),
+        None => Err(format!(
+            "`$OUT_DIR` is not set, so `{OUT_DIR}{name}` names nothing: cargo sets it for \
+             crates with a build script; add a build.rs that compiles the object there \
+             (with `ebpf-skeleton-build`)"
         )),
     }
 }

@@ -16,6 +16,11 @@ use proc_macro::TokenStream;
 /// `Objects`, `ProgramSpecs`, `Programs`, `MapSpecs` and `Maps`. The object's
 /// bytes are embedded, so the binary needs no file at run time, and cargo
 /// rebuilds the crate when the object changes.
+///
+/// `ebpf_skeleton!("$OUT_DIR/prog.bpf.o")` takes the object from the
+/// directory the crate's build script writes to, where
+/// `ebpf_skeleton_build::Builder` compiles `prog.bpf.c`. The same path works
+/// in `#[ebpf(object = "...")]` and `#[layout(object = "...")]`.
 #[proc_macro]
 pub fn ebpf_skeleton(input: TokenStream) -> TokenStream {
     codegen::skeleton_macro(input.into(), invoked_from()).into()

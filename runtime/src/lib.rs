@@ -88,7 +88,8 @@ mod print;
 // The shared object handle (with its lock) and process-wide claims.
 mod claim;
 mod handle;
-// Maps, links, programs, globals, readers.
+// Maps, links, programs, globals, readers; kernel types (BTF).
+pub mod btf;
 mod global;
 pub mod link;
 pub mod loaded;
