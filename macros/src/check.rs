@@ -15,7 +15,7 @@ use crate::ident;
 use crate::map_kinds::{self, Params};
 use crate::model::{DataSection, KernelSymbol, Map, Object};
 use crate::plan::{MapField, ProgramField, SectionPlan, Skeleton, TypedField};
-use crate::types::{camel, Resolver};
+use crate::types::{camel, Field, Resolver, Ty};
 
 /// Checks `object` for `ebpf_skeleton!`; `None` when it has nothing to
 /// expand into (the errors are in `cx`).
@@ -81,7 +81,10 @@ pub fn skeleton(
         object_error(cx, lit.span(), e);
     }
     Some(Skeleton {
-        module: ident::field(&object.name),
+        module: args
+            .module
+            .clone()
+            .unwrap_or_else(|| ident::field(&object.name)),
         name: object.name.clone(),
         path: path.to_string_lossy().into_owned(),
         krate,
@@ -150,12 +153,26 @@ fn requested_type(types: &mut Resolver<'_>, wanted: &syn::Ident) -> Result<(), S
         let mut msg =
             format!("the object's BTF has no struct, union, enum or typedef named `{name}`");
         let nameable = btf.types.iter().filter(|t| is_nameable(&t.kind));
-        if let Some(near) = nearest(&name, nameable.map(|t| t.name.as_str())) {
-            msg.push_str(&format!("; did you mean `{near}`?"));
+        match nearest(&name, nameable.map(|t| t.name.as_str())) {
+            Some(near) => msg.push_str(&format!("; did you mean `{near}`?")),
+            None => msg.push_str(&not_in_btf_help(&name)),
         }
         msg
     })?;
     types.ty(id, "").map(drop)
+}
+
+/// Why a type the C source defines can be missing from BTF, and what to
+/// do about it; shared by every macro that looks types up by name.
+pub fn not_in_btf_help(name: &str) -> String {
+    format!(
+        ". clang keeps a type in BTF only when a global, a map or a function \
+         signature uses it; a record only filled in a local variable and sent \
+         with bpf_ringbuf_output or bpf_perf_event_output is left out. Keep it \
+         in the object with a global, e.g. `struct {name} *unused_{name} \
+         __attribute__((unused));`, or a map's `__type(value, struct {name})`; \
+         or write the type in Rust with `#[derive(ebpf_skeleton::Pod)]`"
+    )
 }
 
 fn is_nameable(kind: &Kind) -> bool {
@@ -236,6 +253,8 @@ fn section(types: &mut Resolver<'_>, s: &DataSection) -> Result<SectionPlan, Str
             "a variable lies off its natural alignment, which a live view cannot hold".into(),
         );
     }
+    let mut fields = types.fields(&base, padded, &members)?;
+    let bools = bools_as_bool(btf, &members, &mut fields)?;
     Ok(SectionPlan {
         section: s.name.clone(),
         field: ident::field(&s.name.trim_start_matches('.').replace('.', "_")),
@@ -245,8 +264,47 @@ fn section(types: &mut Resolver<'_>, s: &DataSection) -> Result<SectionPlan, Str
         padded,
         writable: !s.name.starts_with(".rodata") && s.name != ".kconfig",
         has_float: types.any_float(&members)?,
-        fields: types.fields(&base, padded, &members)?,
+        fields,
+        bools,
     })
+}
+
+/// Makes each C `bool` variable (or array of them) among `fields` a Rust
+/// `bool`; returns the byte offsets of every `bool`.
+fn bools_as_bool(btf: &Btf, members: &[Member], fields: &mut [Field]) -> Result<Vec<u64>, String> {
+    let mut offsets = Vec::new();
+    for field in fields {
+        let Field::Member {
+            c_name, ty, offset, ..
+        } = field
+        else {
+            continue;
+        };
+        let Some(member) = members.iter().find(|m| &m.name == c_name) else {
+            continue;
+        };
+        let count = match btf.get(btf.skip_aliases(member.ty)?)?.kind {
+            Kind::Array { elem, len } if is_bool(btf, elem)? => {
+                *ty = Ty::Array(Box::new(Ty::Bool), len.into());
+                len.into()
+            }
+            _ if is_bool(btf, member.ty)? => {
+                *ty = Ty::Bool;
+                1
+            }
+            _ => continue,
+        };
+        offsets.extend(*offset..*offset + count);
+    }
+    Ok(offsets)
+}
+
+/// Whether `id` is C's `bool` (`_Bool`, through typedefs and qualifiers).
+fn is_bool(btf: &Btf, id: crate::btf::TypeId) -> Result<bool, String> {
+    Ok(matches!(
+        btf.get(btf.skip_aliases(id)?)?.kind,
+        Kind::Int(int) if int.bool && int.size == 1
+    ))
 }
 
 /// The name closest to `name` by edit distance, if any is close enough to

@@ -20,6 +20,8 @@ pub struct ExpandOptions {
     pub types: Vec<String>,
     /// The runtime's path when the dependency is renamed (`crate = "..."`).
     pub krate: Option<String>,
+    /// The module's name instead of the file's stem (`module = "..."`).
+    pub module: Option<String>,
     /// The path `include_bytes!` embeds the object from, relative to the
     /// file the expansion is written to; the object's absolute path when
     /// `None`.
@@ -87,5 +89,14 @@ fn arguments(object: &Path, options: &ExpandOptions) -> Result<SkeletonArgs, Err
         path: LitStr::new(&path.to_string_lossy(), span),
         types,
         krate: options.krate.as_deref().map(|k| LitStr::new(k, span)),
+        module: options
+            .module
+            .as_deref()
+            .map(|name| {
+                syn::parse_str::<syn::Ident>(name).map_err(|_| Error {
+                    messages: vec![format!("`{name}` is not a module name")],
+                })
+            })
+            .transpose()?,
     })
 }

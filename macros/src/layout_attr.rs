@@ -108,7 +108,7 @@ pub fn layout(
             .map(|t| t.name.as_str());
         let hint = check::nearest(&btf_lit.value(), names)
             .map(|n| format!("; did you mean `{n}`?"))
-            .unwrap_or_default();
+            .unwrap_or_else(|| check::not_in_btf_help(&btf_lit.value()));
         cx.error(
             btf_lit.span(),
             format!(

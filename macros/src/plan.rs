@@ -67,4 +67,7 @@ pub struct SectionPlan {
     pub writable: bool,
     pub has_float: bool,
     pub fields: Vec<Field>,
+    /// The byte offsets of the plain struct's `bool`s (C `bool` variables,
+    /// and each element of a `bool` array).
+    pub bools: Vec<u64>,
 }

@@ -21,6 +21,10 @@ use proc_macro::TokenStream;
 /// directory the crate's build script writes to, where
 /// `ebpf_skeleton_build::Builder` compiles `prog.bpf.c`. The same path works
 /// in `#[ebpf(object = "...")]` and `#[layout(object = "...")]`.
+///
+/// Options after the path: `types = [c_name, ...]` generates those C types
+/// too, `module = "name"` names the module (for two objects named alike),
+/// `crate = "ebpf"` names a renamed runtime dependency.
 #[proc_macro]
 pub fn ebpf_skeleton(input: TokenStream) -> TokenStream {
     codegen::skeleton_macro(input.into(), invoked_from()).into()

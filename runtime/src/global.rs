@@ -17,27 +17,84 @@ use crate::os::atomic;
 use crate::os::mmap::{page_size, Mmap};
 use crate::Pod;
 
+/// What a [`Volatile`] or [`ReadOnly`] cell holds: any [`Pod`] type as it
+/// is, and C's `bool` as Rust's, kept in memory as the byte it is in C
+/// (the kernel may store any byte there: every byte but 0 reads as `true`).
+pub trait CellValue: Copy + 'static {
+    /// What lies in memory: the value itself, or `u8` for a `bool`.
+    type Bits: Pod;
+
+    /// The value `bits` hold.
+    fn from_bits(bits: Self::Bits) -> Self;
+
+    /// The bits that hold `self`.
+    fn to_bits(self) -> Self::Bits;
+}
+
+impl<T: Pod> CellValue for T {
+    type Bits = T;
+
+    #[inline]
+    fn from_bits(bits: T) -> T {
+        bits
+    }
+
+    #[inline]
+    fn to_bits(self) -> T {
+        self
+    }
+}
+
+impl CellValue for bool {
+    type Bits = u8;
+
+    #[inline]
+    fn from_bits(bits: u8) -> bool {
+        bits != 0
+    }
+
+    #[inline]
+    fn to_bits(self) -> u8 {
+        u8::from(self)
+    }
+}
+
+impl<const N: usize> CellValue for [bool; N] {
+    type Bits = [u8; N];
+
+    #[inline]
+    fn from_bits(bits: [u8; N]) -> Self {
+        bits.map(|b| b != 0)
+    }
+
+    #[inline]
+    fn to_bits(self) -> [u8; N] {
+        self.map(u8::from)
+    }
+}
+
 /// A variable in memory the kernel writes concurrently. Each read and write
 /// is atomic (relaxed): one access for a naturally aligned field of 1, 2, 4
 /// or 8 bytes, word by word for larger ones (see [`Volatile::get`]). For
 /// counters the program updates with atomic instructions, use
-/// [`Volatile::atomic`] for read-modify-write.
+/// [`Volatile::atomic`] for read-modify-write. A C `bool` is a
+/// `Volatile<bool>` (see [`CellValue`]).
 #[repr(transparent)]
-pub struct Volatile<T: Pod>(UnsafeCell<T>);
+pub struct Volatile<T: CellValue>(UnsafeCell<T::Bits>);
 
 // SAFETY: every access to the cell is atomic (see `get` and `set`), so
 // threads may share it as they share an `AtomicU64`.
-unsafe impl<T: Pod + Sync> Sync for Volatile<T> {}
+unsafe impl<T: CellValue> Sync for Volatile<T> where T::Bits: Sync {}
 
-impl<T: Pod> Volatile<T> {
+impl<T: CellValue> Volatile<T> {
     /// The current value. A value wider than 8 bytes is read word by word,
     /// so a program changing it meanwhile can leave it half old, half new.
     #[inline]
     pub fn get(&self) -> T {
         // SAFETY: the cell lies in a live mapping of at least its size (the
-        // section checks the view's size), aligned for `T` (the view is
-        // repr(C) and page aligned); every access to it is atomic.
-        unsafe { atomic::load(self.0.get()) }
+        // section checks the view's size), aligned for its bits (the view
+        // is repr(C) and page aligned); every access to it is atomic.
+        T::from_bits(unsafe { atomic::load(self.0.get()) })
     }
 
     /// Stores `value`, for the program to see on its next access (word by
@@ -46,25 +103,25 @@ impl<T: Pod> Volatile<T> {
     pub fn set(&self, value: T) {
         // SAFETY: as in `get`; the mapping is writable (`SectionView::WRITABLE`
         // is set for every view with `Volatile` fields).
-        unsafe { atomic::store(self.0.get(), &value) }
+        unsafe { atomic::store(self.0.get(), &value.to_bits()) }
     }
 }
 
 /// A variable user space may only read: `.rodata` and `.kconfig` after
 /// load, which the kernel has frozen and maps read-only.
 #[repr(transparent)]
-pub struct ReadOnly<T: Pod>(UnsafeCell<T>);
+pub struct ReadOnly<T: CellValue>(UnsafeCell<T::Bits>);
 
 // SAFETY: nothing writes the cell (the map is frozen and mapped read-only),
 // and reads are atomic anyway.
-unsafe impl<T: Pod + Sync> Sync for ReadOnly<T> {}
+unsafe impl<T: CellValue> Sync for ReadOnly<T> where T::Bits: Sync {}
 
-impl<T: Pod> ReadOnly<T> {
+impl<T: CellValue> ReadOnly<T> {
     /// The value.
     #[inline]
     pub fn get(&self) -> T {
         // SAFETY: as in `Volatile::get`.
-        unsafe { atomic::load(self.0.get()) }
+        T::from_bits(unsafe { atomic::load(self.0.get()) })
     }
 }
 
@@ -84,13 +141,13 @@ macro_rules! atomic_view {
 
 atomic_view!(u32 => AtomicU32, u64 => AtomicU64, i32 => AtomicI32, i64 => AtomicI64);
 
-impl<T: Pod + std::fmt::Debug> std::fmt::Debug for Volatile<T> {
+impl<T: CellValue + std::fmt::Debug> std::fmt::Debug for Volatile<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.get().fmt(f)
     }
 }
 
-impl<T: Pod + std::fmt::Debug> std::fmt::Debug for ReadOnly<T> {
+impl<T: CellValue + std::fmt::Debug> std::fmt::Debug for ReadOnly<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.get().fmt(f)
     }
@@ -232,22 +289,67 @@ fn names_section(map: &str, section: &str) -> bool {
         .is_some_and(|prefix| !prefix.contains('.'))
 }
 
+/// The plain struct of a data section, which `Specs` holds before load:
+/// [`Pod`] (every `Pod` type is one), or `Pod` but for C `bool` variables
+/// held as Rust `bool`s at the byte offsets [`SectionData::BOOLS`].
+///
+/// # Safety
+/// A `#[repr(C)]` type without padding, valid for all zeroes, with a
+/// `bool` at each offset of `BOOLS` and, at every other byte, fields that
+/// any bytes are a valid value of. `ebpf_skeleton!` implements it for the
+/// section structs it generates.
+pub unsafe trait SectionData: Copy + 'static {
+    /// The byte offsets of `bool`s.
+    const BOOLS: &'static [usize];
+}
+
+// SAFETY: `Pod` types have no padding and any bytes are a value.
+unsafe impl<T: Pod> SectionData for T {
+    const BOOLS: &'static [usize] = &[];
+}
+
+/// The bytes of a section's plain struct.
+pub(crate) fn data_bytes<T: SectionData>(value: &T) -> &[u8] {
+    // SAFETY: `SectionData` types have no padding, so all their bytes are
+    // initialized and borrowed with `value`.
+    unsafe { std::slice::from_raw_parts((value as *const T).cast(), size_of::<T>()) }
+}
+
+/// All zeroes, a valid value of any section's plain struct.
+pub(crate) fn data_zeroed<T: SectionData>() -> T {
+    // SAFETY: `SectionData` types are valid for all zeroes.
+    unsafe { std::mem::zeroed() }
+}
+
 /// Reads a section's bytes as `T`, which is the section's size rounded up
-/// to its alignment (the padding reads as zeroes).
-pub(crate) fn read_plain<T: Pod>(bytes: &[u8], section: &str) -> Result<T> {
+/// to its alignment (the padding reads as zeroes); a `bool`'s byte reads
+/// as `true` unless it is 0.
+pub(crate) fn read_plain<T: SectionData>(bytes: &[u8], section: &str) -> Result<T> {
     check_plain::<T>(bytes.len(), section, "read the initial value")?;
-    let mut value = T::new_zeroed();
-    value.as_mut_bytes()[..bytes.len()].copy_from_slice(bytes);
-    Ok(value)
+    let mut raw = vec![0u8; size_of::<T>()];
+    raw[..bytes.len()].copy_from_slice(bytes);
+    for &at in T::BOOLS {
+        if let Some(byte) = raw.get_mut(at) {
+            *byte = u8::from(*byte != 0);
+        }
+    }
+    // SAFETY: `raw` holds `size_of::<T>()` bytes, each `bool` of `T` a 0
+    // or a 1 and every other byte valid for its field (SectionData's
+    // contract); the read is unaligned.
+    Ok(unsafe { std::ptr::read_unaligned(raw.as_ptr().cast::<T>()) })
 }
 
 /// The bytes of `value` a section of `len` bytes holds.
-pub(crate) fn plain_bytes<'a, T: Pod>(value: &'a T, len: usize, section: &str) -> Result<&'a [u8]> {
+pub(crate) fn plain_bytes<'a, T: SectionData>(
+    value: &'a T,
+    len: usize,
+    section: &str,
+) -> Result<&'a [u8]> {
     check_plain::<T>(len, section, "set the initial value")?;
-    Ok(&value.as_bytes()[..len])
+    Ok(&data_bytes(value)[..len])
 }
 
-fn check_plain<T: Pod>(len: usize, section: &str, op: &'static str) -> Result<()> {
+fn check_plain<T>(len: usize, section: &str, op: &'static str) -> Result<()> {
     let size = size_of::<T>();
     if size >= len && size < len + 16 {
         return Ok(());

@@ -108,7 +108,7 @@ mod struct_ops;
 pub use ebpf_skeleton_asm as asm;
 pub use ebpf_skeleton_macros::{asm, ebpf_skeleton, layout, Objects, Pod};
 pub use error::{Error, Kind, Result};
-pub use global::{ReadOnly, Section, SectionView, Volatile};
+pub use global::{CellValue, ReadOnly, Section, SectionData, SectionView, Volatile};
 /// The raw libbpf bindings this crate is built on, for what it does not wrap.
 pub use libbpf_sys;
 pub use link::{Link, Links};

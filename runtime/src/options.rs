@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::error::Result;
+use crate::global::CellValue;
 use crate::map::MapSpec;
 use crate::object::{OpenObject, OpenOptions};
 use crate::program::ProgramSpec;
@@ -77,9 +78,11 @@ impl LoadOptions {
     }
 
     /// Sets the global variable `name` (of any data section, `.rodata`
-    /// constants included) to `value`, which must have the variable's size.
-    pub fn global<T: Pod>(mut self, name: impl Into<String>, value: &T) -> Self {
-        self.globals.push((name.into(), value.as_bytes().to_vec()));
+    /// constants included) to `value`, which must have the variable's size
+    /// (a C `bool` is set with a Rust `bool`).
+    pub fn global<T: CellValue>(mut self, name: impl Into<String>, value: &T) -> Self {
+        let bits = value.to_bits();
+        self.globals.push((name.into(), bits.as_bytes().to_vec()));
         self
     }
 

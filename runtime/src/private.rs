@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::global::SectionData;
 use crate::Pod;
 
 /// `Vec`, for generated code that cannot rely on the prelude
@@ -70,15 +71,17 @@ pub const fn check_layouts(rows: &[(&str, usize, usize)]) {
 /// check each field with it.
 pub const fn assert_pod<T: Pod>() {}
 
-/// All zeroes, a valid value of any plain-data type: generated `Default`.
-pub fn zeroed<T: Pod>() -> T {
-    T::new_zeroed()
+/// All zeroes, a valid value of any plain-data type (and of a section's
+/// plain struct, whose `bool`s are then `false`): generated `Default`.
+pub fn zeroed<T: SectionData>() -> T {
+    crate::global::data_zeroed()
 }
 
 /// Whether two plain-data values have the same bytes: generated
-/// `PartialEq` of types without padding or floats.
-pub fn bytes_eq<T: Pod>(a: &T, b: &T) -> bool {
-    a.as_bytes() == b.as_bytes()
+/// `PartialEq` of types without padding or floats (a `bool` of a
+/// section's plain struct is a 0 or a 1, so bytes compare as values).
+pub fn bytes_eq<T: SectionData>(a: &T, b: &T) -> bool {
+    crate::global::data_bytes(a) == crate::global::data_bytes(b)
 }
 
 /// The C name of a generated enum's value, from its table of names (the

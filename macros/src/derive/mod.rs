@@ -91,7 +91,13 @@ pub fn objects(input: DeriveInput, invoked_from: Option<PathBuf>) -> syn::Result
         sizes,
         ..
     } = resolver;
-    cx.finish()?;
+    // The sizes of the fields that resolved are checked even when others
+    // did not, so that one build shows every mistake.
+    if let Err(errors) = cx.finish() {
+        let asserts = size_asserts(&krate, &sizes);
+        let errors = errors.to_compile_error();
+        return Ok(quote!(#errors #asserts));
+    }
     Ok(expand(&Plan {
         name: &input.ident,
         krate,
@@ -384,7 +390,7 @@ fn expand(plan: &Plan<'_>) -> TokenStream {
         }
         Fill::Section(name) => quote!(loaded.section(#name)?),
     });
-    let asserts = sizes.iter().map(|c| size_assert(krate, c));
+    let asserts = size_asserts(krate, sizes);
     let doc = format!("Loads the parts of `{object_name}` this struct names, and nothing else.");
     quote! {
         impl #name {
@@ -405,6 +411,12 @@ fn expand(plan: &Plan<'_>) -> TokenStream {
             }
         }
 
-        const _: () = { #(#asserts)* };
+        #asserts
     }
+}
+
+/// Every size check, in one constant.
+fn size_asserts(krate: &TokenStream, sizes: &[SizeCheck]) -> TokenStream {
+    let asserts = sizes.iter().map(|c| size_assert(krate, c));
+    quote!(const _: () = { #(#asserts)* };)
 }

@@ -26,7 +26,21 @@ pub fn items(types: &Emitter<'_>, s: &SectionPlan) -> TokenStream {
         s.section,
         if s.writable { "read or write" } else { "read" }
     );
-    let pod = types.pod_impl(plain);
+    // With `bool`s the plain struct is not `Pod` (not every byte is a
+    // `bool`): the runtime reads it knowing where they lie.
+    let pod = if s.bools.is_empty() {
+        types.pod_impl(plain)
+    } else {
+        let bools = s.bools.iter().map(|&at| at as usize);
+        quote! {
+            // SAFETY: repr(C) without padding (every gap is a field, the
+            // layout is asserted), all zeroes valid, a `bool` at each of
+            // these offsets and `Pod` fields everywhere else.
+            unsafe impl __ebs::SectionData for #plain {
+                const BOOLS: &'static [usize] = &[#(#bools),*];
+            }
+        }
+    };
     let float_eq = Emitter::float_eq(s.has_float);
     let plain_data = types.plain_data(plain, s.has_float);
     let (writable, section, size) = (s.writable, s.section.as_str(), s.size as usize);

@@ -45,6 +45,7 @@ impl Emitter<'_> {
                 let n = *n as usize;
                 quote!([#elem; #n])
             }
+            Ty::Bool => quote!(bool),
             Ty::Def(i) => {
                 let name = &self.set.defs[*i].name;
                 match scope {

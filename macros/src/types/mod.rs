@@ -28,6 +28,10 @@ pub enum Ty {
     Array(Box<Ty>, u64),
     /// A generated type: an index into [`TypeSet::defs`].
     Def(usize),
+    /// `bool`: a C `bool` variable of a data section. Inside generated
+    /// types a C `bool` stays `u8`, since their bytes may come from the
+    /// kernel, which may store any byte there.
+    Bool,
 }
 
 /// Every generated type of one skeleton, in the order they were planned.
@@ -127,7 +131,8 @@ pub struct Enum {
 }
 
 /// The Rust integer for a C integer of `size` bytes. C `bool` is `u8`:
-/// bytes from the kernel may hold any value, which Rust's `bool` cannot.
+/// bytes from the kernel may hold any value, which Rust's `bool` cannot
+/// (data sections' own `bool` variables are `bool`: see [`Ty::Bool`]).
 pub fn int_ty(size: u32, signed: bool) -> Ty {
     match int_name(size, signed) {
         Some(name) => Ty::Scalar(name),

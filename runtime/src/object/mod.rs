@@ -20,7 +20,7 @@ use std::sync::Arc;
 use libbpf_sys as sys;
 
 use crate::error::{Error, Kind, Result};
-use crate::global::{Section, SectionView};
+use crate::global::{CellValue, Section, SectionData, SectionView};
 use crate::handle::ObjectHandle;
 use crate::libbpf::find_section;
 use crate::link::Links;
@@ -177,7 +177,7 @@ impl OpenObject {
 
     /// The initial value of the data section `section` (`.rodata`,
     /// `.data.stats`, ...), as the struct the skeleton generated for it.
-    pub fn section_data<T: Pod>(&self, section: &str) -> Result<T> {
+    pub fn section_data<T: SectionData>(&self, section: &str) -> Result<T> {
         let map = self.find_section(section)?;
         let mut size = 0usize;
         // SAFETY: `map` is an internal map of this open object.
@@ -196,7 +196,7 @@ impl OpenObject {
     /// Sets what the data section `section` holds when the object loads:
     /// what the verifier sees for `.rodata`, and the starting values of
     /// `.data` and `.bss`.
-    pub fn set_section_data<T: Pod>(&mut self, section: &str, value: &T) -> Result<()> {
+    pub fn set_section_data<T: SectionData>(&mut self, section: &str, value: &T) -> Result<()> {
         let map = self.find_section(section)?;
         // SAFETY: `map` is a map of this open object.
         let len = unsafe { sys::bpf_map__value_size(map.as_ptr()) } as usize;
@@ -261,10 +261,11 @@ impl OpenObject {
 
     /// Sets the global variable `name` (of any data section, `.rodata`
     /// constants included) before load; `value` must have the variable's
-    /// size. For skeleton users the generated section structs do the same
-    /// with types; this serves objects without a skeleton.
-    pub fn set_global<T: Pod>(&mut self, name: &str, value: &T) -> Result<()> {
-        self.set_global_bytes(name, value.as_bytes())
+    /// size (a C `bool` is set with a Rust `bool`). For skeleton users the
+    /// generated section structs do the same with types; this serves
+    /// objects without a skeleton.
+    pub fn set_global<T: CellValue>(&mut self, name: &str, value: &T) -> Result<()> {
+        self.set_global_bytes(name, value.to_bits().as_bytes())
     }
 
     /// Like [`OpenObject::set_global`], from bytes.
