@@ -3,11 +3,9 @@
 //! a tracepoint and a raw tracepoint; each counts what the kernel ran.
 
 use std::net::UdpSocket;
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
-use ebpf_skeleton::libbpf_sys as sys;
-use ebpf_skeleton::link::{Kprobe, Uprobe};
+use ebpf_skeleton::link::{Kprobe, PerfEventFd, PerfEventSpec, SoftwareEvent, Uprobe};
 use ebpf_skeleton::{ebpf_skeleton, Error, UpdateFlags};
 use ebpf_skeleton_tests::{cgroup2_root, getppid_n, tid};
 
@@ -176,32 +174,11 @@ fn a_kprobe_named_at_attach_time_fails_clearly_here() {
 }
 
 /// A software cpu-clock event on this thread, sampling every 100 µs.
-fn cpu_clock_event() -> OwnedFd {
-    let mut attr = sys::perf_event_attr {
-        type_: sys::PERF_TYPE_SOFTWARE,
-        size: size_of::<sys::perf_event_attr>() as u32,
-        config: sys::PERF_COUNT_SW_CPU_CLOCK as u64,
-        ..Default::default()
-    };
-    attr.__bindgen_anon_1.sample_period = 100_000;
-    // SAFETY: a valid attr of the size it claims; this thread, any CPU.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_perf_event_open,
-            &attr as *const sys::perf_event_attr,
-            0,
-            -1,
-            -1,
-            sys::PERF_FLAG_FD_CLOEXEC as libc::c_ulong,
-        )
-    };
-    assert!(
-        fd >= 0,
-        "perf_event_open: {}",
-        std::io::Error::last_os_error()
-    );
-    // SAFETY: the kernel just returned this fd to us.
-    unsafe { OwnedFd::from_raw_fd(fd as i32) }
+fn cpu_clock_event() -> PerfEventFd {
+    PerfEventSpec::software(SoftwareEvent::CpuClock)
+        .sample_period(100_000)
+        .open()
+        .expect("open a cpu-clock event")
 }
 
 #[test]

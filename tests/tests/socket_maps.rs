@@ -311,27 +311,6 @@ fn reuseport_socket(addr: SocketAddr) -> UdpSocket {
     }
 }
 
-/// Attaches an sk_reuseport program to `socket`'s group.
-fn attach_reuseport(program: &ebpf_skeleton::Program, socket: &UdpSocket) {
-    let fd = program.fd().unwrap().as_raw_fd();
-    // SAFETY: a plain system call; the option outlives it.
-    let ret = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_ATTACH_REUSEPORT_EBPF,
-            (&fd as *const i32).cast(),
-            size_of::<i32>() as u32,
-        )
-    };
-    assert_eq!(
-        ret,
-        0,
-        "SO_ATTACH_REUSEPORT_EBPF: {}",
-        std::io::Error::last_os_error()
-    );
-}
-
 /// Whether `socket` has no datagram waiting.
 fn no_datagram(socket: &UdpSocket) -> bool {
     socket.set_nonblocking(true).unwrap();
@@ -355,7 +334,12 @@ fn an_sk_reuseport_program_picks_the_socket_of_its_array() {
         Some(socket_cookie(&second).unwrap())
     );
     assert_eq!(reuse.cookie(2).unwrap(), None);
-    attach_reuseport(&objs.programs.pick_socket, &first);
+    let link = objs.programs.pick_socket.attach_reuseport(&first).unwrap();
+    assert_eq!(
+        link.target(),
+        format!("the reuseport group of socket {}", first.as_raw_fd())
+    );
+    assert!(link.fd().is_none(), "a socket option, not a BPF link");
     let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
     for (pick, to, other) in [(1, &second, &first), (0, &first, &second)] {
         objs.bss.pick.set(pick);

@@ -22,11 +22,24 @@
 //! # fn main() {}
 //! ```
 
+mod attachment;
+mod cgroup;
 mod info;
+mod perf_event;
+mod placement;
 mod probe;
+mod tc;
+mod xdp;
 
+pub use cgroup::{CgroupMode, CgroupOptions};
 pub use info::{LinkDetail, LinkInfo, LinkType, PerfEventDetail};
+pub use perf_event::{HardwareEvent, PerfEventFd, PerfEventSpec, SoftwareEvent};
+pub use placement::{
+    query_cgroup, query_interface, Attached, AttachedProgram, NetkitOptions, Placement, TcxOptions,
+};
 pub use probe::{Kprobe, Uprobe, Usdt};
+pub use tc::{TcHook, TcOptions};
+pub use xdp::{query_xdp, XdpMode, XdpOptions, XdpQuery};
 
 use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -39,6 +52,7 @@ use libbpf_sys as sys;
 
 use crate::error::{Error, Result};
 use crate::handle::ObjectHandle;
+pub(crate) use attachment::{attach_tc, Attachment};
 use crate::libbpf::{link_info, prog_info};
 use crate::os::errno::check;
 use crate::os::fd::{expect_kind, kind_of, ObjectKind};
@@ -69,22 +83,17 @@ enum Kind {
     /// A BPF link held by its descriptor (made by this crate, or opened
     /// from a pin), and what it needs kept open, such as its perf event.
     Fd { fd: OwnedFd, _keep: Option<OwnedFd> },
-    /// A program attached with `BPF_PROG_ATTACH`, which makes no link
-    /// (hooks older than their BPF links), detached with `BPF_PROG_DETACH`
-    /// on drop through descriptors of its own of the program and target.
-    Attached {
-        program: OwnedFd,
-        target: OwnedFd,
-        attach_type: u32,
+    /// An attachment that is no BPF link (`BPF_PROG_ATTACH`, a legacy tc
+    /// filter, a socket's filter or reuseport program), detached by hand on
+    /// drop.
+    Attachment {
+        attachment: Attachment,
         /// Set once [`Link::detach`] detached it, so that drop does not.
         detached: AtomicBool,
     },
     /// A perf event that runs the program (`PERF_EVENT_IOC_SET_BPF`), on
     /// kernels without BPF perf links: closing the event detaches it.
     Event { _event: OwnedFd },
-    /// A socket filter, detached with `SO_DETACH_BPF` on drop through a
-    /// descriptor of its own of the socket.
-    Socket { socket: OwnedFd },
 }
 
 // SAFETY: a libbpf link is libbpf memory that only this value uses. Through
@@ -146,11 +155,23 @@ impl Link {
         program: String,
         target: String,
     ) -> Self {
-        Link {
-            kind: Kind::Attached {
+        Link::from_attachment(
+            Attachment::ProgAttach {
                 program: fd,
                 target: target_fd,
                 attach_type,
+                flags: 0,
+            },
+            program,
+            target,
+        )
+    }
+
+    /// Wraps an attachment that is no BPF link, detached on drop.
+    pub(crate) fn from_attachment(attachment: Attachment, program: String, target: String) -> Self {
+        Link {
+            kind: Kind::Attachment {
+                attachment,
                 detached: AtomicBool::new(false),
             },
             program,
@@ -173,12 +194,14 @@ impl Link {
     /// Wraps a socket filter attached to `socket` (a descriptor of the
     /// link's own), detached on drop.
     pub(crate) fn from_socket(socket: OwnedFd, program: String, target: String) -> Self {
-        Link {
-            kind: Kind::Socket { socket },
+        Link::from_attachment(
+            Attachment::Socket {
+                socket,
+                reuseport: false,
+            },
             program,
             target,
-            object: None,
-        }
+        )
     }
 
     /// Opens the link pinned at `path` in bpffs (by this process or another).
@@ -261,7 +284,7 @@ impl Link {
             // SAFETY: libbpf keeps the fd open until `bpf_link__destroy` in Drop.
             Kind::Libbpf { fd, .. } => fd.map(|fd| unsafe { BorrowedFd::borrow_raw(fd) }),
             Kind::Fd { fd, .. } => Some(fd.as_fd()),
-            Kind::Attached { .. } | Kind::Event { .. } | Kind::Socket { .. } => None,
+            Kind::Attachment { .. } | Kind::Event { .. } => None,
         }
     }
 
@@ -327,6 +350,21 @@ impl Link {
             self.target,
             program.name()
         );
+        if let Kind::Attachment { attachment, .. } = &mut self.kind {
+            if old.is_some() {
+                return Err(Error::sys(
+                    what,
+                    std::io::Error::new(
+                        std::io::ErrorKind::Unsupported,
+                        "an attachment that is no BPF link takes no expected program",
+                    ),
+                ));
+            }
+            let new = program.fd()?.try_clone_to_owned().map_err(|e| Error::sys(what.clone(), e))?;
+            attachment.replace(new).map_err(|source| Error::sys(what, source))?;
+            self.program = program.name().to_owned();
+            return Ok(());
+        }
         let link = self.own_fd(&what)?.as_raw_fd();
         let new = program.fd()?.as_raw_fd();
         let opts = sys::bpf_link_update_opts {
@@ -358,22 +396,16 @@ impl Link {
             "detaching the link of program `{}` ({})",
             self.program, self.target
         );
-        if let Kind::Attached {
-            program,
-            target,
-            attach_type,
+        if let Kind::Attachment {
+            attachment,
             detached,
         } = &self.kind
         {
             if detached.swap(true, Ordering::AcqRel) {
                 return Ok(());
             }
-            // SAFETY: a plain system call on descriptors this link owns.
-            let ret = unsafe {
-                sys::bpf_prog_detach2(program.as_raw_fd(), target.as_raw_fd(), *attach_type)
-            };
-            return check(ret)
-                .map(drop)
+            return attachment
+                .detach()
                 .map_err(|source| Error::sys(what, source));
         }
         let fd = self.own_fd(&what)?.as_raw_fd();
@@ -385,12 +417,10 @@ impl Link {
 
     /// The link's own descriptor, or an error for `what` saying that this
     /// link has none and why.
-    fn own_fd(&self, what: &str) -> Result<BorrowedFd<'_>> {
+    pub(crate) fn own_fd(&self, what: &str) -> Result<BorrowedFd<'_>> {
         self.fd().ok_or_else(|| {
-            let why = match self.kind {
-                Kind::Attached { .. } => {
-                    "the program was attached with BPF_PROG_ATTACH, which makes no BPF link"
-                }
+            let why = match &self.kind {
+                Kind::Attachment { attachment, .. } => attachment.why_no_fd(),
                 _ => {
                     "this link has no BPF link descriptor of its own (a USDT link is a set of \
                      uprobes; a perf event link on a kernel without BPF perf links is the event)"
@@ -413,29 +443,14 @@ impl Drop for Link {
                 // here, with its object's lock held.
                 unsafe { sys::bpf_link__destroy(ptr.as_ptr()) };
             }
-            Kind::Attached {
-                program,
-                target,
-                attach_type,
+            Kind::Attachment {
+                attachment,
                 detached,
             } => {
                 if detached.load(Ordering::Acquire) {
                     return;
                 }
-                // SAFETY: a plain system call on descriptors this link owns.
-                let ret = unsafe {
-                    sys::bpf_prog_detach2(program.as_raw_fd(), target.as_raw_fd(), *attach_type)
-                };
-                if let Err(e) = check(ret) {
-                    log::warn!(
-                        "detaching program `{}` from {}: {e}",
-                        self.program,
-                        self.target
-                    );
-                }
-            }
-            Kind::Socket { socket } => {
-                if let Err(e) = crate::os::socket::detach_filter(socket.as_fd()) {
+                if let Err(e) = attachment.detach() {
                     log::warn!(
                         "detaching program `{}` from {}: {e}",
                         self.program,

@@ -47,7 +47,7 @@ pub(crate) fn open_tracepoint(category: &str, name: &str) -> io::Result<OwnedFd>
 }
 
 /// The tracepoint's id, from tracefs (or its old place under debugfs).
-fn tracepoint_id(category: &str, name: &str) -> io::Result<u64> {
+pub(crate) fn tracepoint_id(category: &str, name: &str) -> io::Result<u64> {
     let mut last = io::Error::from_raw_os_error(libc::ENOENT);
     for root in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
         let path = format!("{root}/events/{category}/{name}/id");
@@ -74,4 +74,16 @@ pub(crate) fn set_bpf(event: BorrowedFd<'_>, prog: BorrowedFd<'_>) -> io::Result
         }
     }
     Ok(())
+}
+
+/// A perf event's count (its `read(2)` without a read format).
+pub(crate) fn read_count(event: BorrowedFd<'_>) -> io::Result<u64> {
+    let mut count = 0u64;
+    // SAFETY: `count` is writable for the 8 bytes asked for.
+    let n = unsafe { libc::read(event.as_raw_fd(), (&mut count as *mut u64).cast(), 8) };
+    match n {
+        8 => Ok(count),
+        n if n < 0 => Err(io::Error::last_os_error()),
+        _ => Err(io::Error::from(io::ErrorKind::UnexpectedEof)),
+    }
 }

@@ -13,7 +13,7 @@ use libbpf_sys as sys;
 
 use super::Program;
 use crate::error::{Error, Result};
-use crate::link::{Kprobe, Link, Uprobe, Usdt};
+use crate::link::{Kprobe, Link, PerfEventFd, Uprobe, Usdt};
 use crate::os::errno::{code_of, last_error, ENOTSUPP};
 use crate::{print, section};
 
@@ -87,16 +87,31 @@ impl Program {
         })
     }
 
-    /// Attaches a `perf_event` program to an open perf event; the link owns
-    /// the event from here on and closes it when dropped.
-    pub fn attach_perf_event(&self, event: OwnedFd) -> Result<Link> {
+    /// Attaches a `perf_event` program (or a `tracepoint`, `kprobe` or
+    /// `uprobe` program, to an event of its kind) to an open perf event
+    /// ([`PerfEventSpec::open`](crate::link::PerfEventSpec::open), or any perf
+    /// event descriptor); the link
+    /// owns the event from here on and closes it when dropped.
+    ///
+    /// ```no_run
+    /// use ebpf_skeleton::link::{PerfEventSpec, SoftwareEvent};
+    /// # fn example(program: &ebpf_skeleton::Program) -> ebpf_skeleton::Result<()> {
+    /// let clock = PerfEventSpec::software(SoftwareEvent::CpuClock).sample_period(1_000_000);
+    /// let _link = program.attach_perf_event(clock.open()?)?; // every ms of this thread's time
+    /// # Ok(())
+    /// # }
+    /// # fn main() {}
+    /// ```
+    pub fn attach_perf_event(&self, event: impl Into<PerfEventFd>) -> Result<Link> {
+        let event = event.into();
         self.fd()?;
+        let target = event.describe().to_owned();
         if self.libbpf().is_none() {
-            return self.perf_event_by_fd(event, "a perf event".to_owned());
+            return self.perf_event_by_fd(event.into(), target);
         }
-        let fd = event.into_raw_fd();
+        let fd = OwnedFd::from(event).into_raw_fd();
         // SAFETY: as in `attach`; libbpf takes the fd over on success.
-        let link = self.attach_with("a perf event".to_owned(), true, |p| unsafe {
+        let link = self.attach_with(target, true, |p| unsafe {
             sys::bpf_program__attach_perf_event(p, fd)
         });
         if link.is_err() {
@@ -346,7 +361,7 @@ fn older_than(release: &str, (major, minor): (u32, u32)) -> bool {
 }
 
 /// An interface by index, with its name when it has one.
-fn interface(ifindex: u32) -> String {
+pub(super) fn interface(ifindex: u32) -> String {
     let mut buf = [0u8; libc::IF_NAMESIZE];
     // SAFETY: `buf` holds IF_NAMESIZE bytes, as if_indextoname requires.
     let name = unsafe { libc::if_indextoname(ifindex, buf.as_mut_ptr().cast()) };

@@ -13,7 +13,7 @@ use libbpf_sys as sys;
 use super::attach::attach_hint;
 use super::{AttachType, Program};
 use crate::error::{Error, Result};
-use crate::link::Link;
+use crate::link::{Attachment, Link};
 use crate::os::errno::check;
 use crate::os::{perf_event, socket};
 
@@ -42,39 +42,67 @@ impl Program {
         Ok(Link::from_socket(own, self.name.clone(), target))
     }
 
+    /// Attaches an `sk_reuseport` program to the reuseport group of `socket`
+    /// (bound with `SO_REUSEPORT`), in place of any program the group had:
+    /// it picks which socket of the group gets each packet or connection
+    /// (`bpf_sk_select_reuseport` with a reuseport array). Dropping the link
+    /// detaches the group's program (`SO_DETACH_REUSEPORT_BPF`), whichever
+    /// it is then; the link keeps a descriptor of the socket open.
+    ///
+    /// ```no_run
+    /// # fn example(select: &ebpf_skeleton::Program, socket: &std::net::UdpSocket) -> ebpf_skeleton::Result<()> {
+    /// let _link = select.attach_reuseport(socket)?;
+    /// # Ok(())
+    /// # }
+    /// # fn main() {}
+    /// ```
+    pub fn attach_reuseport(&self, socket: &impl AsFd) -> Result<Link> {
+        let target = format!(
+            "the reuseport group of socket {}",
+            socket.as_fd().as_raw_fd()
+        );
+        let fail = |source| self.fd_attach_error(&target, source, "");
+        let own = socket.as_fd().try_clone_to_owned().map_err(fail)?;
+        socket::attach_reuseport(own.as_fd(), self.fd()?).map_err(fail)?;
+        Ok(Link::from_attachment(
+            Attachment::Socket {
+                socket: own,
+                reuseport: true,
+            },
+            self.name.clone(),
+            target,
+        ))
+    }
+
     /// `BPF_LINK_CREATE` of this program to `target_fd` (an interface
-    /// index, a cgroup, a perf event) as `attach_type`; `keep` is closed
-    /// with the link.
-    fn link_create(
+    /// index, a cgroup) as `attach_type`, with the defaults.
+    fn link_create_default(
         &self,
         target_fd: RawFd,
         attach_type: AttachType,
         target: String,
-        keep: Option<OwnedFd>,
     ) -> Result<Link> {
-        let prog = self.fd()?.as_raw_fd();
-        // SAFETY: a plain system call; NULL options take the defaults
         // (for tcx: after every program already there).
-        let ret = unsafe { sys::bpf_link_create(prog, target_fd, attach_type.0, std::ptr::null()) };
-        let fd = check(ret).map_err(|source| self.fd_attach_error(&target, source, ""))?;
-        // SAFETY: the kernel just returned this descriptor to us.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Ok(Link::from_fd(fd, keep, self.name.clone(), target))
+        let opts = sys::bpf_link_create_opts {
+            sz: size_of::<sys::bpf_link_create_opts>() as _,
+            ..Default::default()
+        };
+        self.link_create(target_fd, attach_type, &opts, target)
     }
 
     pub(super) fn xdp_by_fd(&self, ifindex: u32, target: String) -> Result<Link> {
-        self.link_create(ifindex as RawFd, AttachType::XDP, target, None)
+        self.link_create_default(ifindex as RawFd, AttachType::XDP, target)
     }
 
     pub(super) fn tcx_by_fd(&self, ifindex: u32, target: String) -> Result<Link> {
         let hooks = [AttachType::TCX_INGRESS, AttachType::TCX_EGRESS];
         let hook = self.loaded_for(&target, &hooks)?;
-        self.link_create(ifindex as RawFd, hook, target, None)
+        self.link_create_default(ifindex as RawFd, hook, target)
     }
 
     pub(super) fn cgroup_by_fd(&self, cgroup: RawFd, target: String) -> Result<Link> {
         let hook = self.loaded_for(&target, &[])?;
-        self.link_create(cgroup, hook, target, None)
+        self.link_create_default(cgroup, hook, target)
     }
 
     /// A perf event link, or on kernels without them (before 5.15) the

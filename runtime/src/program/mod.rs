@@ -1,12 +1,15 @@
 //! eBPF programs: settings before load, handles after.
 
 mod attach;
+mod attach_cgroup;
 mod attach_fd;
+mod attach_net;
 mod attach_sockmap;
 mod builder;
 mod func_info;
 mod info;
 mod kind;
+mod link_create;
 mod pin;
 pub(crate) mod refusal;
 mod spec;
