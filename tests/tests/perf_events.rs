@@ -146,7 +146,11 @@ fn a_tracepoint_program_runs_from_its_tracepoint_s_perf_event() {
     let event = PerfEventSpec::tracepoint("syscalls", "sys_enter_getppid")
         .open()
         .unwrap();
-    let link = objs.programs.on_tracepoint.attach_perf_event(event).unwrap();
+    let link = objs
+        .programs
+        .on_tracepoint
+        .attach_perf_event(event)
+        .unwrap();
     getppid_n(5);
     assert_eq!(hits(&objs, TRACEPOINT), 5);
     assert_eq!(

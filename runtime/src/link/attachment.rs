@@ -148,7 +148,9 @@ impl Attachment {
                 "the program was attached with BPF_PROG_ATTACH, which makes no BPF link"
             }
             Attachment::Tc { .. } => "a legacy tc filter is a netlink object, not a BPF link",
-            Attachment::Socket { .. } => "a socket's program is an option of the socket, not a BPF link",
+            Attachment::Socket { .. } => {
+                "a socket's program is an option of the socket, not a BPF link"
+            }
         }
     }
 }

@@ -52,11 +52,11 @@ use libbpf_sys as sys;
 
 use crate::error::{Error, Result};
 use crate::handle::ObjectHandle;
-pub(crate) use attachment::{attach_tc, Attachment};
 use crate::libbpf::{link_info, prog_info};
 use crate::os::errno::check;
 use crate::os::fd::{expect_kind, kind_of, ObjectKind};
 use crate::Program;
+pub(crate) use attachment::{attach_tc, Attachment};
 
 /// A program attached to its hook. Dropping the link detaches the program
 /// (unless the link was pinned, which keeps it in the kernel).
@@ -360,8 +360,13 @@ impl Link {
                     ),
                 ));
             }
-            let new = program.fd()?.try_clone_to_owned().map_err(|e| Error::sys(what.clone(), e))?;
-            attachment.replace(new).map_err(|source| Error::sys(what, source))?;
+            let new = program
+                .fd()?
+                .try_clone_to_owned()
+                .map_err(|e| Error::sys(what.clone(), e))?;
+            attachment
+                .replace(new)
+                .map_err(|source| Error::sys(what, source))?;
             self.program = program.name().to_owned();
             return Ok(());
         }

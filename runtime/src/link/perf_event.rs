@@ -64,9 +64,15 @@ pub enum HardwareEvent {
 /// What to open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Event {
-    Typed { event_type: u32, config: u64 },
+    Typed {
+        event_type: u32,
+        config: u64,
+    },
     /// A tracepoint by `category:name`, its id read from tracefs at open.
-    Tracepoint { category: String, name: String },
+    Tracepoint {
+        category: String,
+        name: String,
+    },
 }
 
 /// How often the event runs its program.

@@ -220,8 +220,12 @@ pub struct AttachedProgram {
 /// The programs the interface `ifindex` runs at `hook` (tcx ingress or
 /// egress, netkit primary or peer), in order.
 pub fn query_interface(ifindex: u32, hook: AttachType) -> Result<Attached> {
-    query(ifindex as i32, hook, 0)
-        .map_err(|source| Error::sys(format!("querying the {hook} programs of interface {ifindex}"), source))
+    query(ifindex as i32, hook, 0).map_err(|source| {
+        Error::sys(
+            format!("querying the {hook} programs of interface {ifindex}"),
+            source,
+        )
+    })
 }
 
 /// The programs attached to `cgroup` at `hook` (not those it inherits from

@@ -19,7 +19,11 @@ impl Program {
     /// one of several. An attachment without a link is detached when the
     /// [`Link`] drops; it has no descriptor, but can be given another
     /// program ([`Link::update_program`]).
-    pub fn attach_cgroup_with(&self, cgroup: impl AsFd, options: &CgroupOptions<'_>) -> Result<Link> {
+    pub fn attach_cgroup_with(
+        &self,
+        cgroup: impl AsFd,
+        options: &CgroupOptions<'_>,
+    ) -> Result<Link> {
         let cgroup = cgroup.as_fd();
         let mode = match options.mode {
             CgroupMode::Link => "a link",

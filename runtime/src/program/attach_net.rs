@@ -131,6 +131,10 @@ impl Program {
         {
             target.push_str(&format!(", handle {handle:#x}, priority {priority}"));
         }
-        Ok(Link::from_attachment(attachment, self.name().to_owned(), target))
+        Ok(Link::from_attachment(
+            attachment,
+            self.name().to_owned(),
+            target,
+        ))
     }
 }
