@@ -11,7 +11,7 @@ pub enum CgroupMode {
     /// and of the cgroup's ancestors (like [`CgroupMode::Multi`]), can be
     /// pinned and updated, and detaches when dropped.
     #[default]
-    Link,
+    BpfLink,
     /// `BPF_PROG_ATTACH` without flags: the cgroup's only program for the
     /// hook, and descendants may attach none of their own.
     Exclusive,

@@ -26,7 +26,7 @@ impl Program {
     ) -> Result<Link> {
         let cgroup = cgroup.as_fd();
         let mode = match options.mode {
-            CgroupMode::Link => "a link",
+            CgroupMode::BpfLink => "a link",
             CgroupMode::Exclusive => "exclusive",
             CgroupMode::Override => "overridable",
             CgroupMode::Multi => "multi",
@@ -41,7 +41,7 @@ impl Program {
             reason: reason.to_owned(),
         };
         let flags = match options.mode {
-            CgroupMode::Link => {
+            CgroupMode::BpfLink => {
                 if options.replace.is_some() {
                     return Err(fail(
                         io::Error::from_raw_os_error(libc::EINVAL),
