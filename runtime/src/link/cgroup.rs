@@ -2,7 +2,9 @@
 //! one of its three modes, which decide what the cgroup's descendants may
 //! attach.
 
-use crate::{AttachType, Program};
+use crate::AttachType;
+#[cfg(doc)]
+use crate::Program;
 
 /// How a cgroup attachment shares its hook with others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,9 +25,10 @@ pub enum CgroupMode {
     Multi,
 }
 
-/// How [`Program::attach_cgroup_with`] attaches: in which mode, to which
-/// hook (when the program's section does not say, or says another), and
-/// which program it replaces.
+/// How [`Program::attach_cgroup_with`] attaches: in which mode, and to
+/// which hook (when the program's section does not say, or says another).
+/// A program attached in any mode is swapped for another atomically with
+/// [`Link::update_program`](crate::Link::update_program).
 ///
 /// ```no_run
 /// use ebpf_skeleton::link::{CgroupMode, CgroupOptions};
@@ -36,14 +39,13 @@ pub enum CgroupMode {
 /// # }
 /// # fn main() {}
 /// ```
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CgroupOptions<'a> {
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CgroupOptions {
     pub(crate) mode: CgroupMode,
     pub(crate) hook: Option<AttachType>,
-    pub(crate) replace: Option<&'a Program>,
 }
 
-impl<'a> CgroupOptions<'a> {
+impl CgroupOptions {
     /// A link, on the hook of the program's section.
     pub fn new() -> Self {
         Self::default()
@@ -59,13 +61,6 @@ impl<'a> CgroupOptions<'a> {
     /// whose section does not name it or held by its descriptor alone.
     pub fn hook(mut self, hook: AttachType) -> Self {
         self.hook = Some(hook);
-        self
-    }
-
-    /// In [`CgroupMode::Multi`], takes the place of `old` in the cgroup's
-    /// list atomically (`BPF_F_REPLACE`) instead of adding to it.
-    pub fn replace(mut self, old: &'a Program) -> Self {
-        self.replace = Some(old);
         self
     }
 }

@@ -19,11 +19,7 @@ impl Program {
     /// one of several. An attachment without a link is detached when the
     /// [`Link`] drops; it has no descriptor, but can be given another
     /// program ([`Link::update_program`]).
-    pub fn attach_cgroup_with(
-        &self,
-        cgroup: impl AsFd,
-        options: &CgroupOptions<'_>,
-    ) -> Result<Link> {
+    pub fn attach_cgroup_with(&self, cgroup: impl AsFd, options: &CgroupOptions) -> Result<Link> {
         let cgroup = cgroup.as_fd();
         let mode = match options.mode {
             CgroupMode::BpfLink => "a link",
@@ -42,12 +38,6 @@ impl Program {
         };
         let flags = match options.mode {
             CgroupMode::BpfLink => {
-                if options.replace.is_some() {
-                    return Err(fail(
-                        io::Error::from_raw_os_error(libc::EINVAL),
-                        "only CgroupMode::Multi replaces a program (a link is updated instead)",
-                    ));
-                }
                 let opts = sys::bpf_link_create_opts {
                     sz: size_of::<sys::bpf_link_create_opts>() as _,
                     ..Default::default()
@@ -58,22 +48,11 @@ impl Program {
             CgroupMode::Override => sys::BPF_F_ALLOW_OVERRIDE,
             CgroupMode::Multi => sys::BPF_F_ALLOW_MULTI,
         };
-        let mut opts = sys::bpf_prog_attach_opts {
+        let opts = sys::bpf_prog_attach_opts {
             sz: size_of::<sys::bpf_prog_attach_opts>() as _,
             flags,
             ..Default::default()
         };
-        if let Some(old) = options.replace {
-            if options.mode != CgroupMode::Multi {
-                return Err(fail(
-                    io::Error::from_raw_os_error(libc::EINVAL),
-                    "only CgroupMode::Multi replaces a program (attaching again replaces the \
-                     program of the other modes)",
-                ));
-            }
-            opts.flags |= sys::BPF_F_REPLACE;
-            opts.__bindgen_anon_1.replace_prog_fd = old.fd()?.as_raw_fd();
-        }
         // Descriptors of the attachment's own, taken first so that no
         // attachment is left behind when taking them fails.
         let program = self.fd()?;
@@ -95,7 +74,6 @@ impl Program {
                      modes of the cgroup's programs differ"
                 }
                 Some(libc::EEXIST) => "the program is attached to this hook already",
-                Some(libc::ENOENT) => "the program to replace is not attached here",
                 Some(libc::EINVAL) => "the program's type does not take this hook",
                 _ => "",
             };
