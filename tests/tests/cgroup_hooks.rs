@@ -217,10 +217,11 @@ fn the_packet_sockops_sysctl_sockopt_and_device_hooks_run() {
     // One read(2) of a sysctl runs the hook once.
     runs(&objs, &cgroup, &p.on_sysctl, SYSCTL, 1, || {
         let mut buf = [0u8; 64];
-        File::open("/proc/sys/kernel/ostype")
+        let n = File::open("/proc/sys/kernel/ostype")
             .unwrap()
             .read(&mut buf)
             .unwrap();
+        assert_eq!(&buf[..n], b"Linux\n");
     });
     let (socket, _) = udp_pair(v4());
     runs(&objs, &cgroup, &p.on_setsockopt, SETSOCKOPT, 1, || {
