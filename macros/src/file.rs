@@ -73,7 +73,7 @@ pub fn expand(object: &Path, options: &ExpandOptions) -> Result<TokenStream, Err
 
 /// The macro's arguments for `object` and `options`; the path is made
 /// absolute, as there is no invoking file to be relative to.
-fn arguments(object: &Path, options: &ExpandOptions) -> Result<SkeletonArgs, Error> {
+pub(crate) fn arguments(object: &Path, options: &ExpandOptions) -> Result<SkeletonArgs, Error> {
     let path = std::path::absolute(object).unwrap_or_else(|_| object.to_owned());
     let span = Span::call_site();
     let types = options

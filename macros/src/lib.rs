@@ -2,7 +2,7 @@
 //! its BTF and writes the typed Rust of the skeleton, as tokens. The
 //! procedural macros (`ebpf-skeleton-macros`, re-exported by
 //! `ebpf-skeleton`) are thin wrappers over the functions here; the
-//! command-line tool uses [`expand`] on object files.
+//! command-line tool uses [`expand`] and [`info`] on object files.
 //!
 //! Stages are kept apart (private modules): `args` parses what the user
 //! wrote, `locate` finds and reads the object file, `elf` reads the object
@@ -21,6 +21,7 @@ mod elf;
 mod expand;
 mod file;
 mod ident;
+mod info;
 mod krate;
 mod layout_attr;
 mod locate;
@@ -35,6 +36,7 @@ use std::path::PathBuf;
 use proc_macro2::TokenStream;
 
 pub use file::{expand, Error, ExpandOptions};
+pub use info::{info, Info, MapInfo, ProgramInfo, SectionInfo, TypeInfo, VariableInfo};
 
 /// `ebpf_skeleton!(...)`: `input` is the macro's arguments, `invoked_from`
 /// the file that invoked it (object paths are relative to its directory).
