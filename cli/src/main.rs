@@ -49,6 +49,9 @@ enum Command {
         /// The runtime's name when the dependency is renamed.
         #[arg(long = "crate")]
         krate: Option<String>,
+        /// The module's name (default: the object's).
+        #[arg(long)]
+        module: Option<String>,
         /// The path `include_bytes!` embeds the object from, relative to
         /// the file the output goes to (default: the object's absolute path).
         #[arg(long)]
@@ -107,11 +110,13 @@ fn run(command: Command) -> Result {
             object,
             types,
             krate,
+            module,
             embed,
         } => {
             let options = ExpandOptions {
                 types,
                 krate,
+                module,
                 embed,
             };
             out.write_all(expand(&object, &options)?.as_bytes())?;

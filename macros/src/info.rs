@@ -210,6 +210,7 @@ fn type_info(def: &crate::types::Def) -> TypeInfo {
 fn spell(set: &TypeSet, ty: &Ty) -> String {
     match ty {
         Ty::Scalar(name) => (*name).to_owned(),
+        Ty::Bool => "bool".to_owned(),
         Ty::Bytes(n) => format!("[u8; {n}]"),
         Ty::Array(elem, n) => format!("[{}; {n}]", spell(set, elem)),
         Ty::Def(i) => format!("types::{}", set.defs[*i].name),
