@@ -198,6 +198,23 @@ impl Instructions {
         self.references.get(&index).map(String::as_str)
     }
 
+    /// Names what the instruction at `index` refers to (a label, map or
+    /// kernel symbol), leaving its fields as they are: for instructions read
+    /// back from an object or a kernel, whose targets are known by other
+    /// means (relocations, map ids). `false`, and nothing changed, when
+    /// there is no such instruction or it refers to nothing a name could
+    /// stand for.
+    pub fn set_reference(&mut self, index: usize, name: impl Into<String>) -> bool {
+        let refers = self
+            .instructions
+            .get(index)
+            .is_some_and(|i| ReferenceKind::of(i.op()).is_some());
+        if refers {
+            self.references.insert(index, name.into());
+        }
+        refers
+    }
+
     /// Every reference: the instruction's index, what the name refers to,
     /// and the name.
     pub fn references(&self) -> impl Iterator<Item = (usize, ReferenceKind, &str)> {

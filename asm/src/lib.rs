@@ -21,6 +21,8 @@
 //!   [`parse`](Instructions::parse) and `Display`, and
 //!   [`tag`](Instructions::tag).
 //! - [`Builder`] and the constructors below: programs in Rust.
+//! - [`TranslatedInstructions`]: a program as a kernel gives it back after
+//!   verifying it, with the few forms only the kernel writes.
 //!
 //! ```
 //! use ebpf_skeleton_asm::{exit, load_map, store_imm, AluOp, Builder, Cond, Helper, Instructions, Size};
@@ -98,6 +100,7 @@ mod parse;
 mod register;
 mod slot;
 mod tag;
+mod translated;
 
 pub use builder::{is_name, BuildError, BuildErrorKind, BuildErrors, Builder, Item, ReferenceKind};
 pub use check::InvalidInstruction;
@@ -117,6 +120,7 @@ pub use register::Register;
 pub use register::Register::{R0, R1, R10, R2, R3, R4, R5, R6, R7, R8, R9};
 pub use slot::{Endian, Slot};
 pub use tag::{Tag, TagHash};
+pub use translated::{Translated, TranslatedInstructions};
 
 /// What the `asm!` macro's expansion calls; not a stable API.
 #[doc(hidden)]

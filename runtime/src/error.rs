@@ -290,6 +290,19 @@ pub enum Error {
         values: usize,
     },
 
+    /// A program's instructions read back from libbpf or the kernel hold
+    /// one this crate cannot decode.
+    #[error("decoding the {what} instructions of program `{program}`")]
+    #[non_exhaustive]
+    Decode {
+        /// The program's name.
+        program: String,
+        /// `loaded` or `translated`.
+        what: &'static str,
+        /// The instruction, and what is wrong with it.
+        source: crate::asm::DecodeError,
+    },
+
     /// Another system call failed.
     #[error("{what}")]
     #[non_exhaustive]

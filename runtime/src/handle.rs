@@ -47,7 +47,7 @@ struct Closer {
     /// The bytes libbpf parsed the object from, when they are not
     /// `'static`; libbpf reads them as long as the object is open, and
     /// fields drop after `Drop::drop` closed it.
-    _bytes: Option<Box<[u8]>>,
+    _bytes: Option<Arc<[u8]>>,
 }
 
 // SAFETY: a `Closer` does nothing with the object but close it, once, in
@@ -129,7 +129,7 @@ impl ObjectHandle {
     pub(crate) fn new(
         ptr: NonNull<sys::bpf_object>,
         name: String,
-        bytes: Option<Box<[u8]>>,
+        bytes: Option<Arc<[u8]>>,
     ) -> Self {
         let closer = Arc::new(Closer { ptr, _bytes: bytes });
         let maps = Index::new(maps_of(ptr), map_name);

@@ -134,6 +134,18 @@ fn a_program_counts_into_a_map_made_at_run_time() {
     );
     // The kernel holds the map for the program too.
     assert_eq!(program.info().unwrap().map_ids, [counts.info().id]);
+    // What was loaded is what was given, and hashes to the kernel's tag.
+    let loaded = program.instructions().unwrap();
+    assert_eq!(loaded, counting_program());
+    let hash = ebpf_skeleton::tag_hash().unwrap();
+    assert_eq!(loaded.tag(hash).0, program.info().unwrap().tag);
+    // The kernel's translation names the map by its id.
+    let translated = program.translated_instructions().unwrap();
+    let map_loads: Vec<&str> = (0..translated.len())
+        .filter_map(|i| translated.name(i))
+        .filter(|name| *name == "counts")
+        .collect();
+    assert_eq!(map_loads.len(), 2, "{translated}");
 
     let long = frame(100, 0x0800);
     let short = frame(64, 0x0800);

@@ -3,6 +3,7 @@
 //! This module composes the others: it owns the libbpf object (through
 //! [`ObjectHandle`]) and hands out maps, programs and sections of it.
 
+mod elf_instructions;
 mod globals;
 mod load;
 mod open_options;
@@ -42,6 +43,24 @@ pub struct OpenObject {
     /// Descriptors libbpf holds without duplicating them (inner maps,
     /// freplace targets), kept open until load.
     kept_fds: Vec<Arc<OwnedFd>>,
+    /// The object file, for what libbpf does not say (where a program's
+    /// instructions are relocated).
+    elf: Elf,
+}
+
+/// An object file's bytes: embedded, or read at run time.
+enum Elf {
+    Static(&'static [u8]),
+    Shared(Arc<[u8]>),
+}
+
+impl Elf {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Elf::Static(bytes) => bytes,
+            Elf::Shared(bytes) => bytes,
+        }
+    }
 }
 
 impl OpenObject {
@@ -57,7 +76,7 @@ impl OpenObject {
         bytes: &'static [u8],
         options: &OpenOptions,
     ) -> Result<Self> {
-        Self::open(name, bytes.as_ptr(), bytes.len(), None, options)
+        Self::open(name, Elf::Static(bytes), options)
     }
 
     /// Opens an object file from disk. The file is read whole first, so
@@ -91,20 +110,18 @@ impl OpenObject {
         options: &OpenOptions,
     ) -> Result<Self> {
         let bytes: Box<[u8]> = bytes.into();
-        // The box's heap memory does not move with the box, which the handle
-        // keeps as long as the object.
-        Self::open(name, bytes.as_ptr(), bytes.len(), Some(bytes), options)
+        Self::open(name, Elf::Shared(bytes.into()), options)
     }
 
-    /// Opens the `len` bytes at `bytes`, which must stay valid as long as
-    /// the object: they are `'static`, or owned by `keep`.
-    fn open(
-        name: &str,
-        bytes: *const u8,
-        len: usize,
-        keep: Option<Box<[u8]>>,
-        options: &OpenOptions,
-    ) -> Result<Self> {
+    /// Opens the object file `elf`, whose bytes stay valid as long as the
+    /// object: they are `'static`, or shared with the handle (their heap
+    /// memory does not move).
+    fn open(name: &str, elf: Elf, options: &OpenOptions) -> Result<Self> {
+        let (bytes, len) = (elf.bytes().as_ptr(), elf.bytes().len());
+        let keep = match &elf {
+            Elf::Static(_) => None,
+            Elf::Shared(bytes) => Some(bytes.clone()),
+        };
         let open_error = |source, details| Error::Open {
             object: name.to_owned(),
             source,
@@ -129,6 +146,7 @@ impl OpenObject {
         let ptr = NonNull::new(ptr).ok_or_else(|| open_error(last_error(), warnings.join("\n")))?;
         Ok(OpenObject {
             handle: ObjectHandle::new(ptr, name.to_owned(), keep),
+            elf,
             log_sizes: HashMap::new(),
             kept_fds: Vec::new(),
         })
@@ -150,9 +168,18 @@ impl OpenObject {
         self.handle.maps().map(|(n, _)| n.to_owned()).collect()
     }
 
-    /// The current settings of the program `name`.
+    /// The current settings of the program `name`, and its instructions
+    /// as the object holds them ([`ProgramSpec::instructions`]).
     pub fn program_spec(&self, name: &str) -> Result<ProgramSpec> {
-        Ok(ProgramSpec::read(self.find_program(name)?))
+        let prog = self.find_program(name)?;
+        let section = crate::libbpf::program_section(prog.as_ptr());
+        let instructions = elf_instructions::program_instructions(self.elf.bytes(), &section, name)
+            .map_err(|problem| Error::Open {
+                object: self.name().to_owned(),
+                source: einval(),
+                details: format!("reading the instructions of program `{name}`: {problem}"),
+            })?;
+        Ok(ProgramSpec::read(prog, instructions))
     }
 
     /// The current settings of the map `name`.

@@ -200,6 +200,7 @@ impl<'a> ProgramBuilder<'a> {
                 program_type: self.program_type,
                 attach_type: self.expected_attach_type,
                 log: (self.log_level > 0).then(|| text.into()),
+                instructions: Some(Arc::new(self.instructions.clone())),
             },
         })
     }

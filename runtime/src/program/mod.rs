@@ -11,6 +11,7 @@ mod info;
 mod kind;
 mod link_create;
 mod pin;
+mod read_back;
 pub(crate) mod refusal;
 mod spec;
 mod test_run;
@@ -19,6 +20,7 @@ pub use builder::ProgramBuilder;
 pub use info::{enable_stats, ProgramInfo, StatsGuard};
 pub(crate) use kind::kernel_enum;
 pub use kind::{AttachType, ProgramType};
+pub use read_back::tag_hash;
 pub use spec::ProgramSpec;
 pub(crate) use spec::{log_text, DEFAULT_LOG_SIZE};
 pub use test_run::{TestRun, TestRunResult};
@@ -59,13 +61,14 @@ pub(crate) enum Source {
         ptr: NonNull<sys::bpf_program>,
     },
     /// A program held by its own descriptor: opened, or loaded from
-    /// instructions (with its expected attach type, and its verifier log
-    /// when one was asked for).
+    /// instructions (with its expected attach type, its instructions, and
+    /// its verifier log when one was asked for).
     Fd {
         fd: Arc<OwnedFd>,
         program_type: ProgramType,
         attach_type: Option<AttachType>,
         log: Option<Arc<str>>,
+        instructions: Option<Arc<crate::asm::Instructions>>,
     },
 }
 
@@ -103,6 +106,7 @@ impl Program {
                 program_type: ProgramType(info.type_),
                 attach_type: None,
                 log: None,
+                instructions: None,
             },
         })
     }

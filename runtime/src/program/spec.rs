@@ -10,6 +10,7 @@ use std::sync::Arc;
 use libbpf_sys as sys;
 
 use super::{AttachType, Program, ProgramType};
+use crate::asm::Instructions;
 use crate::error::{Error, Kind, Result};
 use crate::libbpf::{program_name, program_section};
 use crate::os::errno::check;
@@ -74,6 +75,7 @@ pub struct ProgramSpec {
     pub log_size: usize,
     target: Option<Target>,
     loaded: Loaded,
+    instructions: Instructions,
 }
 
 /// What fentry/fexit/fmod_ret/lsm/freplace programs attach to.
@@ -95,7 +97,7 @@ struct Loaded {
 }
 
 impl ProgramSpec {
-    pub(crate) fn read(prog: NonNull<sys::bpf_program>) -> Self {
+    pub(crate) fn read(prog: NonNull<sys::bpf_program>, instructions: Instructions) -> Self {
         let p = prog.as_ptr();
         // SAFETY: for every call, `p` is a program of an open object.
         let loaded = unsafe {
@@ -118,6 +120,7 @@ impl ProgramSpec {
             log_size: DEFAULT_LOG_SIZE,
             target: None,
             loaded,
+            instructions,
         }
     }
 
@@ -213,6 +216,33 @@ impl ProgramSpec {
     /// The ELF section the program is in, e.g. `tp/sched/sched_process_exec`.
     pub fn section(&self) -> &str {
         &self.section
+    }
+
+    /// The program's instructions as the object holds them, before libbpf
+    /// relocates them, each relocation point named by what it refers to:
+    /// map loads by the map (`r1 = map(counts) ll`), loads of global
+    /// variables by their data section and offset
+    /// (`r1 = map_value(.bss) + 0x8 ll`), calls and addresses of functions
+    /// by the function (`call helper_fn`), and uses of externs by the
+    /// kernel symbol (`call kfunc bpf_task_acquire`, `ld_pseudo r1, 0x3,
+    /// bpf_prog_active` for a `__ksym` or `__kconfig` variable). Subprograms
+    /// are not appended and CO-RE relocations (in `.BTF.ext`) are not
+    /// applied: libbpf does both at load ([`Program::instructions`] has the
+    /// result).
+    ///
+    /// ```no_run
+    /// # fn example(object: &ebpf_skeleton::OpenObject) -> ebpf_skeleton::Result<()> {
+    /// let spec = object.program_spec("count_getppid")?;
+    /// for (index, kind, name) in spec.instructions().references() {
+    ///     println!("instruction {index} refers to {kind:?} `{name}`");
+    /// }
+    /// print!("{}", spec.instructions()); // as llvm-objdump prints it, names for relocations
+    /// # Ok(())
+    /// # }
+    /// # fn main() {}
+    /// ```
+    pub fn instructions(&self) -> &Instructions {
+        &self.instructions
     }
 
     /// The kernel's program type, as the spec stands.
