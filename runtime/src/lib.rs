@@ -96,6 +96,7 @@ pub mod loaded;
 pub mod map;
 pub mod perf;
 mod pod;
+pub mod printk;
 mod program;
 pub mod ringbuf;
 pub mod section;
