@@ -13,8 +13,8 @@ use crate::btf::{Btf, Kind, Member};
 use crate::ctxt::Ctxt;
 use crate::ident;
 use crate::map_kinds::{self, Params};
-use crate::model::{DataSection, KernelSymbol, Map, Object};
-use crate::plan::{MapField, ProgramField, SectionPlan, Skeleton, TypedField};
+use crate::model::{DataSection, KernelSymbol, Map, Object, StructOpsMap};
+use crate::plan::{MapField, ProgramField, SectionPlan, Skeleton, StructOpsField, TypedField};
 use crate::types::{camel, Field, Resolver, Ty};
 
 /// Checks `object` for `ebpf_skeleton!`; `None` when it has nothing to
@@ -28,7 +28,7 @@ pub fn skeleton(
 ) -> Option<Skeleton> {
     let lit = &args.path;
     let given = lit.value();
-    if object.programs.is_empty() && object.maps.is_empty() {
+    if object.programs.is_empty() && object.maps.is_empty() && object.struct_ops.is_empty() {
         cx.error(
             lit.span(),
             format!(
@@ -69,6 +69,19 @@ pub fn skeleton(
             Err(e) => object_error(cx, lit.span(), format!("map `{}`: {e}", m.name)),
         }
     }
+    collisions(
+        cx,
+        "struct_ops map",
+        object.struct_ops.iter().map(|m| &m.name[..]),
+        lit.span(),
+    );
+    let mut struct_ops = Vec::new();
+    for m in &object.struct_ops {
+        match struct_ops_field(&mut types, m) {
+            Ok(field) => struct_ops.push(field),
+            Err(e) => object_error(cx, lit.span(), format!("struct_ops map `{}`: {e}", m.name)),
+        }
+    }
     let mut sections = Vec::new();
     for s in &object.sections {
         match section(&mut types, s) {
@@ -98,6 +111,7 @@ pub fn skeleton(
             })
             .collect(),
         maps,
+        struct_ops,
         sections,
         types,
         kernel_doc: kernel_doc(&object.kernel_symbols),
@@ -215,6 +229,22 @@ fn map_field(types: &mut Resolver<'_>, m: &Map) -> Result<MapField, String> {
         field.typed = Some(TypedField { map, key, value });
     }
     Ok(field)
+}
+
+/// A struct_ops map's data, as the generated type of its named struct
+/// (libbpf refuses any other).
+fn struct_ops_field(types: &mut Resolver<'_>, m: &StructOpsMap) -> Result<StructOpsField, String> {
+    let btf = types.btf();
+    let target = btf.get(btf.skip_aliases(m.ty)?)?;
+    if !matches!(target.kind, Kind::Struct(_)) || target.name.is_empty() {
+        return Err("its type is not a named struct, which libbpf requires".into());
+    }
+    Ok(StructOpsField {
+        name: m.name.clone(),
+        ident: ident::field(&m.name),
+        section: m.section.clone(),
+        ty: types.ty(m.ty, &camel(&m.name))?,
+    })
 }
 
 /// A data section's variables as the fields of its two structs.

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use crate::btf::{self, Btf, Kind, SectionInfo};
 use crate::locate::ObjectFile;
-use crate::model::{DataSection, KernelSymbol, Map, MapDef, Object, Program};
+use crate::model::{DataSection, KernelSymbol, Map, MapDef, Object, Program, StructOpsMap};
 
 /// Why a file is not an eBPF object the macro can read.
 pub enum ElfError {
@@ -88,6 +88,7 @@ pub fn read(file: &ObjectFile) -> Result<Object, ElfError> {
         maps,
         text_maps,
         sections: btf.as_ref().map(data_sections).unwrap_or_default(),
+        struct_ops: btf.as_ref().map(struct_ops_maps).unwrap_or_default(),
         kernel_symbols: btf
             .as_ref()
             .map(|btf| kernel_symbols(&elf, btf))
@@ -217,6 +218,35 @@ fn data_sections(btf: &Btf) -> Vec<DataSection> {
             })
         })
         .collect()
+}
+
+/// The sections libbpf reads struct_ops maps from.
+const STRUCT_OPS_SECTIONS: [&str; 4] = [
+    ".struct_ops",
+    ".struct_ops.link",
+    "?.struct_ops",
+    "?.struct_ops.link",
+];
+
+/// The struct_ops maps: the variables of the struct_ops sections, in BTF
+/// order (libbpf's).
+fn struct_ops_maps(btf: &Btf) -> Vec<StructOpsMap> {
+    let mut maps = Vec::new();
+    for section in STRUCT_OPS_SECTIONS {
+        let Some((_, sec)) = btf.datasec(section) else {
+            continue;
+        };
+        for v in &sec.vars {
+            if let Some(Kind::Var { ty, .. }) = btf.types.get(v.var as usize).map(|t| &t.kind) {
+                maps.push(StructOpsMap {
+                    name: btf.types[v.var as usize].name.clone(),
+                    section: section.to_owned(),
+                    ty: *ty,
+                });
+            }
+        }
+    }
+    maps
 }
 
 /// The kfuncs and kernel variables `.ksyms` lists, weak when their ELF

@@ -77,6 +77,7 @@ fn damaged_objects_never_panic() {
         "counter.bpf.o",
         "kernel_types.bpf.o",
         "kfuncs.bpf.o",
+        "tcp_cc.bpf.o",
     ] {
         let original = fixture(name);
         let btf = btf_range(&original);

@@ -10,6 +10,9 @@ pub struct Object {
     pub programs: Vec<Program>,
     /// The maps declared in `.maps`.
     pub maps: Vec<Map>,
+    /// The struct_ops maps (`.struct_ops`, `.struct_ops.link`, and their
+    /// `?` forms, created only when asked).
+    pub struct_ops: Vec<StructOpsMap>,
     /// Data sections holding global variables (`.bss`, `.data`, `.rodata`,
     /// `.data.*`, `.rodata.*`, `.kconfig`), in ELF order.
     pub sections: Vec<DataSection>,
@@ -50,6 +53,17 @@ pub struct Map {
     pub def: Option<MapDef>,
     /// Maps it holds from the start (`.values = { &inner }` of a map of maps).
     pub inner: Vec<String>,
+}
+
+/// A struct_ops map: a variable of a kernel interface's struct type whose
+/// callbacks are programs of the object.
+pub struct StructOpsMap {
+    /// The variable's name.
+    pub name: String,
+    /// The ELF section (`.struct_ops.link`, ...).
+    pub section: String,
+    /// The variable's type: the interface's struct.
+    pub ty: TypeId,
 }
 
 /// A map's definition from BTF (`__uint(type, ...)`, `__type(key, ...)`).

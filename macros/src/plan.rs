@@ -19,6 +19,7 @@ pub struct Skeleton {
     pub krate: TokenStream,
     pub programs: Vec<ProgramField>,
     pub maps: Vec<MapField>,
+    pub struct_ops: Vec<StructOpsField>,
     pub sections: Vec<SectionPlan>,
     pub types: TypeSet,
     /// What the object takes from the kernel, for the module's docs.
@@ -40,6 +41,17 @@ pub struct MapField {
     pub kind: Option<u32>,
     /// The typed map the field holds; the byte map when `None`.
     pub typed: Option<TypedField>,
+}
+
+/// A struct_ops map's fields: its data in `StructOpsSpecs`, its handle in
+/// `StructOpsMaps`.
+pub struct StructOpsField {
+    pub name: String,
+    pub ident: Ident,
+    /// The ELF section, `.struct_ops.link` and the like.
+    pub section: String,
+    /// The generated type of its C struct.
+    pub ty: Ty,
 }
 
 /// A typed map and its type parameters.

@@ -140,6 +140,16 @@ pub enum Error {
         program: String,
     },
 
+    /// The map is part of the object but was not created in the kernel
+    /// (its autocreate was off: turned off before load, or a struct_ops
+    /// map in a `?.struct_ops` section).
+    #[error("map `{map}` was not created (its autocreate was off)")]
+    #[non_exhaustive]
+    NotCreated {
+        /// The map's name.
+        map: String,
+    },
+
     /// The program's section names no hook, so it cannot attach by itself.
     #[error(
         "program `{program}` cannot attach by itself: its section `{section}` names no hook \

@@ -120,7 +120,7 @@ pub use map::{
     SkStorage, SockHash, SockMap, Stack, StackTraceMap, TaskStorage, UserRingBuf, XskMap,
 };
 pub use map::{Map, MapInfo, MapSpec, MapType, UpdateFlags};
-pub use object::{attach_all, Object, OpenObject, OpenOptions};
+pub use object::{attach_all, attach_skeleton, Object, OpenObject, OpenOptions};
 pub use options::LoadOptions;
 pub use perf::{PerfEvent, PerfOptions, PerfReader, Wakeup};
 pub use pod::Pod;

@@ -116,3 +116,90 @@ fn cstr(ptr: *const libc::c_char) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+/// BTF kinds (`BTF_KIND_*`) the walk below follows.
+const BTF_KIND_PTR: u32 = 2;
+const BTF_KIND_STRUCT: u32 = 4;
+const BTF_KIND_TYPEDEF: u32 = 8;
+const BTF_KIND_VOLATILE: u32 = 9;
+const BTF_KIND_CONST: u32 = 10;
+const BTF_KIND_RESTRICT: u32 = 11;
+const BTF_KIND_TYPE_TAG: u32 = 18;
+
+/// The byte ranges of the pointer members of the struct_ops map `map`'s
+/// struct, as the object's BTF lays it out. In a struct_ops map's data
+/// libbpf keeps its own `struct bpf_program *` in each callback slot, and
+/// at load it reads every pointer member as one; `None` when the BTF does
+/// not say.
+pub(crate) fn struct_ops_pointers(
+    obj: NonNull<sys::bpf_object>,
+    map: NonNull<sys::bpf_map>,
+) -> Option<Vec<std::ops::Range<usize>>> {
+    // SAFETY: plain getters of a live object and one of its maps.
+    let (btf, id) = unsafe {
+        (
+            sys::bpf_object__btf(obj.as_ptr()),
+            sys::bpf_map__btf_value_type_id(map.as_ptr()),
+        )
+    };
+    if btf.is_null() {
+        return None;
+    }
+    let ty = btf_type(btf, id)?;
+    if kind(ty) != BTF_KIND_STRUCT {
+        return None;
+    }
+    let vlen = (ty.info & 0xffff) as usize;
+    let bitfields = ty.info >> 31 == 1;
+    // SAFETY: libbpf validated the object's BTF at open: a struct's type
+    // record is followed by `vlen` member records (libbpf's `btf_members`).
+    let members = unsafe {
+        std::slice::from_raw_parts(
+            (ty as *const sys::btf_type)
+                .add(1)
+                .cast::<sys::btf_member>(),
+            vlen,
+        )
+    };
+    let mut pointers = Vec::new();
+    for member in members {
+        let bits = if bitfields {
+            member.offset & 0x00ff_ffff
+        } else {
+            member.offset
+        };
+        if is_pointer(btf, member.type_)? {
+            let at = (bits / 8) as usize;
+            pointers.push(at..at + size_of::<*const u8>());
+        }
+    }
+    Some(pointers)
+}
+
+/// Whether BTF type `id` is a pointer, through typedefs and qualifiers.
+fn is_pointer(btf: *const sys::btf, mut id: u32) -> Option<bool> {
+    // BTF libbpf accepted has no loops; the bound only guards against one.
+    for _ in 0..64 {
+        let ty = btf_type(btf, id)?;
+        match kind(ty) {
+            BTF_KIND_PTR => return Some(true),
+            BTF_KIND_TYPEDEF | BTF_KIND_VOLATILE | BTF_KIND_CONST | BTF_KIND_RESTRICT
+            | BTF_KIND_TYPE_TAG => {
+                // SAFETY: these kinds keep the type they refer to in `type`.
+                id = unsafe { ty.__bindgen_anon_1.type_ };
+            }
+            _ => return Some(false),
+        }
+    }
+    None
+}
+
+fn btf_type<'a>(btf: *const sys::btf, id: u32) -> Option<&'a sys::btf_type> {
+    // SAFETY: `btf` is the live object's BTF; libbpf returns a type record
+    // it owns (or NULL for an id out of range), valid while the object is.
+    unsafe { sys::btf__type_by_id(btf, id).as_ref() }
+}
+
+fn kind(ty: &sys::btf_type) -> u32 {
+    (ty.info >> 24) & 0x1f
+}

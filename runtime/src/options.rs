@@ -14,10 +14,14 @@ use crate::Pod;
 /// A change to a map's or program's spec.
 type Setting<T> = Arc<dyn Fn(&mut T) + Send + Sync>;
 
+/// A change made to the open object itself (struct_ops data, whose type
+/// only the caller knows).
+type ObjectSetting = Arc<dyn Fn(&mut OpenObject) -> Result<()> + Send + Sync>;
+
 /// Settings for `Struct::load_with` of `#[derive(Objects)]`: how to open
 /// the object, and what to change between open and load — map and program
-/// settings and global variables (`.rodata` constants included) — applied
-/// after the struct's selection.
+/// settings, global variables (`.rodata` constants included) and struct_ops
+/// data — applied after the struct's selection.
 ///
 /// ```no_run
 /// use ebpf_skeleton::{LoadOptions, OpenOptions};
@@ -36,6 +40,7 @@ pub struct LoadOptions {
     maps: Vec<(String, Setting<MapSpec>)>,
     programs: Vec<(String, Setting<ProgramSpec>)>,
     globals: Vec<(String, Vec<u8>)>,
+    struct_ops: Vec<(String, ObjectSetting)>,
     kernel_version: Option<u32>,
 }
 
@@ -86,6 +91,33 @@ impl LoadOptions {
         self
     }
 
+    /// Changes the data of the struct_ops map `map` (a sched_ext
+    /// scheduler's `.flags` or `.timeout_ms`, say), read as `T`, the struct
+    /// `ebpf_skeleton!` generates for its C type (or one of the same size).
+    /// Pointer members keep libbpf's values (see
+    /// [`OpenObject::set_struct_ops_data`]).
+    ///
+    /// ```no_run
+    /// # #[derive(Clone, Copy, ebpf_skeleton::Pod)] #[repr(C)] struct SchedExtOps { flags: u64 }
+    /// let options = ebpf_skeleton::LoadOptions::new()
+    ///     .struct_ops("minimal_ops", |ops: &mut SchedExtOps| ops.flags |= 1);
+    /// ```
+    pub fn struct_ops<T: Pod>(
+        mut self,
+        map: impl Into<String>,
+        change: impl Fn(&mut T) + Send + Sync + 'static,
+    ) -> Self {
+        let map = map.into();
+        let name = map.clone();
+        let setting: ObjectSetting = Arc::new(move |object: &mut OpenObject| {
+            let mut data: T = object.struct_ops_data(&name)?;
+            change(&mut data);
+            object.set_struct_ops_data(&name, &data)
+        });
+        self.struct_ops.push((map, setting));
+        self
+    }
+
     /// The kernel version the object declares (`LINUX_VERSION_CODE`), for
     /// kernels that check it on kprobe programs (before 5.0).
     pub fn kernel_version(mut self, version: u32) -> Self {
@@ -114,6 +146,9 @@ impl LoadOptions {
         for (name, bytes) in &self.globals {
             object.set_global_bytes(name, bytes)?;
         }
+        for (_, change) in &self.struct_ops {
+            change(object)?;
+        }
         if let Some(version) = self.kernel_version {
             object.set_kernel_version(version)?;
         }
@@ -131,6 +166,7 @@ impl std::fmt::Debug for LoadOptions {
             .field("maps", &names(&self.maps))
             .field("programs", &names(&self.programs))
             .field("globals", &names(&self.globals))
+            .field("struct_ops", &names(&self.struct_ops))
             .field("kernel_version", &self.kernel_version)
             .finish()
     }

@@ -28,7 +28,10 @@ use crate::print;
 /// # fn main() {}
 /// ```
 pub struct StructOps {
-    map: Map,
+    /// The map in the kernel; `None` when it was not created (autocreate
+    /// off).
+    map: Option<Map>,
+    name: String,
     ptr: NonNull<sys::bpf_map>,
     object: Arc<ObjectHandle>,
 }
@@ -41,8 +44,11 @@ unsafe impl Sync for StructOps {}
 
 impl StructOps {
     pub(crate) fn new(object: Arc<ObjectHandle>, ptr: NonNull<sys::bpf_map>) -> Result<Self> {
+        // SAFETY: a map of the live, loaded object.
+        let created = unsafe { sys::bpf_map__autocreate(ptr.as_ptr()) };
         Ok(StructOps {
-            map: Map::from_libbpf(ptr)?,
+            map: created.then(|| Map::from_libbpf(ptr)).transpose()?,
+            name: crate::libbpf::map_name(ptr.as_ptr()),
             ptr,
             object,
         })
@@ -51,8 +57,14 @@ impl StructOps {
     /// Registers the implementation with the kernel. For a
     /// `.struct_ops.link` map the link is a kernel link (it can be pinned);
     /// for a `.struct_ops` map, dropping it deletes the registration all
-    /// the same.
+    /// the same. A map that was not created cannot be registered
+    /// ([`Error::NotCreated`]).
     pub fn register(&self) -> Result<Link> {
+        if self.map.is_none() {
+            return Err(Error::NotCreated {
+                map: self.name.clone(),
+            });
+        }
         let ((link, errno), warnings) = {
             let _guard = self.object.lock();
             print::capture(|| {
@@ -62,17 +74,17 @@ impl StructOps {
                 (link, link.is_null().then(last_error))
             })
         };
-        let target = format!("struct_ops `{}`", self.map.name());
+        let target = format!("struct_ops `{}`", self.name);
         match NonNull::new(link) {
             Some(link) => Ok(Link::from_libbpf(
                 link,
-                self.map.name().to_owned(),
+                self.name.clone(),
                 target,
                 true,
                 Some(self.object.clone()),
             )),
             None => Err(Error::Attach {
-                program: self.map.name().to_owned(),
+                program: self.name.clone(),
                 target,
                 source: errno.unwrap_or_else(|| std::io::Error::from_raw_os_error(libc::EINVAL)),
                 reason: warnings
@@ -93,19 +105,26 @@ impl StructOps {
 
     /// The map's name (the C variable's).
     pub fn name(&self) -> &str {
-        self.map.name()
+        &self.name
     }
 
-    /// The struct_ops map itself.
-    pub fn map(&self) -> &Map {
-        &self.map
+    /// Whether the map was created with its object (libbpf's autocreate:
+    /// off for a `?.struct_ops` section, or when turned off before load).
+    pub fn is_created(&self) -> bool {
+        self.map.is_some()
+    }
+
+    /// The struct_ops map itself, when it was created.
+    pub fn map(&self) -> Option<&Map> {
+        self.map.as_ref()
     }
 }
 
 impl std::fmt::Debug for StructOps {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StructOps")
-            .field("name", &self.map.name())
+            .field("name", &self.name)
+            .field("created", &self.is_created())
             .finish()
     }
 }

@@ -2,7 +2,7 @@
 /* A TCP congestion control written as struct_ops, counting its callbacks:
  * Reno's arithmetic, enough for a loopback connection to make progress.
  * tests/tests/struct_ops.rs registers it and selects it on a socket with
- * setsockopt(TCP_CONGESTION). */
+ * setsockopt(TCP_CONGESTION); `ebpf_cc_spare` is created only when asked. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -57,4 +57,15 @@ struct tcp_congestion_ops ebpf_cc = {
 	.cong_avoid = (void *)ebpf_cc_cong_avoid,
 	.undo_cwnd = (void *)ebpf_cc_undo_cwnd,
 	.name = "ebpf_test_cc",
+};
+
+/* Created only when asked (a `?` section: autocreate off), sharing the
+ * callbacks above. */
+SEC("?.struct_ops")
+struct tcp_congestion_ops ebpf_cc_spare = {
+	.init = (void *)ebpf_cc_init,
+	.ssthresh = (void *)ebpf_cc_ssthresh,
+	.cong_avoid = (void *)ebpf_cc_cong_avoid,
+	.undo_cwnd = (void *)ebpf_cc_undo_cwnd,
+	.name = "ebpf_test_spare",
 };

@@ -189,3 +189,29 @@ fn specs_open_without_touching_the_kernel() {
         "embedded bytes are 8-byte aligned"
     );
 }
+
+#[test]
+fn a_map_left_uncreated_is_a_clear_error_for_the_skeleton() {
+    // The skeleton holds every map; one not created cannot be a field.
+    let mut specs = counter::Specs::new().expect("open");
+    specs.programs.count_getppid_raw.autoload = false;
+    specs.maps.raw_counts.autocreate = false;
+    match specs.load() {
+        Err(Error::NotCreated { map, .. }) => assert_eq!(map, "raw_counts"),
+        other => panic!("expected NotCreated, got {other:?}"),
+    }
+    // The object API opens the maps that were created.
+    let mut open = ebpf_skeleton::OpenObject::from_static("counter", counter::bytes()).unwrap();
+    let mut spec = open.map_spec("raw_counts").unwrap();
+    spec.autocreate = false;
+    open.apply_map(&spec).unwrap();
+    let mut prog = open.program_spec("count_getppid_raw").unwrap();
+    prog.autoload = false;
+    open.apply_program(&prog).unwrap();
+    let object = open.load().expect("load without raw_counts");
+    assert!(object.map("counts").is_ok());
+    assert_eq!(
+        object.map("raw_counts").unwrap_err().to_string(),
+        "map `raw_counts` was not created (its autocreate was off)"
+    );
+}

@@ -1,13 +1,17 @@
 //! struct_ops against the kernel: a TCP congestion control written in C
 //! (tests/bpf/tcp_cc.bpf.c), registered from Rust, selected on a loopback
 //! socket with setsockopt(TCP_CONGESTION), its callbacks counted by the
-//! kernel; unregistered when its link drops.
+//! kernel; unregistered when its link drops. Through the skeleton
+//! (`specs.struct_ops.ebpf_cc`, `objs.struct_ops.ebpf_cc`), the derive
+//! (a `StructOps` field, `LoadOptions::struct_ops`) and the object API.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 
-use ebpf_skeleton::{ebpf_skeleton, Object, OpenObject};
+use ebpf_skeleton::{
+    ebpf_skeleton, Error, LoadOptions, Object, Objects, OpenObject, Section, StructOps,
+};
 
 ebpf_skeleton!("../bpf/tcp_cc.bpf.o");
 
@@ -138,6 +142,135 @@ fn attach_registers_struct_ops() {
     assert_eq!(links[0].target(), "struct_ops `ebpf_cc`");
     let socket = unconnected_socket();
     set_congestion(&socket, NAME).expect("registered by attach()");
+}
+
+/// A congestion control's name as its C struct holds it.
+fn name_bytes(name: &str) -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    bytes[..name.len()].copy_from_slice(name.as_bytes());
+    bytes
+}
+
+/// Sends a few megabytes over loopback on a socket using the congestion
+/// control `name`; returns the bytes the peer received.
+fn transfer_with(name: &str) -> usize {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let receiver = std::thread::spawn(move || {
+        let (mut peer, _) = listener.accept().unwrap();
+        let mut total = 0;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match peer.read(&mut buf).unwrap() {
+                0 => return total,
+                n => total += n,
+            }
+        }
+    });
+    let socket = unconnected_socket();
+    set_congestion(&socket, name).unwrap();
+    let mut stream = TcpStream::from(socket);
+    connect(&stream, addr);
+    assert_eq!(congestion(&stream), name);
+    let chunk = vec![7u8; 1 << 16];
+    for _ in 0..64 {
+        stream.write_all(&chunk).unwrap();
+    }
+    drop(stream);
+    receiver.join().unwrap()
+}
+
+/// The congestion controls any user may select (the kernel lists those
+/// registered with TCP_CONG_NON_RESTRICTED).
+fn allowed_congestion_controls() -> String {
+    std::fs::read_to_string("/proc/sys/net/ipv4/tcp_allowed_congestion_control").unwrap()
+}
+
+/// `TCP_CONG_NON_RESTRICTED` of the kernel's `tcp_congestion_ops.flags`.
+const NON_RESTRICTED: u32 = 0x1;
+
+#[test]
+fn the_skeleton_sets_struct_ops_data_and_attach_registers_it() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut specs = tcp_cc::Specs::new().unwrap();
+    let ops = &mut specs.struct_ops.ebpf_cc;
+    assert_eq!(ops.name, name_bytes(NAME), "the C initializer's name");
+    assert_ne!(ops.init, 0, "libbpf keeps its program in the callback slot");
+    assert_eq!(ops.flags, 0);
+    ops.name = name_bytes("ebpf_test_sk");
+    ops.flags = NON_RESTRICTED;
+    // A callback slot is libbpf's: what is written there is not used.
+    ops.init = 0xdead_beef;
+    let objs = specs.load().unwrap();
+    assert!(!objs.struct_ops.ebpf_cc_spare.is_created());
+
+    let links = objs.attach().unwrap();
+    assert_eq!(links.len(), 1, "the spare map was not created");
+    assert_eq!(links[0].target(), "struct_ops `ebpf_cc`");
+    let allowed = allowed_congestion_controls();
+    assert!(
+        allowed.split_whitespace().any(|n| n == "ebpf_test_sk"),
+        "{allowed}"
+    );
+    assert_eq!(transfer_with("ebpf_test_sk"), 64 << 16);
+    assert_eq!(
+        objs.bss.inits.get(),
+        1,
+        "the program C assigned to `init` ran"
+    );
+    assert!(objs.bss.cong_avoids.get() > 0);
+    drop(links);
+    let gone = allowed_congestion_controls();
+    assert!(
+        !gone.split_whitespace().any(|n| n == "ebpf_test_sk"),
+        "{gone}"
+    );
+}
+
+#[test]
+fn a_struct_ops_map_not_created_says_so() {
+    let specs = tcp_cc::Specs::new().unwrap();
+    assert_eq!(
+        specs.struct_ops.ebpf_cc_spare.name,
+        name_bytes("ebpf_test_spare")
+    );
+    let objs = specs.load().unwrap();
+    let spare = &objs.struct_ops.ebpf_cc_spare;
+    assert_eq!(spare.name(), "ebpf_cc_spare");
+    assert!(!spare.is_created() && spare.map().is_none());
+    match spare.register() {
+        Err(Error::NotCreated { map, .. }) => assert_eq!(map, "ebpf_cc_spare"),
+        other => panic!("expected NotCreated, got {other:?}"),
+    }
+    let object = load();
+    let err = object.map("ebpf_cc_spare").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "map `ebpf_cc_spare` was not created (its autocreate was off)"
+    );
+    assert!(object.struct_ops("ebpf_cc").unwrap().is_created());
+}
+
+/// The part of tcp_cc a derive loads: the struct_ops map (its programs
+/// come with it) and the counters.
+#[derive(Objects)]
+#[ebpf(object = "../bpf/tcp_cc.bpf.o")]
+struct CongestionControl {
+    ebpf_cc: StructOps,
+    bss: Section<tcp_cc::BssView>,
+}
+
+#[test]
+fn the_derive_sets_struct_ops_data_and_registers_it() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let options = LoadOptions::new()
+        .struct_ops("ebpf_cc", |ops: &mut tcp_cc::types::TcpCongestionOps| {
+            ops.name = name_bytes("ebpf_test_dv")
+        });
+    let cc = CongestionControl::load_with(options).unwrap();
+    let _link = cc.ebpf_cc.register().unwrap();
+    assert_eq!(transfer_with("ebpf_test_dv"), 64 << 16);
+    assert_eq!(cc.bss.inits.get(), 1);
 }
 
 fn connect(stream: &TcpStream, addr: std::net::SocketAddr) {

@@ -17,6 +17,8 @@ pub enum Want {
     },
     /// A data section's live view.
     Section,
+    /// A struct_ops map, to register.
+    StructOps,
 }
 
 /// Reads the field's type; `None` for a type the derive does not know.
@@ -39,6 +41,7 @@ pub fn want(ty: &Type) -> Option<Want> {
     match name.as_str() {
         "Program" => return Some(Want::Program),
         "Section" => return Some(Want::Section),
+        "StructOps" => return Some(Want::StructOps),
         "Map" => {
             return Some(Want::Map {
                 ty: "Map",

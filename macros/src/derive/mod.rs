@@ -32,6 +32,7 @@ enum Fill {
         typed: bool,
     },
     Section(String),
+    StructOps(String),
 }
 
 /// A key or value type whose size must be the BTF's, checked at compile
@@ -151,7 +152,7 @@ impl Resolver<'_> {
         let Some(want) = field::want(&f.ty) else {
             self.cx.error(
                 f.ty.span(),
-                "unsupported field type: expected `Program`, a map type (`Map`, `HashMap`, `RingBuf`, ...) or `Section`",
+                "unsupported field type: expected `Program`, a map type (`Map`, `HashMap`, `RingBuf`, ...), `StructOps` or `Section`",
             );
             return None;
         };
@@ -169,6 +170,7 @@ impl Resolver<'_> {
                 value,
             } => self.map(&name, span, ty, kinds, key, value)?,
             Want::Section => self.section(&name, span)?,
+            Want::StructOps => self.struct_ops(&name, span)?,
         };
         Some(Resolved { ident, fill })
     }
@@ -178,7 +180,9 @@ impl Resolver<'_> {
             self.programs.push(name.to_owned());
             return Some(Fill::Program(name.to_owned()));
         }
-        if self.object.maps.iter().any(|m| m.name == name) {
+        let is_map = self.object.maps.iter().any(|m| m.name == name)
+            || self.object.struct_ops.iter().any(|m| m.name == name);
+        if is_map {
             self.cx.error(
                 span,
                 format!(
@@ -207,6 +211,14 @@ impl Resolver<'_> {
                     span,
                     format!(
                         "`{name}` is a program in `{}`, but this field is a `{ty}`",
+                        self.lit.value()
+                    ),
+                );
+            } else if self.object.struct_ops.iter().any(|m| m.name == name) {
+                self.cx.error(
+                    span,
+                    format!(
+                        "`{name}` is a struct_ops map in `{}`, not what a `{ty}` field holds; use `StructOps`",
                         self.lit.value()
                     ),
                 );
@@ -261,6 +273,31 @@ impl Resolver<'_> {
         })
     }
 
+    fn struct_ops(&mut self, name: &str, span: Span) -> Option<Fill> {
+        if self.object.struct_ops.iter().any(|m| m.name == name) {
+            self.maps.push(name.to_owned());
+            return Some(Fill::StructOps(name.to_owned()));
+        }
+        let what = if self.object.programs.iter().any(|p| p.name == name) {
+            Some("a program")
+        } else if self.object.maps.iter().any(|m| m.name == name) {
+            Some("a map of `.maps`")
+        } else {
+            None
+        };
+        match what {
+            Some(what) => self.cx.error(
+                span,
+                format!(
+                    "`{name}` is {what} in `{}`, but this field is a `StructOps`",
+                    self.lit.value()
+                ),
+            ),
+            None => self.missing(name, span),
+        }
+        None
+    }
+
     fn section(&mut self, name: &str, span: Span) -> Option<Fill> {
         let section = if name.starts_with('.') {
             name.to_owned()
@@ -290,7 +327,8 @@ impl Resolver<'_> {
             .programs
             .iter()
             .map(|p| p.name.as_str())
-            .chain(self.object.maps.iter().map(|m| m.name.as_str()));
+            .chain(self.object.maps.iter().map(|m| m.name.as_str()))
+            .chain(self.object.struct_ops.iter().map(|m| m.name.as_str()));
         let hint = check::nearest(name, names)
             .map(|n| format!("; did you mean `{n}`?"))
             .unwrap_or_default();
@@ -389,6 +427,7 @@ fn expand(plan: &Plan<'_>) -> TokenStream {
             quote!(::core::convert::TryFrom::try_from(loaded.map(#name)?)?)
         }
         Fill::Section(name) => quote!(loaded.section(#name)?),
+        Fill::StructOps(name) => quote!(loaded.struct_ops(#name)?),
     });
     let asserts = size_asserts(krate, sizes);
     let doc = format!("Loads the parts of `{object_name}` this struct names, and nothing else.");

@@ -13,7 +13,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use crate::plan::{SectionPlan, Skeleton};
-use crate::types::emit::Emitter;
+use crate::types::emit::{Emitter, Scope};
 
 /// `pub mod <name> { Specs, Objects, types, ... }`.
 pub fn skeleton(sk: &Skeleton) -> TokenStream {
@@ -26,9 +26,10 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
     let name = &sk.name;
     let path = &sk.path;
     let module_doc = format!(
-        "Skeleton of the eBPF object `{name}`: {} program(s), {} map(s), {} data section(s).",
+        "Skeleton of the eBPF object `{name}`: {} program(s), {} map(s), {} struct_ops map(s), {} data section(s).",
         sk.programs.len(),
         sk.maps.len(),
+        sk.struct_ops.len(),
         sk.sections.len()
     );
     let kernel_doc = sk.kernel_doc.iter();
@@ -78,6 +79,34 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
         .iter()
         .map(|s| format!("The global variables of `{}`.", s.section))
         .collect();
+    let ops_names: Vec<&str> = sk.struct_ops.iter().map(|m| m.name.as_str()).collect();
+    let ops_idents: Vec<&Ident> = sk.struct_ops.iter().map(|m| &m.ident).collect();
+    let ops_types: Vec<TokenStream> = sk
+        .struct_ops
+        .iter()
+        .map(|m| types.ty(&m.ty, Scope::Skeleton))
+        .collect();
+    let ops_data_docs: Vec<String> = sk
+        .struct_ops
+        .iter()
+        .map(|m| {
+            format!(
+                "The data of the struct_ops map `{}` (section `{}`), set before load; \
+                 its pointer members (the callbacks) are libbpf's and stay as they are.",
+                m.name, m.section
+            )
+        })
+        .collect();
+    let ops_docs: Vec<String> = sk
+        .struct_ops
+        .iter()
+        .map(|m| {
+            format!(
+                "The struct_ops map `{}` (section `{}`), to register.",
+                m.name, m.section
+            )
+        })
+        .collect();
     let sec_names: Vec<&str> = sk.sections.iter().map(|s| s.section.as_str()).collect();
     let sec_fields: Vec<&Ident> = sk.sections.iter().map(|s| &s.field).collect();
     let sec_views: Vec<&Ident> = sk.sections.iter().map(|s| &s.view).collect();
@@ -123,6 +152,8 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
                 pub programs: ProgramSpecs,
                 /// The maps' settings.
                 pub maps: MapSpecs,
+                /// The data of each struct_ops map.
+                pub struct_ops: StructOpsSpecs,
                 #( #[doc = #set_docs] pub #set_fields: #set_plain, )*
                 object: __ebs::OpenObject,
             }
@@ -139,6 +170,12 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
                 #( #[doc = #map_docs] pub #map_idents: __ebs::MapSpec, )*
             }
 
+            /// The data of each struct_ops map before load.
+            #[derive(::core::fmt::Debug, ::core::clone::Clone)]
+            pub struct StructOpsSpecs {
+                #( #[doc = #ops_data_docs] pub #ops_idents: #ops_types, )*
+            }
+
             /// The object loaded into the kernel.
             #[derive(::core::fmt::Debug)]
             pub struct Objects {
@@ -146,6 +183,9 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
                 pub programs: Programs,
                 /// The maps.
                 pub maps: Maps,
+                /// The struct_ops maps, each registered on its own or by
+                /// [`Objects::attach`].
+                pub struct_ops: StructOpsMaps,
                 #( #[doc = #sec_docs] pub #sec_fields: __ebs::Section<#sec_views>, )*
             }
 
@@ -159,6 +199,12 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
             #[derive(::core::fmt::Debug)]
             pub struct Maps {
                 #( #[doc = #map_docs] pub #map_idents: #map_types, )*
+            }
+
+            /// Each struct_ops map of the loaded object.
+            #[derive(::core::fmt::Debug)]
+            pub struct StructOpsMaps {
+                #( #[doc = #ops_docs] pub #ops_idents: __ebs::StructOps, )*
             }
 
             impl Specs {
@@ -178,6 +224,9 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
                         maps: MapSpecs {
                             #( #map_idents: object.map_spec(#map_names)?, )*
                         },
+                        struct_ops: StructOpsSpecs {
+                            #( #ops_idents: object.struct_ops_data(#ops_names)?, )*
+                        },
                         #( #set_fields: object.section_data(#set_names)?, )*
                         object,
                     })
@@ -185,9 +234,10 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
 
                 /// Applies the settings and loads the object into the kernel.
                 pub fn load(self) -> __ebs::Result<Objects> {
-                    let Specs { programs, maps, mut object, #(#set_fields),* } = self;
+                    let Specs { programs, maps, struct_ops, mut object, #(#set_fields),* } = self;
                     #( object.apply_program(&programs.#prog_idents)?; )*
                     #( object.apply_map(&maps.#map_idents)?; )*
+                    #( object.set_struct_ops_data(#ops_names, &struct_ops.#ops_idents)?; )*
                     #( object.set_section_data(#set_names, &#set_fields)?; )*
                     let loaded = object.load()?;
                     ::core::result::Result::Ok(Objects {
@@ -196,6 +246,9 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
                         },
                         maps: Maps {
                             #( #map_idents: #map_values, )*
+                        },
+                        struct_ops: StructOpsMaps {
+                            #( #ops_idents: loaded.struct_ops(#ops_names)?, )*
                         },
                         #( #sec_fields: loaded.section(#sec_names)?, )*
                     })
@@ -209,10 +262,15 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
                 }
 
                 /// Attaches every loaded program whose section names its
-                /// hook; programs that need a target from the caller (`xdp`,
-                /// `tc`, `socket`, a bare `uprobe`, ...) are skipped.
+                /// hook (programs that need a target from the caller, `xdp`,
+                /// `tc`, `socket`, a bare `uprobe`, ..., are skipped), then
+                /// registers every struct_ops map created and set to
+                /// autoattach.
                 pub fn attach(&self) -> __ebs::Result<__ebs::Links> {
-                    __ebs::attach_all(&[ #( &self.programs.#prog_idents ),* ])
+                    __ebs::attach_skeleton(
+                        &[ #( &self.programs.#prog_idents ),* ],
+                        &[ #( &self.struct_ops.#ops_idents ),* ],
+                    )
                 }
             }
         }

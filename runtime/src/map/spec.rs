@@ -52,6 +52,9 @@ pub struct MapSpec {
     /// hash functions, an arena's address.
     pub map_extra: u64,
     /// Whether the map is created with its object (libbpf's autocreate).
+    /// A skeleton holds every map of its object, so its load fails with
+    /// [`Error::NotCreated`] for a map left out; `#[derive(Objects)]`
+    /// loads part of an object instead.
     pub autocreate: bool,
     /// Where to pin the map in bpffs once created; if a compatible map is
     /// pinned there already, the object uses that one instead.

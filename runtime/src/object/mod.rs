@@ -236,32 +236,54 @@ impl OpenObject {
         configured(ret, "initial value", Kind::Map, section)
     }
 
-    /// The data members of the struct_ops map `name` (`.name`, `.flags`, a
+    /// The data of the struct_ops map `name` (`.name`, `.flags`, a
     /// sched_ext scheduler's `.timeout_ms`, ...) as the struct `T` the
-    /// skeleton generated for its type (function pointers read as zero:
-    /// libbpf fills them in at load).
+    /// skeleton generated for its C type. Pointer members are libbpf's own:
+    /// in each callback slot it keeps a pointer to the program it will
+    /// register there (0 for none), which setting the data leaves alone.
     pub fn struct_ops_data<T: Pod>(&self, name: &str) -> Result<T> {
-        let bytes = self.struct_ops_bytes(name)?;
+        let (_, ptr, len) = self.struct_ops_bytes(name)?;
         // SAFETY: libbpf's struct_ops data, `len` bytes, valid while the
         // object is open and changed only through `&mut self`.
-        let bytes = unsafe { std::slice::from_raw_parts(bytes.0.as_ptr(), bytes.1) };
-        T::read_from_bytes(bytes).ok_or_else(|| self.struct_ops_size::<T>(name, bytes.len()))
+        let bytes = unsafe { std::slice::from_raw_parts(ptr.as_ptr(), len) };
+        T::read_from_bytes(bytes)
+            .ok_or_else(|| struct_ops_size::<T>("read the struct_ops data", name, len))
     }
 
-    /// Sets the data members of the struct_ops map `name` before load.
+    /// Sets the data of the struct_ops map `name` before load, but for its
+    /// pointer members: libbpf reads each of those as a program of its own
+    /// at load, so they keep what libbpf put there (the programs the C
+    /// source assigned) whatever `value` holds.
     pub fn set_struct_ops_data<T: Pod>(&mut self, name: &str, value: &T) -> Result<()> {
-        let (ptr, len) = self.struct_ops_bytes(name)?;
+        let (map, ptr, len) = self.struct_ops_bytes(name)?;
         let bytes = value.as_bytes();
         if bytes.len() != len {
-            return Err(self.struct_ops_size::<T>(name, len));
+            return Err(struct_ops_size::<T>("set the struct_ops data", name, len));
+        }
+        let pointers = crate::libbpf::struct_ops_pointers(self.handle.ptr(), map)
+            .filter(|slots| slots.iter().all(|slot| slot.end <= len))
+            .ok_or_else(|| Error::Configure {
+                what: "struct_ops data (its BTF does not describe it)",
+                kind: Kind::Map,
+                name: name.to_owned(),
+                source: einval(),
+            })?;
+        let mut data = bytes.to_vec();
+        // SAFETY: libbpf's struct_ops data, `len` bytes, valid while the
+        // object is open; read before it is written below.
+        let current = unsafe { std::slice::from_raw_parts(ptr.as_ptr(), len) };
+        for slot in pointers {
+            data[slot.clone()].copy_from_slice(&current[slot]);
         }
         // SAFETY: libbpf's struct_ops data is `len` bytes of writable memory
-        // it reads at load; the object is open and borrowed mutably.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr.as_ptr(), len) };
+        // it reads at load; the object is open and borrowed mutably, and
+        // every pointer member keeps libbpf's own value.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), ptr.as_ptr(), len) };
         Ok(())
     }
 
-    fn struct_ops_bytes(&self, name: &str) -> Result<(NonNull<u8>, usize)> {
+    /// The struct_ops map `name`, and libbpf's data of it: where, how long.
+    fn struct_ops_bytes(&self, name: &str) -> Result<(NonNull<sys::bpf_map>, NonNull<u8>, usize)> {
         let map = self
             .handle
             .map(name)
@@ -273,17 +295,7 @@ impl OpenObject {
         let ptr =
             unsafe { sys::bpf_map__initial_value(map.as_ptr(), (&mut len as *mut usize).cast()) };
         let ptr = NonNull::new(ptr.cast::<u8>()).ok_or_else(|| self.not_found(Kind::Map, name))?;
-        Ok((ptr, len))
-    }
-
-    fn struct_ops_size<T>(&self, name: &str, len: usize) -> Error {
-        Error::Size {
-            op: "set the struct_ops data",
-            map: name.to_owned(),
-            what: "value",
-            expected: len,
-            actual: size_of::<T>(),
-        }
+        Ok((map, ptr, len))
     }
 
     /// Sets the global variable `name` (of any data section, `.rodata`
@@ -415,12 +427,19 @@ impl Object {
         Ok(Program::new(self.handle.clone(), ptr))
     }
 
-    /// A handle to the map `name`, with its own file descriptor.
+    /// A handle to the map `name`, with its own file descriptor; a map
+    /// that was not created (autocreate off) is [`Error::NotCreated`].
     pub fn map(&self, name: &str) -> Result<Map> {
         let ptr = self
             .handle
             .map(name)
             .ok_or_else(|| not_found(&self.handle, Kind::Map, name))?;
+        // SAFETY: a map of the live, loaded object.
+        if !unsafe { sys::bpf_map__autocreate(ptr.as_ptr()) } {
+            return Err(Error::NotCreated {
+                map: name.to_owned(),
+            });
+        }
         Map::from_libbpf(ptr)
     }
 
@@ -460,17 +479,15 @@ impl Object {
             .collect()
     }
 
-    /// Attaches every loaded program whose section names its hook (see
-    /// [`attach_all`]) and registers every struct_ops map set to
-    /// autoattach; returns the links.
+    /// Attaches every loaded program whose section names its hook and
+    /// registers every struct_ops map created and set to autoattach (see
+    /// [`attach_skeleton`]); returns the links.
     pub fn attach(&self) -> Result<Links> {
-        let mut links = attach_all(&self.programs().iter().collect::<Vec<_>>())?;
-        for ops in self.struct_ops_maps()? {
-            if ops.autoattach() {
-                links.push(ops.register()?);
-            }
-        }
-        Ok(links)
+        let struct_ops = self.struct_ops_maps()?;
+        attach_skeleton(
+            &self.programs().iter().collect::<Vec<_>>(),
+            &struct_ops.iter().collect::<Vec<_>>(),
+        )
     }
 }
 
@@ -492,6 +509,31 @@ pub fn attach_all(programs: &[&Program]) -> Result<Links> {
         .filter(|p| p.is_loaded() && section::names_hook(p.section()))
         .map(|p| p.attach())
         .collect()
+}
+
+/// Attaches `programs` as [`attach_all`] does, then registers each of
+/// `struct_ops` that was created and is set to autoattach (both
+/// `.struct_ops.link` and `.struct_ops` maps, as libbpf's skeletons do).
+/// Stops at the first failure, detaching and unregistering what it did so
+/// far.
+pub fn attach_skeleton(programs: &[&Program], struct_ops: &[&StructOps]) -> Result<Links> {
+    let mut links = attach_all(programs)?;
+    for ops in struct_ops {
+        if ops.is_created() && ops.autoattach() {
+            links.push(ops.register()?);
+        }
+    }
+    Ok(links)
+}
+
+fn struct_ops_size<T>(op: &'static str, name: &str, len: usize) -> Error {
+    Error::Size {
+        op,
+        map: name.to_owned(),
+        what: "value",
+        expected: len,
+        actual: size_of::<T>(),
+    }
 }
 
 fn is_struct_ops(map: NonNull<sys::bpf_map>) -> bool {
