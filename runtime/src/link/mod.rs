@@ -25,20 +25,27 @@
 mod attachment;
 mod cgroup;
 mod info;
+mod iter;
+mod netfilter;
 mod perf_event;
 mod placement;
 mod probe;
 mod tc;
+mod trace;
 mod xdp;
 
 pub use cgroup::{CgroupMode, CgroupOptions};
 pub use info::{LinkDetail, LinkInfo, LinkType, PerfEventDetail};
+pub use iter::{CgroupIterOrder, IterOptions, IterReader};
+pub use netfilter::{NetfilterFamily, NetfilterHook, NetfilterOptions};
 pub use perf_event::{HardwareEvent, PerfEventFd, PerfEventSpec, SoftwareEvent};
 pub use placement::{
     query_cgroup, query_interface, Attached, AttachedProgram, NetkitOptions, Placement, TcxOptions,
 };
-pub use probe::{Kprobe, Uprobe, Usdt};
+pub(crate) use probe::MultiKind;
+pub use probe::{Kprobe, KprobeMulti, Uprobe, UprobeMulti, Usdt};
 pub use tc::{TcHook, TcOptions};
+pub use trace::TraceOptions;
 pub use xdp::{query_xdp, XdpMode, XdpOptions, XdpQuery};
 
 use std::ffi::CString;

@@ -214,3 +214,225 @@ impl Usdt {
         )
     }
 }
+
+/// What kind of probe a set of probes is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum MultiKind {
+    #[default]
+    Entry,
+    Return,
+    /// One program at entry and return, which can skip the return
+    /// (`bpf_session_is_return`, `bpf_session_cookie`).
+    Session,
+}
+
+impl MultiKind {
+    fn describe(self, base: &str) -> String {
+        match self {
+            MultiKind::Entry => base.to_owned(),
+            MultiKind::Return => base.replacen("probe", "retprobe", 1),
+            MultiKind::Session => format!("{} session", base),
+        }
+    }
+}
+
+/// Many kernel functions probed by one link (`kprobe.multi`,
+/// `kretprobe.multi`, `kprobe.session`; Linux 5.18, sessions 6.10): by a
+/// glob pattern over the kernel's functions, by symbols, or by addresses,
+/// each with its own cookie if given.
+///
+/// ```no_run
+/// use ebpf_skeleton::link::KprobeMulti;
+/// # fn example(program: &ebpf_skeleton::Program) -> ebpf_skeleton::Result<()> {
+/// let _link = program.attach_kprobe_multi(&KprobeMulti::pattern("tcp_v4_*"))?;
+/// let _two = program.attach_kprobe_multi(
+///     &KprobeMulti::symbols(["do_unlinkat", "do_rmdir"]).cookies([1, 2]),
+/// )?;
+/// # Ok(())
+/// # }
+/// # fn main() {}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KprobeMulti {
+    pub(crate) pattern: Option<String>,
+    pub(crate) symbols: Vec<String>,
+    pub(crate) addresses: Vec<u64>,
+    pub(crate) cookies: Vec<u64>,
+    pub(crate) kind: MultiKind,
+}
+
+impl KprobeMulti {
+    /// Every kernel function whose name matches the glob `pattern` (`*`
+    /// and `?`), as /sys/kernel/tracing/available_filter_functions lists
+    /// them.
+    pub fn pattern(pattern: impl Into<String>) -> Self {
+        KprobeMulti {
+            pattern: Some(pattern.into()),
+            ..Self::default()
+        }
+    }
+
+    /// The functions named.
+    pub fn symbols<S: Into<String>>(symbols: impl IntoIterator<Item = S>) -> Self {
+        KprobeMulti {
+            symbols: symbols.into_iter().map(Into::into).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// The functions at these kernel addresses (from /proc/kallsyms).
+    pub fn addresses(addresses: impl IntoIterator<Item = u64>) -> Self {
+        KprobeMulti {
+            addresses: addresses.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    /// One cookie per symbol or address, in their order, which the program
+    /// reads with `bpf_get_attach_cookie` (not with a pattern).
+    pub fn cookies(mut self, cookies: impl IntoIterator<Item = u64>) -> Self {
+        self.cookies = cookies.into_iter().collect();
+        self
+    }
+
+    /// At the functions' return instead of their entry.
+    pub fn retprobe(mut self) -> Self {
+        self.kind = MultiKind::Return;
+        self
+    }
+
+    /// At entry and return, with one program of section `kprobe.session`.
+    pub fn session(mut self) -> Self {
+        self.kind = MultiKind::Session;
+        self
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        let what = match (&self.pattern, self.symbols.len(), self.addresses.len()) {
+            (Some(p), _, _) => format!("`{p}`"),
+            (None, 0, n) => format!("{n} addresses"),
+            (None, 1, _) => format!("`{}`", self.symbols[0]),
+            (None, n, _) => format!("{n} functions (`{}`, ...)", self.symbols[0]),
+        };
+        format!("{} {what}", self.kind.describe("kprobe_multi"))
+    }
+}
+
+/// Many places of one ELF binary probed by one link (`uprobe.multi`,
+/// `uretprobe.multi`, `uprobe.session`; Linux 6.6, sessions 6.13): by a
+/// glob pattern over the binary's functions, by symbols, or by offsets, each
+/// with its own cookie and reference counter if given.
+///
+/// ```no_run
+/// use ebpf_skeleton::link::UprobeMulti;
+/// # fn example(program: &ebpf_skeleton::Program) -> ebpf_skeleton::Result<()> {
+/// let _link = program.attach_uprobe_multi(&UprobeMulti::pattern("libc.so.6", "malloc*"))?;
+/// # Ok(())
+/// # }
+/// # fn main() {}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UprobeMulti {
+    pub(crate) binary: PathBuf,
+    pub(crate) pattern: Option<String>,
+    pub(crate) symbols: Vec<String>,
+    pub(crate) offsets: Vec<u64>,
+    pub(crate) ref_ctr_offsets: Vec<u64>,
+    pub(crate) cookies: Vec<u64>,
+    pub(crate) pid: Option<i32>,
+    pub(crate) kind: MultiKind,
+}
+
+impl UprobeMulti {
+    fn new(binary: impl AsRef<Path>) -> Self {
+        UprobeMulti {
+            binary: binary.as_ref().to_owned(),
+            pattern: None,
+            symbols: Vec::new(),
+            offsets: Vec::new(),
+            ref_ctr_offsets: Vec::new(),
+            cookies: Vec::new(),
+            pid: None,
+            kind: MultiKind::Entry,
+        }
+    }
+
+    /// Every function of `binary` whose name matches the glob `pattern`.
+    /// A binary given by a bare name (`libc.so.6`) is a shared library
+    /// found as the dynamic loader finds it.
+    pub fn pattern(binary: impl AsRef<Path>, pattern: impl Into<String>) -> Self {
+        UprobeMulti {
+            pattern: Some(pattern.into()),
+            ..Self::new(binary)
+        }
+    }
+
+    /// The functions of `binary` named.
+    pub fn symbols<S: Into<String>>(
+        binary: impl AsRef<Path>,
+        symbols: impl IntoIterator<Item = S>,
+    ) -> Self {
+        UprobeMulti {
+            symbols: symbols.into_iter().map(Into::into).collect(),
+            ..Self::new(binary)
+        }
+    }
+
+    /// The places at these offsets in the file `binary`.
+    pub fn offsets(binary: impl AsRef<Path>, offsets: impl IntoIterator<Item = u64>) -> Self {
+        UprobeMulti {
+            offsets: offsets.into_iter().collect(),
+            ..Self::new(binary)
+        }
+    }
+
+    /// One cookie per symbol or offset, in their order, which the program
+    /// reads with `bpf_get_attach_cookie` (not with a pattern).
+    pub fn cookies(mut self, cookies: impl IntoIterator<Item = u64>) -> Self {
+        self.cookies = cookies.into_iter().collect();
+        self
+    }
+
+    /// One reference counter (USDT semaphore) offset per symbol or offset,
+    /// which the kernel increments while the probe is attached.
+    pub fn ref_ctr_offsets(mut self, offsets: impl IntoIterator<Item = u64>) -> Self {
+        self.ref_ctr_offsets = offsets.into_iter().collect();
+        self
+    }
+
+    /// Fires only in the process `pid` (by default: every process).
+    pub fn pid(mut self, pid: i32) -> Self {
+        self.pid = Some(pid);
+        self
+    }
+
+    /// At the functions' return instead of their entry.
+    pub fn retprobe(mut self) -> Self {
+        self.kind = MultiKind::Return;
+        self
+    }
+
+    /// At entry and return, with one program of section `uprobe.session`.
+    pub fn session(mut self) -> Self {
+        self.kind = MultiKind::Session;
+        self
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        let what = match (&self.pattern, self.symbols.len(), self.offsets.len()) {
+            (Some(p), _, _) => format!("`{p}`"),
+            (None, 0, n) => format!("{n} offsets"),
+            (None, 1, _) => format!("`{}`", self.symbols[0]),
+            (None, n, _) => format!("{n} functions (`{}`, ...)", self.symbols[0]),
+        };
+        let pid = self
+            .pid
+            .map(|p| format!(" in process {p}"))
+            .unwrap_or_default();
+        format!(
+            "{} {what} of {}{pid}",
+            self.kind.describe("uprobe_multi"),
+            self.binary.display()
+        )
+    }
+}

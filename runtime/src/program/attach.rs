@@ -225,7 +225,7 @@ impl Program {
     /// Runs one libbpf attach call for this program with the object's lock
     /// held and libbpf's messages captured, and wraps the link it returns
     /// (NULL: the error, with `target` and libbpf's reason).
-    fn attach_with(
+    pub(super) fn attach_with(
         &self,
         target: String,
         own_fd: bool,
@@ -282,7 +282,7 @@ impl Program {
 
     /// `bytes` as a C string; one holding a NUL byte is an attach error
     /// naming the target.
-    fn c_string(&self, target: &str, bytes: &[u8]) -> Result<CString> {
+    pub(super) fn c_string(&self, target: &str, bytes: &[u8]) -> Result<CString> {
         CString::new(bytes).map_err(|e| Error::Attach {
             program: self.name.clone(),
             target: target.to_owned(),

@@ -3,8 +3,11 @@
 mod attach;
 mod attach_cgroup;
 mod attach_fd;
+mod attach_kernel;
+mod attach_multi;
 mod attach_net;
 mod attach_sockmap;
+mod attach_trace;
 mod builder;
 mod func_info;
 mod info;
