@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+pub mod kconfig;
 pub mod net;
 
 use ebpf_skeleton::Program;

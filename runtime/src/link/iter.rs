@@ -145,7 +145,10 @@ impl<'a> IterOptions<'a> {
         match self.on {
             On::Everything => String::new(),
             On::Map(fd) => format!(" over the map of descriptor {}", fd.as_raw_fd()),
-            On::Cgroup(fd, order) => format!(" from the cgroup of descriptor {} ({order:?})", fd.as_raw_fd()),
+            On::Cgroup(fd, order) => format!(
+                " from the cgroup of descriptor {} ({order:?})",
+                fd.as_raw_fd()
+            ),
             On::CgroupId(id, order) => format!(" from cgroup {id} ({order:?})"),
             On::Thread(tid) => format!(" of thread {tid}"),
             On::Process(pid) => format!(" of process {pid}"),
@@ -197,7 +200,10 @@ impl Link {
     /// # fn main() {}
     /// ```
     pub fn iter(&self) -> Result<IterReader> {
-        let what = format!("the iterator of program `{}` ({})", self.program, self.target);
+        let what = format!(
+            "the iterator of program `{}` ({})",
+            self.program, self.target
+        );
         let link = self.own_fd(&format!("starting {what}"))?.as_raw_fd();
         // SAFETY: a plain system call on an open link descriptor.
         let fd = check(unsafe { sys::bpf_iter_create(link) })

@@ -18,7 +18,11 @@ impl Program {
     /// `iter/cgroup`, ...) over what `options` says; read its output
     /// through the link ([`Link::iter`], [`Link::read_iter`]).
     pub fn attach_iter(&self, options: &IterOptions<'_>) -> Result<Link> {
-        let target = format!("the iterator of its section `{}`{}", self.section(), options.describe());
+        let target = format!(
+            "the iterator of its section `{}`{}",
+            self.section(),
+            options.describe()
+        );
         let mut info = options.link_info();
         let opts = sys::bpf_iter_attach_opts {
             sz: size_of::<sys::bpf_iter_attach_opts>() as _,
@@ -33,7 +37,9 @@ impl Program {
         // SAFETY: as in `attach`; the options and the parameter they point
         // to live across the call, as do the descriptors in it (borrowed by
         // `options`).
-        self.attach_with(target, true, |p| unsafe { sys::bpf_program__attach_iter(p, &opts) })
+        self.attach_with(target, true, |p| unsafe {
+            sys::bpf_program__attach_iter(p, &opts)
+        })
     }
 
     /// Attaches an `sk_lookup` or `flow_dissector` program to the network
@@ -99,7 +105,8 @@ impl Program {
             .map_err(|e| fail(e, "duplicating the device's descriptor"))?;
         let hook = AttachType::LIRC_MODE2;
         // SAFETY: a plain system call on open descriptors.
-        let ret = unsafe { sys::bpf_prog_attach(program.as_raw_fd(), device.as_raw_fd(), hook.0, 0) };
+        let ret =
+            unsafe { sys::bpf_prog_attach(program.as_raw_fd(), device.as_raw_fd(), hook.0, 0) };
         check(ret).map_err(|e| {
             let reason = match e.raw_os_error() {
                 Some(libc::EINVAL) => "the descriptor is not a lirc device (/dev/lircN)",

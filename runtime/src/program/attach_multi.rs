@@ -18,13 +18,18 @@ impl Program {
     /// `EOPNOTSUPP`.
     pub fn attach_kprobe_multi(&self, probe: &KprobeMulti) -> Result<Link> {
         let target = probe.describe();
-        self.check_counts(&target, probe.cookies.len(), &[probe.symbols.len(), probe.addresses.len()])?;
+        self.check_counts(
+            &target,
+            probe.cookies.len(),
+            &[probe.symbols.len(), probe.addresses.len()],
+        )?;
         let pattern = match &probe.pattern {
             Some(p) => Some(self.c_string(&target, p.as_bytes())?),
             None => None,
         };
         let symbols = self.c_strings(&target, &probe.symbols)?;
-        let mut symbol_ptrs: Vec<*const libc::c_char> = symbols.iter().map(|s| s.as_ptr()).collect();
+        let mut symbol_ptrs: Vec<*const libc::c_char> =
+            symbols.iter().map(|s| s.as_ptr()).collect();
         let addresses: Vec<libc::c_ulong> = probe.addresses.iter().map(|&a| a as _).collect();
         let count = symbols.len().max(addresses.len());
         let opts = sys::bpf_kprobe_multi_opts {
@@ -61,7 +66,11 @@ impl Program {
     /// program to the places of an ELF binary `probe` names (Linux 6.6).
     pub fn attach_uprobe_multi(&self, probe: &UprobeMulti) -> Result<Link> {
         let target = probe.describe();
-        self.check_counts(&target, probe.cookies.len(), &[probe.symbols.len(), probe.offsets.len()])?;
+        self.check_counts(
+            &target,
+            probe.cookies.len(),
+            &[probe.symbols.len(), probe.offsets.len()],
+        )?;
         self.check_counts(
             &target,
             probe.ref_ctr_offsets.len(),
@@ -73,11 +82,18 @@ impl Program {
             None => None,
         };
         let symbols = self.c_strings(&target, &probe.symbols)?;
-        let mut symbol_ptrs: Vec<*const libc::c_char> = symbols.iter().map(|s| s.as_ptr()).collect();
+        let mut symbol_ptrs: Vec<*const libc::c_char> =
+            symbols.iter().map(|s| s.as_ptr()).collect();
         let offsets: Vec<libc::c_ulong> = probe.offsets.iter().map(|&o| o as _).collect();
         let ref_ctrs: Vec<libc::c_ulong> = probe.ref_ctr_offsets.iter().map(|&o| o as _).collect();
         let count = symbols.len().max(offsets.len());
-        let or_null = |v: &[libc::c_ulong]| if v.is_empty() { std::ptr::null() } else { v.as_ptr() };
+        let or_null = |v: &[libc::c_ulong]| {
+            if v.is_empty() {
+                std::ptr::null()
+            } else {
+                v.as_ptr()
+            }
+        };
         let opts = sys::bpf_uprobe_multi_opts {
             sz: size_of::<sys::bpf_uprobe_multi_opts>() as _,
             syms: if symbol_ptrs.is_empty() {
@@ -125,6 +141,9 @@ impl Program {
     }
 
     fn c_strings(&self, target: &str, names: &[String]) -> Result<Vec<CString>> {
-        names.iter().map(|n| self.c_string(target, n.as_bytes())).collect()
+        names
+            .iter()
+            .map(|n| self.c_string(target, n.as_bytes()))
+            .collect()
     }
 }

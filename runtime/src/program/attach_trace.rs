@@ -102,9 +102,10 @@ impl Program {
     fn trampoline_target(&self, fallback: &str) -> String {
         match self.section().split_once('/') {
             Some((kind, hook)) if !hook.is_empty() => format!("{kind} `{hook}`"),
-            _ if !self.section().is_empty() => format!("{fallback} of its {} program", self.section()),
+            _ if !self.section().is_empty() => {
+                format!("{fallback} of its {} program", self.section())
+            }
             _ => fallback.to_owned(),
         }
     }
 }
-

@@ -1,0 +1,383 @@
+//! Probes with their options: kprobes and kretprobes with cookies, sets of
+//! kprobes (kprobe_multi, kretprobe_multi, kprobe.session), uprobes on a
+//! shared library found by name and on this binary, sets of uprobes
+//! (uprobe_multi), and USDT probes of a target binary with a cookie and a
+//! semaphore. Each counts the hits of the test thread (or of the target
+//! process) by cookie.
+//!
+//! This machine's kernel has no kprobes: there the kprobe tests check the
+//! error; in VMs of other kernels (`./x test --kernel 6.12`) they count.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use ebpf_skeleton::link::{
+    Kprobe, KprobeMulti, LinkDetail, PerfEventDetail, Uprobe, UprobeMulti, Usdt,
+};
+use ebpf_skeleton::{ebpf_skeleton, Error, UpdateFlags};
+use ebpf_skeleton_tests::{getppid_n, kconfig, tid};
+
+ebpf_skeleton!("../bpf/probes.bpf.o");
+ebpf_skeleton!("../bpf/probe_session.bpf.o");
+
+/// Bases of the slots of `hits`, as in probes.bpf.c (slot = base + cookie).
+const KPROBE: u32 = 0;
+const KRETPROBE: u32 = 8;
+const KPROBE_MULTI: u32 = 16;
+const KRETPROBE_MULTI: u32 = 24;
+const UPROBE: u32 = 32;
+const URETPROBE: u32 = 40;
+const UPROBE_MULTI: u32 = 48;
+const URETPROBE_MULTI: u32 = 56;
+const USDT: u32 = 64;
+
+/// The kernel function getppid(2) enters.
+const GETPPID: &str = "__x64_sys_getppid";
+
+fn load_for_this_thread() -> probes::Objects {
+    let objs = probes::Objects::load().expect("load probes.bpf.o");
+    objs.maps.target.set(0, &tid(), UpdateFlags::ANY).unwrap();
+    objs
+}
+
+fn hits(objs: &probes::Objects, slot: u32) -> u64 {
+    objs.maps.hits.get(slot).unwrap().unwrap()
+}
+
+/// Whether the kernel was built with kprobes (its kprobe PMU is there).
+fn has_kprobes() -> bool {
+    Path::new("/sys/bus/event_source/devices/kprobe").exists()
+}
+
+fn assert_no_kprobes(err: &Error) {
+    assert!(matches!(err, Error::Attach { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("this kernel may lack kprobe support (CONFIG_KPROBES, CONFIG_KPROBE_EVENTS)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn kprobes_and_kretprobes_count_by_cookie() {
+    let objs = load_for_this_thread();
+    let p = &objs.programs;
+    let entry = p.on_kprobe.attach_kprobe(&Kprobe::entry(GETPPID).cookie(3));
+    let ret = p
+        .on_kretprobe
+        .attach_kprobe(&Kprobe::ret(GETPPID).cookie(5));
+    if !has_kprobes() {
+        let err = entry.unwrap_err();
+        assert_no_kprobes(&err);
+        assert!(
+            err.to_string().starts_with(&format!(
+                "attaching program `on_kprobe` to kprobe `{GETPPID}`"
+            )),
+            "{err}"
+        );
+        assert_no_kprobes(&ret.unwrap_err());
+        return;
+    }
+    let (entry, ret) = (entry.unwrap(), ret.unwrap());
+    getppid_n(4);
+    assert_eq!(
+        (hits(&objs, KPROBE + 3), hits(&objs, KRETPROBE + 5)),
+        (4, 4)
+    );
+    let LinkDetail::PerfEvent(PerfEventDetail::Kprobe {
+        retprobe,
+        function,
+        cookie,
+        ..
+    }) = entry.info().unwrap().detail
+    else {
+        panic!("a kprobe perf link");
+    };
+    assert_eq!((retprobe, function.as_str(), cookie), (false, GETPPID, 3));
+    drop((entry, ret));
+    getppid_n(2);
+    assert_eq!(hits(&objs, KPROBE + 3), 4);
+}
+
+#[test]
+fn a_set_of_kprobes_counts_each_function_by_its_cookie() {
+    let objs = load_for_this_thread();
+    let p = &objs.programs;
+    let symbols = [GETPPID, "__x64_sys_getpgid"];
+    let multi = p
+        .on_kprobe_multi
+        .attach_kprobe_multi(&KprobeMulti::symbols(symbols).cookies([1, 2]));
+    if !kconfig::enabled("FPROBE") {
+        // Without fprobe the kernel has no kprobe_multi links.
+        let err = multi.unwrap_err();
+        assert_eq!(err.errno(), Some(libc::EOPNOTSUPP), "{err}");
+        assert!(
+            err.to_string().starts_with(&format!(
+                "attaching program `on_kprobe_multi` to kprobe_multi 2 functions (`{GETPPID}`, ...)"
+            )),
+            "{err}"
+        );
+        return;
+    }
+    let multi = multi.unwrap();
+    let ret = p
+        .on_kretprobe_multi
+        .attach_kprobe_multi(&KprobeMulti::pattern("__x64_sys_getppi*").retprobe())
+        .unwrap();
+    getppid_n(3);
+    // SAFETY: getpgid(0) has no pointer arguments.
+    unsafe { libc::getpgid(0) };
+    assert_eq!(
+        [hits(&objs, KPROBE_MULTI + 1), hits(&objs, KPROBE_MULTI + 2)],
+        [3, 1]
+    );
+    assert_eq!(hits(&objs, KRETPROBE_MULTI), 3);
+    let LinkDetail::KprobeMulti { count, flags, .. } = multi.info().unwrap().detail else {
+        panic!("a kprobe_multi link");
+    };
+    assert_eq!((count, flags), (2, 0));
+    let LinkDetail::KprobeMulti { count, flags, .. } = ret.info().unwrap().detail else {
+        panic!("a kprobe_multi link");
+    };
+    assert_eq!((count, flags), (1, 1), "one function, a return probe");
+
+    // Cookies must match the symbols one for one.
+    let err = p
+        .on_kprobe_multi
+        .attach_kprobe_multi(&KprobeMulti::symbols(symbols).cookies([1]))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("1 cookies or reference counters for 2 places"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_kprobe_session_sees_entry_and_return() {
+    let result = probe_session::Objects::load();
+    if !kconfig::release_at_least(6, 10) || !kconfig::enabled("FPROBE") {
+        // Before 6.10 (or without fprobe) there are no sessions: the kfunc
+        // or the attach type is refused.
+        match result {
+            Err(err) => assert!(
+                err.to_string().contains("on_session"),
+                "the session program is refused: {err}"
+            ),
+            Ok(objs) => {
+                let err = objs
+                    .programs
+                    .on_session
+                    .attach_kprobe_multi(&KprobeMulti::symbols([GETPPID]).session())
+                    .unwrap_err();
+                assert_eq!(err.errno(), Some(libc::EOPNOTSUPP), "{err}");
+            }
+        }
+        return;
+    }
+    let objs = result.unwrap();
+    objs.maps.target.set(0, &tid(), UpdateFlags::ANY).unwrap();
+    let _link = objs
+        .programs
+        .on_session
+        .attach_kprobe_multi(&KprobeMulti::symbols([GETPPID]).session())
+        .unwrap();
+    getppid_n(5);
+    let hit = |slot| objs.maps.hits.get(slot).unwrap().unwrap();
+    assert_eq!((hit(0), hit(1)), (5, 5));
+}
+
+#[test]
+fn a_uprobe_on_a_shared_library_found_by_name() {
+    let objs = load_for_this_thread();
+    let pid = std::process::id() as i32;
+    let link = objs
+        .programs
+        .on_uprobe
+        .attach_uprobe(
+            &Uprobe::entry("libc.so.6")
+                .function("getpid")
+                .pid(pid)
+                .cookie(2),
+        )
+        .unwrap();
+    let ret = objs
+        .programs
+        .on_uretprobe
+        .attach_uprobe(
+            &Uprobe::ret("libc.so.6")
+                .function("getpid")
+                .pid(pid)
+                .cookie(6),
+        )
+        .unwrap();
+    for _ in 0..5 {
+        // SAFETY: getpid has no arguments and cannot fail.
+        unsafe { libc::getpid() };
+    }
+    assert_eq!(
+        (hits(&objs, UPROBE + 2), hits(&objs, URETPROBE + 6)),
+        (5, 5)
+    );
+    let LinkDetail::PerfEvent(PerfEventDetail::Uprobe {
+        retprobe,
+        path,
+        cookie,
+        ..
+    }) = ret.info().unwrap().detail
+    else {
+        panic!("a uprobe perf link");
+    };
+    assert!(retprobe);
+    assert!(path.ends_with("/libc.so.6"), "resolved to {path}");
+    assert_eq!(cookie, 6);
+    drop((link, ret));
+
+    let err = objs
+        .programs
+        .on_uprobe
+        .attach_uprobe(&Uprobe::entry("libebpf_skeleton_none.so").function("f"))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("attaching program `on_uprobe` to uprobe `libebpf_skeleton_none.so:f`"),
+        "{err}"
+    );
+}
+
+/// The functions the uprobe_multi tests probe.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn probes_multi_a(x: u64) -> u64 {
+    std::hint::black_box(x + 1)
+}
+
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn probes_multi_b(x: u64) -> u64 {
+    std::hint::black_box(x + 2)
+}
+
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn probes_multi_c(x: u64) -> u64 {
+    std::hint::black_box(x + 3)
+}
+
+#[test]
+fn a_set_of_uprobes_by_pattern_by_symbols_and_on_return() {
+    let objs = load_for_this_thread();
+    let pid = std::process::id() as i32;
+    let p = &objs.programs;
+    let by_name = p
+        .on_uprobe_multi
+        .attach_uprobe_multi(
+            &UprobeMulti::symbols("/proc/self/exe", ["probes_multi_a", "probes_multi_b"])
+                .cookies([1, 2])
+                .pid(pid),
+        )
+        .unwrap();
+    let by_pattern = p
+        .on_uretprobe_multi
+        .attach_uprobe_multi(
+            &UprobeMulti::pattern("/proc/self/exe", "probes_multi_*")
+                .retprobe()
+                .pid(pid),
+        )
+        .unwrap();
+    for i in 0..3 {
+        probes_multi_a(i);
+        probes_multi_b(i);
+        probes_multi_c(i);
+    }
+    probes_multi_b(9);
+    assert_eq!(
+        [hits(&objs, UPROBE_MULTI + 1), hits(&objs, UPROBE_MULTI + 2)],
+        [3, 4]
+    );
+    assert_eq!(hits(&objs, URETPROBE_MULTI), 10, "all three, on return");
+    let LinkDetail::UprobeMulti {
+        count,
+        flags,
+        pid: of,
+        ..
+    } = by_pattern.info().unwrap().detail
+    else {
+        panic!("an uprobe_multi link");
+    };
+    assert_eq!((count, flags, of), (3, 1, pid as u32));
+    assert!(matches!(
+        by_name.info().unwrap().detail,
+        LinkDetail::UprobeMulti {
+            count: 2,
+            flags: 0,
+            ..
+        }
+    ));
+}
+
+/// The target binary with USDT probes (tests/src/bin/usdt_target.rs).
+const TARGET: &str = env!("CARGO_BIN_EXE_usdt_target");
+
+/// Starts the target, waiting on its stdin for the go.
+fn start_target(n: u64) -> std::process::Child {
+    Command::new(TARGET)
+        .arg(n.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Lets the target fire its probes; returns how often its lazy probe was
+/// enabled.
+fn run_target(mut child: std::process::Child) -> u64 {
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+#[test]
+fn usdt_probes_of_a_target_process_with_cookie_and_semaphore() {
+    let objs = load_for_this_thread();
+    let child = start_target(7);
+    let pid = child.id() as i32;
+    let tick = objs
+        .programs
+        .on_usdt
+        .attach_usdt(
+            &Usdt::new(TARGET, "ebpf_skeleton_target", "tick")
+                .pid(pid)
+                .cookie(4),
+        )
+        .unwrap();
+    let lazy = objs
+        .programs
+        .on_usdt
+        .attach_usdt(
+            &Usdt::new(TARGET, "ebpf_skeleton_target", "lazy")
+                .pid(pid)
+                .cookie(5),
+        )
+        .unwrap();
+    // The lazy probe's semaphore counts its attachment: enabled every time.
+    assert_eq!(run_target(child), 7);
+    assert_eq!((hits(&objs, USDT + 4), hits(&objs, USDT + 5)), (7, 7));
+    assert_eq!(objs.bss.usdt_arg.get(), 6, "the last iteration's argument");
+    drop((tick, lazy));
+
+    // Attached for every process running the binary; without it, the
+    // semaphore stays 0.
+    let any = objs
+        .programs
+        .on_usdt
+        .attach_usdt(&Usdt::new(TARGET, "ebpf_skeleton_target", "lazy"))
+        .unwrap();
+    assert_eq!(run_target(start_target(3)), 3);
+    assert_eq!(hits(&objs, USDT), 3);
+    drop(any);
+    assert_eq!(run_target(start_target(3)), 0, "nothing attached");
+    assert_eq!(hits(&objs, USDT), 3);
+}
