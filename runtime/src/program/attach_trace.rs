@@ -43,7 +43,6 @@ impl Program {
         let mut opts = sys::bpf_raw_tracepoint_opts {
             sz: size_of::<sys::bpf_raw_tracepoint_opts>() as _,
             cookie: options.cookie,
-            ..Default::default()
         };
         // SAFETY: as in `attach`; the string and options live across the
         // call (libbpf takes them by mutable pointer but only reads them).
