@@ -125,6 +125,27 @@ impl<T: CellValue> ReadOnly<T> {
     }
 }
 
+impl<T: Pod, const N: usize> Volatile<[T; N]> {
+    /// The cell of element `index`, to read or write (or, for counters,
+    /// update atomically) one element without copying the array, which
+    /// may be larger than any stack; `None` past the end.
+    pub fn at(&self, index: usize) -> Option<&Volatile<T>> {
+        // SAFETY: `Volatile<T>` is a transparent `UnsafeCell<T>`, laid out
+        // as `T`; element `index < N` lies inside this array, aligned for
+        // `T`, and is borrowed for as long as the array's cell.
+        (index < N).then(|| unsafe { &*self.0.get().cast::<T>().add(index).cast::<Volatile<T>>() })
+    }
+}
+
+impl<T: Pod, const N: usize> ReadOnly<[T; N]> {
+    /// The cell of element `index`, to read one element without copying
+    /// the array; `None` past the end.
+    pub fn at(&self, index: usize) -> Option<&ReadOnly<T>> {
+        // SAFETY: as in `Volatile::at`.
+        (index < N).then(|| unsafe { &*self.0.get().cast::<T>().add(index).cast::<ReadOnly<T>>() })
+    }
+}
+
 macro_rules! atomic_view {
     ($($int:ty => $atomic:ty),*) => {$(
         impl Volatile<$int> {
@@ -299,7 +320,7 @@ fn names_section(map: &str, section: &str) -> bool {
 /// any bytes are a valid value of. `ebpf_skeleton!` implements it for the
 /// section structs it generates.
 pub unsafe trait SectionData: Copy + 'static {
-    /// The byte offsets of `bool`s.
+    /// The byte offsets of `bool`s, in ascending order.
     const BOOLS: &'static [usize];
 }
 
@@ -323,20 +344,49 @@ pub(crate) fn data_zeroed<T: SectionData>() -> T {
 
 /// Reads a section's bytes as `T`, which is the section's size rounded up
 /// to its alignment (the padding reads as zeroes); a `bool`'s byte reads
-/// as `true` unless it is 0.
-pub(crate) fn read_plain<T: SectionData>(bytes: &[u8], section: &str) -> Result<T> {
+/// as `true` unless it is 0. The value is built on the heap, never on the
+/// stack: a section can be hundreds of megabytes (a scheduler's tables).
+pub(crate) fn read_plain<T: SectionData>(bytes: &[u8], section: &str) -> Result<Box<T>> {
     check_plain::<T>(bytes.len(), section, "read the initial value")?;
-    let mut raw = vec![0u8; size_of::<T>()];
-    raw[..bytes.len()].copy_from_slice(bytes);
-    for &at in T::BOOLS {
-        if let Some(byte) = raw.get_mut(at) {
-            *byte = u8::from(*byte != 0);
+    let mut value = boxed_zeroed::<T>();
+    let dst = (&mut *value as *mut T).cast::<u8>();
+    // Copy the bytes between the bools as they are, and each bool as a 0
+    // or a 1, so that the value is valid at every step.
+    let mut copied = 0;
+    for &at in T::BOOLS.iter().filter(|&&at| at < bytes.len()) {
+        // SAFETY: `copied <= at < bytes.len() <= size_of::<T>()`: the
+        // ranges lie in both `bytes` and the value, which do not overlap;
+        // a byte between bools may be anything (SectionData's contract).
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes[copied..at].as_ptr(), dst.add(copied), at - copied);
+            dst.add(at).write(u8::from(bytes[at] != 0));
         }
+        copied = at + 1;
     }
-    // SAFETY: `raw` holds `size_of::<T>()` bytes, each `bool` of `T` a 0
-    // or a 1 and every other byte valid for its field (SectionData's
-    // contract); the read is unaligned.
-    Ok(unsafe { std::ptr::read_unaligned(raw.as_ptr().cast::<T>()) })
+    let rest = &bytes[copied.min(bytes.len())..];
+    // SAFETY: as above, for the bytes after the last bool.
+    unsafe { std::ptr::copy_nonoverlapping(rest.as_ptr(), dst.add(copied), rest.len()) };
+    Ok(value)
+}
+
+/// A `T` of all zeroes, allocated on the heap directly.
+fn boxed_zeroed<T: SectionData>() -> Box<T> {
+    // No `T` value may appear here, not even in a branch not taken: in an
+    // unoptimized build its room on the stack is reserved all the same.
+    let layout = std::alloc::Layout::new::<T>();
+    let ptr = if layout.size() == 0 {
+        std::ptr::NonNull::<T>::dangling().as_ptr()
+    } else {
+        // SAFETY: the layout's size is not zero.
+        unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>()
+    };
+    if ptr.is_null() {
+        std::alloc::handle_alloc_error(layout);
+    }
+    // SAFETY: allocated by the global allocator with `T`'s layout, as
+    // `Box` allocates (a dangling, aligned pointer for a zero-sized `T`, as
+    // `Box` uses); all zeroes are a valid `T` (SectionData's contract).
+    unsafe { Box::from_raw(ptr) }
 }
 
 /// The bytes of `value` a section of `len` bytes holds.

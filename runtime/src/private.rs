@@ -10,6 +10,9 @@ use crate::Pod;
 /// (`#![no_implicit_prelude]`) or on `std` being named.
 pub use std::vec::Vec;
 
+/// `Box`, for the same reason: `Specs` hold data sections boxed.
+pub use std::boxed::Box;
+
 /// Raises the alignment of embedded object bytes to 8, as ELF parsing
 /// of 64-bit objects expects.
 #[repr(C, align(8))]

@@ -77,7 +77,12 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
     let set_plain: Vec<&Ident> = settable.iter().map(|s| &s.plain).collect();
     let set_docs: Vec<String> = settable
         .iter()
-        .map(|s| format!("The global variables of `{}`.", s.section))
+        .map(|s| {
+            format!(
+                "The global variables of `{}` (boxed: a section may be far larger than a stack).",
+                s.section
+            )
+        })
         .collect();
     let ops_names: Vec<&str> = sk.struct_ops.iter().map(|m| m.name.as_str()).collect();
     let ops_idents: Vec<&Ident> = sk.struct_ops.iter().map(|m| &m.ident).collect();
@@ -154,7 +159,7 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
                 pub maps: MapSpecs,
                 /// The data of each struct_ops map.
                 pub struct_ops: StructOpsSpecs,
-                #( #[doc = #set_docs] pub #set_fields: #set_plain, )*
+                #( #[doc = #set_docs] pub #set_fields: __ebs::__private::Box<#set_plain>, )*
                 object: __ebs::OpenObject,
             }
 
@@ -227,7 +232,7 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
                         struct_ops: StructOpsSpecs {
                             #( #ops_idents: object.struct_ops_data(#ops_names)?, )*
                         },
-                        #( #set_fields: object.section_data(#set_names)?, )*
+                        #( #set_fields: object.section_data_boxed(#set_names)?, )*
                         object,
                     })
                 }
@@ -238,7 +243,7 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
                     #( object.apply_program(&programs.#prog_idents)?; )*
                     #( object.apply_map(&maps.#map_idents)?; )*
                     #( object.set_struct_ops_data(#ops_names, &struct_ops.#ops_idents)?; )*
-                    #( object.set_section_data(#set_names, &#set_fields)?; )*
+                    #( object.set_section_data(#set_names, &*#set_fields)?; )*
                     let loaded = object.load()?;
                     ::core::result::Result::Ok(Objects {
                         programs: Programs {

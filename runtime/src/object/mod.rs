@@ -205,6 +205,12 @@ impl OpenObject {
     /// The initial value of the data section `section` (`.rodata`,
     /// `.data.stats`, ...), as the struct the skeleton generated for it.
     pub fn section_data<T: SectionData>(&self, section: &str) -> Result<T> {
+        self.section_data_boxed(section).map(|value| *value)
+    }
+
+    /// Like [`OpenObject::section_data`], on the heap: the value is never on
+    /// the stack, however large the section (what generated `Specs` hold).
+    pub fn section_data_boxed<T: SectionData>(&self, section: &str) -> Result<Box<T>> {
         let map = self.find_section(section)?;
         let mut size = 0usize;
         // SAFETY: `map` is an internal map of this open object.

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* A data section as large as real schedulers have (scx_layered's .bss is
+ * 165 MB): 160 MB of .bss, far more than any thread's stack (.bss takes no
+ * room in the object file). The program marks both ends of it on the
+ * target thread's getppid(2). */
+#include "common.h"
+
+#define BIG (160 << 20)
+
+const volatile __u32 target_tid;
+__u8 table[BIG];
+__u64 seen;
+
+SEC("tp/syscalls/sys_enter_getppid")
+int mark_ends(void *ctx)
+{
+	if (current_tid() != target_tid)
+		return 0;
+	table[0] = 1;
+	table[BIG - 1] = 2;
+	__sync_fetch_and_add(&seen, 1);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
