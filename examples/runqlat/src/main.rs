@@ -126,10 +126,7 @@ fn sleep(total: Duration) {
 /// The rows from slot 0 to the last non-empty one, each with a bar scaled
 /// to the fullest slot.
 fn histogram(slots: &[u64]) -> String {
-    let mut out = format!(
-        "{:>10} -> {:<10} : {:<8} distribution\n",
-        "usecs", "", "count"
-    );
+    let mut out = format!("{:^24} : {:<8} distribution\n", "usecs", "count");
     let Some(last) = slots.iter().rposition(|&c| c > 0) else {
         return out;
     };
