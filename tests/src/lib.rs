@@ -270,6 +270,50 @@ pub fn kernel_map_names() -> Vec<String> {
     )
 }
 
+/// The ids and names of the programs this process holds a descriptor of
+/// (read from `/proc/self/fd`): what this process loaded, whatever other
+/// processes load meanwhile.
+pub fn own_programs() -> Vec<(u32, String)> {
+    use ebpf_skeleton::libbpf_sys as sys;
+    own_objects("anon_inode:bpf-prog", |fd| {
+        let mut info = sys::bpf_prog_info::default();
+        let mut len = std::mem::size_of_val(&info) as u32;
+        // SAFETY: `info` is writable for `len` bytes.
+        let rc = unsafe { sys::bpf_prog_get_info_by_fd(fd, &mut info, &mut len) };
+        (rc == 0).then(|| (info.id, c_name(&info.name)))
+    })
+}
+
+/// The ids and names of the maps this process holds a descriptor of.
+pub fn own_maps() -> Vec<(u32, String)> {
+    use ebpf_skeleton::libbpf_sys as sys;
+    own_objects("anon_inode:bpf-map", |fd| {
+        let mut info = sys::bpf_map_info::default();
+        let mut len = std::mem::size_of_val(&info) as u32;
+        // SAFETY: `info` is writable for `len` bytes.
+        let rc = unsafe { sys::bpf_map_get_info_by_fd(fd, &mut info, &mut len) };
+        (rc == 0).then(|| (info.id, c_name(&info.name)))
+    })
+}
+
+fn own_objects(kind: &str, info: impl Fn(i32) -> Option<(u32, String)>) -> Vec<(u32, String)> {
+    let mut found: Vec<(u32, String)> = std::fs::read_dir("/proc/self/fd")
+        .expect("procfs")
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let target = std::fs::read_link(entry.path()).ok()?;
+            if target.to_str() != Some(kind) {
+                return None;
+            }
+            info(entry.file_name().to_str()?.parse().ok()?)
+        })
+        .collect();
+    // Several descriptors of one object count once.
+    found.sort();
+    found.dedup();
+    found
+}
+
 fn kernel_names(
     next: impl Fn(u32, &mut u32) -> i32,
     open: impl Fn(u32) -> i32,

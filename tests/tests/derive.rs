@@ -4,7 +4,9 @@
 use ebpf_skeleton::{HashMap, LoadOptions, Objects, Program, RingBuf, Section};
 use std::time::Duration;
 
-use ebpf_skeleton_tests::{eventually, getppid_n, kernel_map_names, kernel_program_names, tid};
+use ebpf_skeleton_tests::{
+    eventually, getppid_n, map_exists, own_maps, own_programs, program_exists, tid,
+};
 
 // The generated view of `.bss`, for the struct's section field.
 ebpf_skeleton::ebpf_skeleton!("../bpf/partial.bpf.o");
@@ -25,17 +27,21 @@ struct MapOnly {
     drop_counts: HashMap<u32, u64>,
 }
 
-// One test: the assertions read the whole kernel's lists, which another
-// test loading the same object at the same time would disturb.
+/// Names of a list of ids and names.
+fn names(objects: &[(u32, String)]) -> Vec<&str> {
+    objects.iter().map(|(_, name)| name.as_str()).collect()
+}
+
+// One test: the kernel frees what the first struct loaded before the
+// second loads, read through this process's own descriptors.
 #[test]
 fn only_what_the_struct_names_is_loaded() {
     let keeper = Keeper::load().expect("load the named part");
-    let programs = kernel_program_names();
-    let maps = kernel_map_names();
-    assert!(programs.iter().any(|p| p == "derive_keep"), "{programs:?}");
-    assert!(!programs.iter().any(|p| p == "derive_drop"), "{programs:?}");
-    assert!(maps.iter().any(|m| m == "keep_counts"), "{maps:?}");
-    assert!(!maps.iter().any(|m| m == "drop_counts"), "{maps:?}");
+    let (programs, maps) = (own_programs(), own_maps());
+    assert!(names(&programs).contains(&"derive_keep"), "{programs:?}");
+    assert!(!names(&programs).contains(&"derive_drop"), "{programs:?}");
+    assert!(names(&maps).contains(&"keep_counts"), "{maps:?}");
+    assert!(!names(&maps).contains(&"drop_counts"), "{maps:?}");
 
     // The named parts work.
     let link = keeper.derive_keep.attach().expect("attach");
@@ -46,25 +52,25 @@ fn only_what_the_struct_names_is_loaded() {
     drop(link);
     drop(keeper);
 
-    // The kernel frees the first struct's program and map once their last
+    // The kernel frees the first struct's programs and maps once their last
     // reference goes (deferred by RCU).
-    let derive_programs = || {
-        kernel_program_names()
-            .iter()
-            .filter(|p| p.starts_with("derive_"))
-            .count()
+    let freed = || {
+        programs.iter().all(|&(id, _)| !program_exists(id))
+            && maps.iter().all(|&(id, _)| !map_exists(id))
     };
-    assert!(eventually(Duration::from_secs(5), || derive_programs() == 0));
-    let gone = || !kernel_map_names().iter().any(|m| m == "keep_counts");
-    assert!(eventually(Duration::from_secs(5), gone));
+    assert!(
+        eventually(Duration::from_secs(5), freed),
+        "{programs:?} {maps:?}"
+    );
 
     // A struct naming only a map loads no program at all.
     let map_only =
         MapOnly::load_with(LoadOptions::new().max_entries("drop_counts", 8)).expect("load");
     assert_eq!(map_only.drop_counts.info().max_entries, 8);
-    assert_eq!(derive_programs(), 0, "no program of the object was loaded");
-    assert!(kernel_map_names().iter().any(|m| m == "drop_counts"));
-    assert!(!kernel_map_names().iter().any(|m| m == "keep_counts"));
+    assert_eq!(own_programs(), [], "no program of the object was loaded");
+    let maps = own_maps();
+    assert!(names(&maps).contains(&"drop_counts"), "{maps:?}");
+    assert!(!names(&maps).contains(&"keep_counts"), "{maps:?}");
 }
 
 #[test]
