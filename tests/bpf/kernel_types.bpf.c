@@ -28,7 +28,13 @@ SEC("tp_btf/sched_switch")
 int on_switch(void *ctx)
 {
 	__sync_fetch_and_add(&switches, 1);
-	task_copy.pid = 1;
+	/* task_copy is this object's memory, laid out as the object's BTF
+	 * says on every kernel, and so is the Rust view of it. vmlinux.h marks
+	 * every struct preserve_access_index, which makes `task_copy.pid = 1`
+	 * a CO-RE access that libbpf moves to the running kernel's offset of
+	 * pid: another byte of this copy on another kernel. CO-RE is for the
+	 * kernel's memory; the object's own is written at its own offsets. */
+	*(int *)((char *)&task_copy + __builtin_offsetof(struct task_struct, pid)) = 1;
 	return 0;
 }
 

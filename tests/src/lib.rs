@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 pub mod kconfig;
+pub mod kernel;
 pub mod net;
 
 use ebpf_skeleton::Program;

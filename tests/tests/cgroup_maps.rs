@@ -5,6 +5,7 @@
 use std::fs::File;
 
 use ebpf_skeleton::{ebpf_skeleton, CgroupArray, CgrpStorage, UpdateFlags};
+use ebpf_skeleton_tests::kernel::{assert_map_refused, kernel, Feature};
 use ebpf_skeleton_tests::{cgroup2_root, own_cgroup, run};
 
 ebpf_skeleton!("../bpf/cgroup_array.bpf.o");
@@ -56,6 +57,9 @@ fn a_program_asks_which_cgroups_of_the_array_its_task_is_under() {
 
 #[test]
 fn cgroup_storage_between_rust_and_a_program() {
+    if !kernel().has(Feature::CgrpStorage) {
+        return assert_map_refused(cgrp_storage::Objects::load(), "cgrp_storage", "cgroups");
+    }
     let objs = cgrp_storage::Objects::load().expect("load");
     let store: &CgrpStorage<cgrp_storage::types::Owned> = &objs.maps.cgroups;
     let cgroup = File::open(own_cgroup()).unwrap();

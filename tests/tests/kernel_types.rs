@@ -2,6 +2,15 @@
 //! as globals and map types. Every generated layout is asserted against
 //! the macro's reading of the BTF at compile time; here they are compared
 //! with libbpf's reading too, and the object loads and runs.
+//!
+//! A generated kernel struct has the layout of the object's BTF, the
+//! kernel the object was built against, whatever kernel runs it: globals
+//! and map values are the object's memory, and their Rust view reads them
+//! at the object's offsets. CO-RE moves a program's reads of the kernel's
+//! own memory to the running kernel's offsets; a program that stores a
+//! kernel struct in its own memory writes it at the object's offsets
+//! (kernel_types.bpf.c shows how), so Rust reads what it wrote on every
+//! kernel.
 
 use std::mem::size_of;
 use std::time::Duration;
@@ -55,6 +64,8 @@ fn an_object_of_kernel_structs_loads_and_its_globals_are_live() {
         .switches
         .get()
         > 0));
+    // Written at the object's offset of `pid`, which is where Rust reads
+    // it, on a kernel whose task_struct puts pid elsewhere too.
     assert_eq!(objs.bss.task_copy.get().pid, 1);
     assert!(objs.maps.mms.get(&In6Addr::default()).unwrap().is_none());
 }

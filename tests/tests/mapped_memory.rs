@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use ebpf_skeleton::{
     ebpf_skeleton, Arena, Array, Error, Map, MappedArray, Objects, Program, UpdateFlags,
 };
+use ebpf_skeleton_tests::kernel::{assert_map_refused, kernel, Feature};
 use ebpf_skeleton_tests::run;
 
 ebpf_skeleton!("../bpf/mapped_array.bpf.o");
@@ -104,6 +105,9 @@ fn a_derived_field_is_a_mapped_array() {
 
 #[test]
 fn an_arena_global_between_rust_and_a_program() {
+    if !kernel().has(Feature::Arena) {
+        return assert_map_refused(arena::Objects::load(), "arena", "arena");
+    }
     let objs = arena::Objects::load().expect("load");
     let arena: &Arena = &objs.maps.arena;
     assert_eq!(arena.len(), 4 * 4096);
@@ -143,6 +147,9 @@ fn an_arena_global_between_rust_and_a_program() {
 
 #[test]
 fn an_arena_page_rust_touches_first_is_shared_with_the_program() {
+    if !kernel().has(Feature::Arena) {
+        return assert_map_refused(arena::Objects::load(), "arena", "arena");
+    }
     let objs = arena::Objects::load().expect("load");
     let arena = &objs.maps.arena;
     let publish = &objs.programs.publish;
@@ -161,6 +168,9 @@ fn an_arena_page_rust_touches_first_is_shared_with_the_program() {
 
 #[test]
 fn an_arena_handle_keeps_its_object_s_mapping() {
+    if !kernel().has(Feature::Arena) {
+        return assert_map_refused(arena::Objects::load(), "arena", "arena");
+    }
     let objs = arena::Objects::load().expect("load");
     objs.programs.publish.test_run(None).unwrap();
     let global_addr = objs.bss.global_addr.get();

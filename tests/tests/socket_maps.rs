@@ -14,6 +14,7 @@ use std::time::Duration;
 use ebpf_skeleton::map::socket_cookie;
 use ebpf_skeleton::{ebpf_skeleton, Error, Link, Objects, ReuseportArray, SockHash, SockMap};
 use ebpf_skeleton_tests::cgroup2_root;
+use ebpf_skeleton_tests::kernel::{kernel, Feature};
 
 ebpf_skeleton!("../bpf/sockets.bpf.o");
 
@@ -49,9 +50,15 @@ fn nothing_to_read(stream: &TcpStream) -> bool {
     nothing
 }
 
-/// The link's kind on this kernel: a BPF link from Linux 6.10 on.
+/// The link's kind on this kernel: a BPF link from Linux 6.10 on, an
+/// attachment by BPF_PROG_ATTACH (no descriptor) before.
 fn expect_link_on_this_kernel(link: &Link) {
-    assert!(link.fd().is_some(), "a sockmap BPF link (Linux 6.10+)");
+    assert_eq!(
+        link.fd().is_some(),
+        kernel().has(Feature::SockmapLink),
+        "a sockmap BPF link exactly from Linux 6.10 on; this is {}",
+        kernel().release
+    );
     assert!(link.target().contains("socket map"), "{}", link.target());
 }
 

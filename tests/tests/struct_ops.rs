@@ -12,6 +12,7 @@ use std::os::fd::AsRawFd;
 use ebpf_skeleton::{
     ebpf_skeleton, Error, LoadOptions, Object, Objects, OpenObject, Section, StructOps,
 };
+use ebpf_skeleton_tests::kernel::{assert_map_refused, kernel, Feature};
 
 ebpf_skeleton!("../bpf/tcp_cc.bpf.o");
 
@@ -21,11 +22,27 @@ const NAME: &str = "ebpf_test_cc";
 /// theirs in turn.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn load() -> Object {
-    OpenObject::from_static("tcp_cc", tcp_cc::bytes())
+/// Loads tcp_cc.bpf.o; `None` on a kernel older than 6.4, after checking
+/// its refusal: a `.struct_ops.link` map is registered through a BPF link,
+/// which those kernels do not have, so they refuse to create the map.
+fn load() -> Option<Object> {
+    if !kernel().has(Feature::StructOpsLink) {
+        assert_struct_ops_link_refused();
+        return None;
+    }
+    let loaded = OpenObject::from_static("tcp_cc", tcp_cc::bytes())
         .unwrap()
-        .load()
+        .load();
+    Some(loaded.unwrap())
+}
+
+/// Checks the refusal of tcp_cc.bpf.o by a kernel older than 6.4, which
+/// cannot create its `.struct_ops.link` map.
+fn assert_struct_ops_link_refused() {
+    let loaded = OpenObject::from_static("tcp_cc", tcp_cc::bytes())
         .unwrap()
+        .load();
+    assert_map_refused(loaded, "tcp_cc", "ebpf_cc");
 }
 
 /// Selects the congestion control `name` on `socket`.
@@ -81,7 +98,7 @@ fn unconnected_socket() -> std::os::fd::OwnedFd {
 #[test]
 fn a_congestion_control_in_c_is_registered_used_and_unregistered() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let objs = load();
+    let Some(objs) = load() else { return };
     let bss = objs.section::<tcp_cc::BssView>(".bss").unwrap();
     let probe = unconnected_socket();
     assert_eq!(
@@ -136,7 +153,7 @@ fn a_congestion_control_in_c_is_registered_used_and_unregistered() {
 #[test]
 fn attach_registers_struct_ops() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let objs = load();
+    let Some(objs) = load() else { return };
     let links = objs.attach().unwrap();
     assert_eq!(links.len(), 1);
     assert_eq!(links[0].target(), "struct_ops `ebpf_cc`");
@@ -192,6 +209,9 @@ const NON_RESTRICTED: u32 = 0x1;
 #[test]
 fn the_skeleton_sets_struct_ops_data_and_attach_registers_it() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !kernel().has(Feature::StructOpsLink) {
+        return assert_struct_ops_link_refused();
+    }
     let mut specs = tcp_cc::Specs::new().unwrap();
     let ops = &mut specs.struct_ops.ebpf_cc;
     assert_eq!(ops.name, name_bytes(NAME), "the C initializer's name");
@@ -229,6 +249,9 @@ fn the_skeleton_sets_struct_ops_data_and_attach_registers_it() {
 
 #[test]
 fn a_struct_ops_map_not_created_says_so() {
+    if !kernel().has(Feature::StructOpsLink) {
+        return assert_struct_ops_link_refused();
+    }
     let specs = tcp_cc::Specs::new().unwrap();
     assert_eq!(
         specs.struct_ops.ebpf_cc_spare.name,
@@ -242,7 +265,7 @@ fn a_struct_ops_map_not_created_says_so() {
         Err(Error::NotCreated { map, .. }) => assert_eq!(map, "ebpf_cc_spare"),
         other => panic!("expected NotCreated, got {other:?}"),
     }
-    let object = load();
+    let object = load().expect("loaded above");
     let err = object.map("ebpf_cc_spare").unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -263,6 +286,9 @@ struct CongestionControl {
 #[test]
 fn the_derive_sets_struct_ops_data_and_registers_it() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !kernel().has(Feature::StructOpsLink) {
+        return assert_struct_ops_link_refused();
+    }
     let options = LoadOptions::new()
         .struct_ops("ebpf_cc", |ops: &mut tcp_cc::types::TcpCongestionOps| {
             ops.name = name_bytes("ebpf_test_dv")

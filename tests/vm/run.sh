@@ -84,10 +84,9 @@ suites_of() {
 	esac
 }
 
-# Prints "suite package version" of the newest amd64 kernel image of series
-# $1 (any series for `newest`): the unsigned image where the suite has one,
-# else the image itself (newer suites build only that).
-resolve_package() {
+# Prints "suite release" of the newest amd64 kernel of series $1 (of any
+# series for `newest`), its release as `uname -r` says it.
+resolve_release() {
 	local series=$1 suite
 	for suite in $(suites_of "$series"); do
 		apt_refresh "$suite"
@@ -102,34 +101,58 @@ resolve_package() {
 		newest) ;;
 		*) [[ $rel == "$series".* || $rel == "$series"-* || $rel == "$series"+* ]] || continue ;;
 		esac
-		# A release with an unsigned image also has a signed one of the
-		# same kernel: sort the unsigned last, to be picked.
-		printf '%s %s %s %s\n' "$rel" "$([[ $pkg == *-unsigned ]] && echo 0 || echo 1)" "$suite" "$pkg"
-	done | sort -k1,1V -k2,2nr | tail -n 1 | awk '{ print $3, $4 }'
+		echo "$rel $suite"
+	done | sort -u -k1,1V | tail -n 1 | awk '{ print $2, $1 }'
 }
 
-# Downloads and extracts kernel series $1; prints the vmlinuz path.
+# The packages holding kernel $2 of suite $1: the unsigned image, which
+# older suites ship whole (boot/, lib/modules/); newer ones split it into
+# the unsigned binary, its modules and its base (config, System.map), all
+# under usr/lib/modules/RELEASE.
+packages_of() {
+	local suite=$1 rel=$2 pkg
+	mapfile -t opts < <(apt_opts "$suite")
+	for pkg in "linux-image-$rel-unsigned" "linux-binary-unsigned-$rel"; do
+		apt-cache "${opts[@]}" show "$pkg" >/dev/null 2>&1 || continue
+		case $pkg in
+		linux-image-*) echo "$pkg" ;;
+		*) echo "$pkg linux-modules-$rel linux-base-$rel" ;;
+		esac
+		return 0
+	done
+	die "suite $suite has no unsigned image of $rel"
+}
+
+# Downloads and extracts kernel series $1 into $VM/kernels/RELEASE with the
+# layout of an installed kernel (boot/vmlinuz-RELEASE, boot/config-RELEASE,
+# its modules under lib/modules or usr/lib/modules); prints the vmlinuz.
 fetch_kernel() {
-	local series=$1 suite pkg
-	read -r suite pkg < <(resolve_package "$series") || true
-	[ -n "${pkg:-}" ] || die "no Debian amd64 kernel image of series $series (in $(suites_of "$series"))"
-	local dir=$VM/kernels/$pkg
+	local series=$1 suite rel
+	read -r suite rel < <(resolve_release "$series") || true
+	[ -n "${rel:-}" ] || die "no Debian amd64 kernel image of series $series (in $(suites_of "$series"))"
+	local dir=$VM/kernels/$rel
 	if [ ! -f "$dir/.extracted" ]; then
-		say "downloading $pkg ($suite)"
+		local pkgs deb
+		pkgs=$(packages_of "$suite" "$rel")
+		say "downloading $pkgs ($suite)"
 		local dl=$VM/apt/$suite/download
 		rm -rf "$dl" "$dir"
-		mkdir -p "$dl" "$dir"
+		mkdir -p "$dl" "$dir/boot"
 		mapfile -t opts < <(apt_opts "$suite")
-		(cd "$dl" && apt-get "${opts[@]}" download -qq "$pkg" 2>&1 | grep -v 'unsandboxed' >&2 || true)
-		compgen -G "$dl/*.deb" >/dev/null || die "download of $pkg failed"
-		dpkg-deb -x "$dl"/*.deb "$dir" || die "cannot extract $pkg"
+		# shellcheck disable=SC2086 # one word per package
+		(cd "$dl" && apt-get "${opts[@]}" download -qq $pkgs 2>&1 | grep -v 'unsandboxed' >&2 || true)
+		compgen -G "$dl/*.deb" >/dev/null || die "download of $pkgs failed"
+		for deb in "$dl"/*.deb; do
+			dpkg-deb -x "$deb" "$dir" || die "cannot extract $deb"
+		done
 		rm -rf "$dl"
+		local split=$dir/usr/lib/modules/$rel
+		[ ! -f "$split/vmlinuz.unsigned" ] || mv "$split/vmlinuz.unsigned" "$dir/boot/vmlinuz-$rel"
+		[ ! -f "$split/config" ] || cp "$split/config" "$dir/boot/config-$rel"
 		touch "$dir/.extracted"
 	fi
-	local img
-	img=$(find "$dir/boot" -maxdepth 1 -name 'vmlinuz-*' | head -n 1)
-	[ -n "$img" ] || die "$pkg holds no vmlinuz"
-	echo "$img"
+	[ -f "$dir/boot/vmlinuz-$rel" ] || die "kernel $rel has no vmlinuz in $dir/boot"
+	echo "$dir/boot/vmlinuz-$rel"
 }
 
 # The kernel's config beside a vmlinuz (boot/config-RELEASE), if any.
@@ -192,7 +215,7 @@ run_kernel() {
 	label=$(basename "$img" | sed 's/^vmlinuz-//')
 	out=$VM/runs/$label
 	rm -rf "$out"
-	mkdir -p "$out"
+	mkdir -p "$out" "$TARGET/tmp"
 	local append=()
 	local extra
 	extra=$(cmdline_of "$cfg")
@@ -201,7 +224,7 @@ run_kernel() {
 	local start=$SECONDS codes
 	set +e
 	PATH=$VM/venv/bin:$PATH timeout "$GUEST_TIMEOUT" vng --run "$img" --disable-kvm --cpus 2 --memory 4G \
-		"${append[@]}" --rwdir="$out" \
+		"${append[@]}" --rwdir="$out" --overlay-rwdir="$TARGET/tmp" \
 		--exec "bash $PWD/tests/vm/guest.sh $VM/plan $out ${cfg:-none}" \
 		</dev/null 2>&1 | tee "$out/console.log" | grep --line-buffered '^guest:' >&2
 	codes=("${PIPESTATUS[@]}")
