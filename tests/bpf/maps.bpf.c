@@ -3,7 +3,8 @@
  * run with BPF_PROG_TEST_RUN. Each program takes its arguments from the
  * context it is run with (args[0] is the operation, args[1..3] operands):
  * OP_WRITE writes into its maps what Rust then reads; OP_READ reads what
- * Rust wrote and reports it in `out`, MISSING where nothing was found. */
+ * Rust wrote and reports it in `out`, MISSING where nothing was found.
+ * The bloom filter is in bloom.bpf.c, for kernels older than 5.16. */
 #include "common.h"
 
 #define OP_WRITE 0
@@ -110,12 +111,6 @@ struct {
 	__uint(max_entries, 8);
 	__type(value, __u64);
 } stack SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_BLOOM_FILTER);
-	__uint(max_entries, 64);
-	__type(value, __u32);
-} bloom SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
@@ -338,21 +333,6 @@ int queue_stack_prog(struct bpf_raw_tracepoint_args *ctx)
 	report(2, bpf_map_pop_elem(&stack, &value) ? MISSING : value);
 	report(3, bpf_map_pop_elem(&stack, &value) ? MISSING : value);
 	report(4, bpf_map_peek_elem(&queue, &value) ? MISSING : value);
-	return 0;
-}
-
-/* WRITE: adds a to the filter. READ: out = [maybe has a, maybe has b]. */
-SEC("raw_tp")
-int bloom_prog(struct bpf_raw_tracepoint_args *ctx)
-{
-	__u32 a = ARG_A, b = ARG_B;
-
-	if (OP == OP_WRITE) {
-		bpf_map_push_elem(&bloom, &a, 0);
-		return 0;
-	}
-	report(0, bpf_map_peek_elem(&bloom, &a) == 0);
-	report(1, bpf_map_peek_elem(&bloom, &b) == 0);
 	return 0;
 }
 

@@ -4,9 +4,10 @@
  *
  * - `stackmap` gives no value size, as bcc's tools leave it to their C
  *   front-ends: it cannot be created until the loader sets one.
- * - `sized`, `bloom`, `numa`, `pinned`, `by_name`, `shared` and `outer`
- *   take a new size, flags, extra, NUMA node, pin, pin by name, a map to
- *   reuse, and an inner map.
+ * - `sized`, `numa`, `pinned`, `by_name`, `shared` and `outer` take a new
+ *   size, flags, NUMA node, pin, pin by name, a map to reuse, and an inner
+ *   map (map_extra is set on bloom.bpf.o's filter, which kernels before
+ *   5.16 lack).
  * - `record_stack` stores a stack id; `read_globals` copies a constant, a
  *   kconfig value and (through CO-RE) the current pid into .bss; `retype` verifies as any type; `classify`
  *   is a `tc` program for tcx; `on_enter` is a tp_btf program whose
@@ -27,12 +28,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } sized SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_BLOOM_FILTER);
-	__uint(max_entries, 64);
-	__type(value, __u32);
-} bloom SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -4,7 +4,9 @@
  * char[N], bool, floats, pointers, 32- and 64-bit enums, a packed struct,
  * typedefs. `fill` writes known values into `shapes[0]`; `check` reads
  * `shapes[1]`, which the test writes, and reports what it saw. Globals in
- * .bss, .data, .rodata and custom sections exercise the section views. */
+ * .bss, .data, .rodata and custom sections exercise the section views.
+ * Both are raw_tp programs, which BPF_PROG_TEST_RUN runs from Linux 5.10
+ * (syscall programs need 5.14). */
 #include "common.h"
 
 enum color { RED = 1, GREEN = 2, BLUE = 4 };
@@ -102,7 +104,7 @@ extern int CONFIG_HZ __kconfig __weak;
 extern __u64 CONFIG_NOT_A_REAL_OPTION __kconfig __weak;
 __u64 kconfig_seen = 0;
 
-SEC("syscall")
+SEC("raw_tp")
 int fill(void *ctx)
 {
 	__u32 zero = 0;
@@ -145,7 +147,7 @@ int fill(void *ctx)
 }
 
 /* Reads shapes[1], written by the test: each check sets one bit. */
-SEC("syscall")
+SEC("raw_tp")
 int check(void *ctx)
 {
 	__u32 one = 1, r = 0;

@@ -13,9 +13,11 @@ use ebpf_skeleton::{
     Queue, RingBuf, Stack, StackTraceMap, UpdateFlags,
 };
 
+use ebpf_skeleton_tests::kernel::{assert_map_refused, kernel, Feature};
 use ebpf_skeleton_tests::{run, run_on};
 
 ebpf_skeleton!("../bpf/maps.bpf.o");
+ebpf_skeleton!("../bpf/bloom.bpf.o");
 
 const WRITE: u64 = 0;
 const READ: u64 = 1;
@@ -535,7 +537,10 @@ fn queue_and_stack_push_pop_and_peek() {
 
 #[test]
 fn bloom_filter_answers_maybe_or_no() {
-    let objs = load();
+    if !kernel().has(Feature::BloomFilter) {
+        return assert_map_refused(bloom::Objects::load(), "bloom", "bloom");
+    }
+    let objs = bloom::Objects::load().expect("load bloom.bpf.o");
     let bloom: BloomFilter<u32> = typed(objs.maps.bloom);
     let results: Array<u64> = typed(objs.maps.out);
     let prog = &objs.programs.bloom_prog;

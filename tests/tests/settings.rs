@@ -11,11 +11,12 @@ use ebpf_skeleton::{
     ebpf_skeleton, AttachType, Error, LoadOptions, Map, MapType, Objects, OpenObject, OpenOptions,
     Program, ProgramType, StackTraceMap, UpdateFlags,
 };
-use ebpf_skeleton_tests::kernel::{assert_tcx_refused, kernel, Feature};
+use ebpf_skeleton_tests::kernel::{assert_map_refused, assert_tcx_refused, kernel, Feature};
 use ebpf_skeleton_tests::{getppid_n, run};
 
 ebpf_skeleton!("../bpf/settings.bpf.o");
 ebpf_skeleton!("../bpf/sleepable.bpf.o");
+ebpf_skeleton!("../bpf/bloom.bpf.o");
 
 /// Program info, as the kernel has it.
 fn prog_info(program: &Program) -> sys::bpf_prog_info {
@@ -70,11 +71,10 @@ fn a_stack_map_loads_once_its_value_size_is_set() {
 }
 
 #[test]
-fn map_sizes_flags_and_extra_reach_the_kernel() {
+fn map_sizes_and_flags_reach_the_kernel() {
     let mut specs = specs();
     specs.maps.sized.max_entries = 100;
     specs.maps.sized.flags |= sys::BPF_F_NO_PREALLOC;
-    specs.maps.bloom.map_extra = 3;
     specs.maps.numa.flags |= sys::BPF_F_NUMA_NODE;
     specs.maps.numa.numa_node = 0;
     let objs = specs.load().unwrap();
@@ -83,7 +83,6 @@ fn map_sizes_flags_and_extra_reach_the_kernel() {
         (sized.max_entries, sized.flags & sys::BPF_F_NO_PREALLOC),
         (100, sys::BPF_F_NO_PREALLOC)
     );
-    assert_eq!(objs.maps.bloom.info().map_extra, 3);
     assert_eq!(
         objs.maps.numa.info().flags & sys::BPF_F_NUMA_NODE,
         sys::BPF_F_NUMA_NODE
@@ -285,14 +284,17 @@ fn the_verifier_log_of_a_successful_load_when_asked() {
     assert!(log.contains("processed "), "{log}");
     assert!(objs.programs.record_stack.verifier_log().is_none());
 
-    // Statistics only (level 4): the one line.
+    // Statistics only (level 4): a few lines of totals (more on newer
+    // kernels: 7.x adds one per subprogram), no instruction.
     let mut specs = self::specs();
     specs.programs.read_globals.log_level = 4;
     let objs = specs.load().unwrap();
     let log = objs.programs.read_globals.verifier_log().unwrap();
+    assert!(log.contains("processed "), "{log}");
     assert!(
-        log.contains("processed ") && log.lines().count() <= 3,
-        "{log}"
+        log.lines()
+            .all(|line| !line.starts_with(|c: char| c.is_ascii_digit())),
+        "no instruction lines: {log}"
     );
     assert!(!log.contains("R1="), "no instruction states: {log}");
 }
@@ -405,4 +407,16 @@ fn derive_users_set_maps_programs_and_constants() {
     run(&reader.record_stack, &[]);
     assert_eq!(reader.stackmap.info().value_size, 127 * 8);
     assert_eq!(reader.outer.map().map_type(), MapType::ARRAY_OF_MAPS);
+}
+
+#[test]
+fn map_extra_reaches_the_kernel() {
+    // A bloom filter's map_extra is its number of hash functions.
+    let mut specs = bloom::Specs::new().unwrap();
+    specs.maps.bloom.map_extra = 3;
+    if !kernel().has(Feature::BloomFilter) {
+        return assert_map_refused(specs.load(), "bloom", "bloom");
+    }
+    let objs = specs.load().unwrap();
+    assert_eq!(objs.maps.bloom.info().map_extra, 3);
 }

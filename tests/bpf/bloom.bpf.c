@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* A bloom filter map (Linux 5.16) and a raw_tp program that asks it, apart
+ * from maps.bpf.o and settings.bpf.o so that a kernel without bloom filters
+ * still loads those. The program takes its arguments from the context it is
+ * run with: args[0] is the operation, args[1..2] values. OP_WRITE adds a;
+ * OP_READ reports in `out` whether the filter may have a and b. */
+#include "common.h"
+
+#define OP_WRITE 0
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} out SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_BLOOM_FILTER);
+	__uint(max_entries, 64);
+	__type(value, __u32);
+} bloom SEC(".maps");
+
+static __always_inline void report(__u32 slot, __u64 value)
+{
+	bpf_map_update_elem(&out, &slot, &value, BPF_ANY);
+}
+
+/* The values the program adds and asks about. They live in .bss, not on
+ * the stack: the verifier of Linux 7.2 and later tracks bpf_map_peek_elem's
+ * value as memory the helper writes (as it is for queues and stacks), so
+ * it takes a stack slot filled just before the call for dead and rejects
+ * the program ("slot poisoned by dead code elimination"), although a bloom
+ * filter reads that value. Map value memory has no such liveness. */
+__u32 values[2];
+
+SEC("raw_tp")
+int bloom_prog(struct bpf_raw_tracepoint_args *ctx)
+{
+	values[0] = ctx->args[1];
+	values[1] = ctx->args[2];
+	if (ctx->args[0] == OP_WRITE) {
+		bpf_map_push_elem(&bloom, &values[0], 0);
+		return 0;
+	}
+	report(0, bpf_map_peek_elem(&bloom, &values[0]) == 0);
+	report(1, bpf_map_peek_elem(&bloom, &values[1]) == 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
