@@ -47,7 +47,10 @@ impl Clang {
         let output = Command::new(&path)
             .arg("--version")
             .output()
-            .map_err(|e| Error::io("running clang", &path, e))?;
+            .map_err(|source| Error::ClangNotRunnable {
+                path: path.clone(),
+                source,
+            })?;
         let text = String::from_utf8_lossy(&output.stdout);
         let version = version_of(&text).unwrap_or_default();
         let major = version

@@ -18,6 +18,20 @@ pub enum Error {
     )]
     ClangMissing,
 
+    /// The clang named (by `EBPF_CLANG` or `Builder::clang`) cannot be run.
+    #[error(
+        "cannot run clang `{path}` ({source}): install clang (on Debian or Ubuntu, the package \
+         clang-19) or set {env} to a clang binary",
+        path = path.display(),
+        env = crate::clang::ENV
+    )]
+    ClangNotRunnable {
+        /// The clang binary.
+        path: PathBuf,
+        /// Why it could not be started.
+        source: std::io::Error,
+    },
+
     /// The clang found is too old for eBPF with BTF and CO-RE.
     #[error(
         "`{path}` is clang {version}, and eBPF programs need clang {min} or newer: install \
