@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* pktcount: packets and bytes an interface receives, by IP protocol, in an
  * array indexed by the protocol number (255 for frames that are not IP).
- * Attached with tcx on ingress; every packet goes on unchanged. Assumes an
+ * Attached on ingress, with tcx where the kernel has it (6.6) and as a
+ * classic tc filter elsewhere; every packet goes on unchanged. Assumes an
  * Ethernet header, as Ethernet devices and loopback have. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -14,8 +15,9 @@
 #define IPV4_PROTOCOL 9
 #define IPV6_NEXT_HEADER 6
 #define NOT_IP 255
-/* tcx: let the next program (or the stack) have the packet. */
-#define TCX_NEXT_PROGRAM -1
+/* Let the next program (or the stack) have the packet: TCX_NEXT for tcx,
+ * TC_ACT_UNSPEC (the next filter) for classic tc. */
+#define NEXT_PROGRAM -1
 
 struct counter {
 	__u64 packets;
@@ -29,7 +31,7 @@ struct {
 	__type(value, struct counter);
 } counts SEC(".maps");
 
-SEC("tcx/ingress")
+SEC("tc")
 int count_packets(struct __sk_buff *skb)
 {
 	__u32 key = NOT_IP;
@@ -48,7 +50,7 @@ int count_packets(struct __sk_buff *skb)
 		__sync_fetch_and_add(&c->packets, 1);
 		__sync_fetch_and_add(&c->bytes, skb->len);
 	}
-	return TCX_NEXT_PROGRAM;
+	return NEXT_PROGRAM;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -4,7 +4,8 @@
 //!
 //! Usage: `pktcount [--iface NAME] [--interval SECS] [--count N]` (as
 //! root; default `lo`, every second, until Ctrl-C). The program is attached
-//! with tcx, which lets other programs on the interface run too.
+//! with tcx (or as a classic tc filter before Linux 6.6), and lets other
+//! programs on the interface run too.
 
 use std::collections::BTreeMap;
 use std::ffi::CString;
@@ -15,6 +16,8 @@ use std::time::{Duration, Instant};
 
 ebpf_skeleton::ebpf_skeleton!("$OUT_DIR/pktcount.bpf.o");
 
+use ebpf_skeleton::link::TcOptions;
+use ebpf_skeleton::Link;
 use pktcount::types::Counter;
 
 /// Set by SIGINT and SIGTERM.
@@ -82,7 +85,7 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         libc::signal(libc::SIGTERM, handler);
     }
     let objs = pktcount::Objects::load()?;
-    let _link = objs.programs.count_packets.attach_tcx(ifindex)?;
+    let _link = attach(&objs.programs.count_packets, ifindex)?;
     let redraw = std::io::stdout().is_terminal();
     println!(
         "counting packets received on {}; Ctrl-C to stop",
@@ -114,6 +117,16 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// With tcx (Linux 6.6), which lets other programs on the interface run
+/// in order; on kernels without it, as a classic tc filter.
+fn attach(program: &ebpf_skeleton::Program, ifindex: u32) -> ebpf_skeleton::Result<Link> {
+    program.attach_tcx(ifindex).or_else(|tcx| {
+        program
+            .attach_tc(ifindex, &TcOptions::ingress())
+            .map_err(|_| tcx)
+    })
 }
 
 fn ifindex(name: &str) -> Result<u32, String> {

@@ -6,6 +6,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 
 #define SLOTS 27
 #define TASK_RUNNING 0
@@ -22,6 +23,19 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } waiting_since SEC(".maps");
+
+/* Before Linux 5.14 the task's state was `long state`; CO-RE picks the
+ * field the running kernel has. */
+struct task_struct___pre_5_14 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline long task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___pre_5_14 *)t, state);
+}
 
 /* floor(log2(v)) for v > 0, by halving the width searched each step. */
 static __always_inline __u32 log2_32(__u32 v)
@@ -82,7 +96,7 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 	__u32 slot;
 
 	/* Preempted, still runnable: it waits in the queue again. */
-	if (prev->__state == TASK_RUNNING)
+	if (task_state(prev) == TASK_RUNNING)
 		start_wait(prev);
 	since = bpf_map_lookup_elem(&waiting_since, &tid);
 	if (!since)
