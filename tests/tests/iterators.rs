@@ -78,7 +78,8 @@ fn a_task_iterator_of_one_thread_or_one_process() {
     ));
 
     // Every thread of this process, and nothing else.
-    let helper = std::thread::spawn(|| std::thread::park());
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let helper = std::thread::spawn(move || wait.recv());
     let process = p
         .attach_iter(&IterOptions::process(std::process::id()))
         .unwrap();
@@ -86,8 +87,8 @@ fn a_task_iterator_of_one_thread_or_one_process() {
     assert!(threads.len() >= 2, "{threads:?}");
     assert!(threads.iter().all(|&(_, p)| p == pid()), "{threads:?}");
     assert!(threads.contains(&(u64::from(tid()), pid())));
-    helper.thread().unpark();
-    helper.join().unwrap();
+    drop(done);
+    helper.join().unwrap().unwrap_err();
 }
 
 #[test]
