@@ -58,7 +58,8 @@ fn symbols(path: &Path) -> HashMap<String, Symbol> {
     for line in text.lines().filter(|l| l.len() > 25 && l.contains('\t')) {
         let flags = &line[17..24];
         let (section, rest) = line[25..].split_once('\t').unwrap();
-        let name = rest.split_whitespace().nth(1).unwrap_or("");
+        // The name is the last word (after `.hidden`, for hidden symbols).
+        let name = rest.split_whitespace().last().unwrap_or("");
         let kind = flags.chars().last().unwrap();
         symbols.insert(
             name.to_owned(),
@@ -231,6 +232,22 @@ fn load(path: &Path) -> Loaded {
             sleepy.flags |= sys::BPF_F_SLEEPABLE;
             open.apply_program(&sleepy).unwrap();
         }
+        // Targets chosen at run time, as tests/tracing.rs chooses them.
+        let targets: &[(&str, &str)] = match file_name(path) {
+            "tracing.bpf.o" => &[("on_tp_btf", "sys_enter")],
+            "trampolines.bpf.o" => &[
+                ("on_fentry", "__x64_sys_getpgid"),
+                ("on_fexit", "__x64_sys_getpgid"),
+                ("on_fmod_ret", "__x64_sys_getpgid"),
+                ("on_lsm", "file_open"),
+            ],
+            _ => &[],
+        };
+        for (program, target) in targets {
+            let mut spec = open.program_spec(program).unwrap();
+            spec.set_attach_function(*target);
+            open.apply_program(&spec).unwrap();
+        }
         for (name, _) in &refused {
             let mut spec = open.program_spec(name).unwrap();
             spec.autoload = false;
@@ -254,9 +271,17 @@ fn load(path: &Path) -> Loaded {
 
 /// What this kernel refuses of the test objects, and why: lockdown refuses
 /// tracing trampolines and LSM programs; typed ksyms need a kallsyms that
-/// lists variables; one program is made to be rejected.
+/// lists variables; lirc_mode2 programs need CONFIG_BPF_LIRC_MODE2; a
+/// freplace program needs its target program, which its test loads first;
+/// one program is made to be rejected.
 fn expected_refusals() -> Vec<(&'static str, &'static str, i32)> {
-    let mut expected = vec![("rejected.bpf.o", "unchecked_lookup", libc::EACCES)];
+    let mut expected = vec![
+        ("rejected.bpf.o", "unchecked_lookup", libc::EACCES),
+        ("freplace.bpf.o", "new_decide", libc::EINVAL),
+    ];
+    if !ebpf_skeleton_tests::kconfig::enabled("BPF_LIRC_MODE2") {
+        expected.push(("lirc.bpf.o", "decode", libc::EINVAL));
+    }
     let lockdown = std::fs::read_to_string("/sys/kernel/security/lockdown")
         .is_ok_and(|l| !l.contains("[none]"));
     if lockdown {
@@ -265,6 +290,11 @@ fn expected_refusals() -> Vec<(&'static str, &'static str, i32)> {
             ("trampoline.bpf.o", "on_fentry", libc::EPERM),
             ("trampoline.bpf.o", "on_fexit", libc::EPERM),
             ("trampoline.bpf.o", "on_file_open", libc::EPERM),
+            ("lsm_cgroup.bpf.o", "on_bind", libc::EPERM),
+            ("trampolines.bpf.o", "on_fentry", libc::EPERM),
+            ("trampolines.bpf.o", "on_fexit", libc::EPERM),
+            ("trampolines.bpf.o", "on_fmod_ret", libc::EPERM),
+            ("trampolines.bpf.o", "on_lsm", libc::EPERM),
         ]);
     }
     let kallsyms = std::fs::read_to_string("/proc/kallsyms").unwrap();
