@@ -313,6 +313,24 @@ pub enum Error {
         source: crate::asm::DecodeError,
     },
 
+    /// A feature probe ([`crate::features`]) could not tell whether the
+    /// kernel has the feature: the probe was refused for another reason
+    /// than the feature's absence (no privileges, lockdown), or cannot be
+    /// made.
+    #[error(
+        "could not tell whether this kernel supports {feature}{}",
+        reason_text(reason)
+    )]
+    #[non_exhaustive]
+    Probe {
+        /// The feature asked about, e.g. "map type ringbuf".
+        feature: String,
+        /// The errno of the refused probe.
+        source: io::Error,
+        /// Why, as far as this crate can tell.
+        reason: String,
+    },
+
     /// Another system call failed.
     #[error("{what}")]
     #[non_exhaustive]
@@ -347,6 +365,7 @@ impl Error {
             | Error::Load { source, .. }
             | Error::Attach { source, .. }
             | Error::Map { source, .. }
+            | Error::Probe { source, .. }
             | Error::Sys { source, .. } => Some(source),
             Error::MapCreate { source, .. } => source.as_ref(),
             _ => None,

@@ -100,7 +100,9 @@ pub mod printk;
 mod program;
 pub mod ringbuf;
 pub mod section;
-// What composes them: objects, load options; then what generated code calls.
+// What composes them: objects, load options, feature probes; then what
+// generated code calls.
+pub mod features;
 mod object;
 mod options;
 mod private;

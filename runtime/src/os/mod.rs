@@ -1,7 +1,7 @@
 //! The system layer: what every other module builds on and that uses none
 //! of them. File descriptors and what they refer to, shared mappings,
 //! atomic access to shared memory, epoll and poll, CPU lists, perf events,
-//! socket filters, the kernel's symbols, and errno.
+//! socket filters, network namespaces, the kernel's symbols, and errno.
 
 pub(crate) mod atomic;
 pub(crate) mod caps;
@@ -11,6 +11,7 @@ pub(crate) mod errno;
 pub(crate) mod fd;
 pub(crate) mod kallsyms;
 pub(crate) mod mmap;
+pub(crate) mod netns;
 pub(crate) mod perf_event;
 pub(crate) mod poll;
 pub(crate) mod socket;

@@ -9,7 +9,7 @@ mod attach_net;
 mod attach_sockmap;
 mod attach_trace;
 mod builder;
-mod func_info;
+pub(crate) mod func_info;
 mod info;
 mod kind;
 mod link_create;
