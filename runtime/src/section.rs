@@ -6,6 +6,12 @@
 //! user (an interface, a cgroup, a binary). Deciding this here, rather than
 //! trusting an `EOPNOTSUPP` from libbpf, keeps a real attach failure from being
 //! mistaken for "nothing to attach".
+//!
+//! Two more kinds attach by themselves here, where libbpf would not: an
+//! `sk_lookup` or `flow_dissector` program attaches to the network namespace
+//! of the thread attaching it. Iterators over a map's elements
+//! (`iter/bpf_map_elem`, `iter/bpf_sk_storage_map`, `iter/sockmap`) need the
+//! map, and so a target from the user.
 
 /// Section prefixes whose programs libbpf can attach by itself, given a
 /// non-empty target after the `/`.
@@ -46,13 +52,31 @@ const SELF_ATTACHING: &[&str] = &[
     "usdt",
 ];
 
-/// Whether a program in `section` attaches by itself (its section names a
-/// complete hook).
+/// Sections whose programs attach to the attaching thread's network
+/// namespace.
+const OWN_NETNS: &[&str] = &["sk_lookup", "flow_dissector"];
+
+/// Iterators that walk the elements of a map the user gives.
+const MAP_ITERATORS: &[&str] = &["bpf_map_elem", "bpf_sk_storage_map", "sockmap"];
+
+/// Whether a program in `section` attaches by itself: its section names a
+/// complete hook, or a hook of the attaching thread's network namespace.
 pub fn names_hook(section: &str) -> bool {
+    if attaches_to_own_netns(section) {
+        return true;
+    }
     match section.split_once('/') {
+        Some(("iter" | "iter.s", target)) => !target.is_empty() && !MAP_ITERATORS.contains(&target),
         Some((prefix, target)) => !target.is_empty() && SELF_ATTACHING.contains(&prefix),
         None => false,
     }
+}
+
+/// Whether a program in `section` attaches by itself to the network
+/// namespace of the thread attaching it (`sk_lookup`, `flow_dissector`).
+pub(crate) fn attaches_to_own_netns(section: &str) -> bool {
+    let prefix = section.split('/').next().unwrap_or("");
+    OWN_NETNS.contains(&prefix)
 }
 
 /// Whether the program needs kprobe support from the kernel.
@@ -79,6 +103,9 @@ mod tests {
             "uprobe//bin/bash:readline",
             "usdt/libc.so.6:libc:setjmp",
             "iter/task",
+            "iter/cgroup",
+            "sk_lookup",
+            "flow_dissector",
         ] {
             assert!(names_hook(s), "{s}");
         }
@@ -97,6 +124,9 @@ mod tests {
             "struct_ops/foo",
             "freplace/foo",
             "sk_msg",
+            "iter/bpf_map_elem",
+            "iter/sockmap",
+            "iter/",
         ] {
             assert!(!names_hook(s), "{s}");
         }

@@ -506,9 +506,12 @@ impl std::fmt::Debug for Object {
 }
 
 /// Attaches each program whose section names its hook (see
-/// [`section::names_hook`]) and that was loaded; the others (`xdp`, `tc`,
-/// `socket`, a bare `uprobe`, programs with autoload off) are skipped. Stops
-/// at the first failure, detaching what it attached so far.
+/// [`section::names_hook`]: tracepoints, probes with their target, trampoline
+/// programs, iterators that need no map, `sk_lookup` and `flow_dissector` on
+/// the calling thread's network namespace) and that was loaded; the others
+/// (`xdp`, `tc`, `socket`, cgroup programs, a bare `uprobe`, map iterators,
+/// programs with autoload off) are skipped. Stops at the first failure,
+/// detaching what it attached so far.
 pub fn attach_all(programs: &[&Program]) -> Result<Links> {
     programs
         .iter()

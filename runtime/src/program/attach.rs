@@ -19,7 +19,9 @@ use crate::{print, section};
 
 impl Program {
     /// Attaches the program to the hook its section names, such as
-    /// `tp/syscalls/sys_enter_execve` or `fentry/do_unlinkat`.
+    /// `tp/syscalls/sys_enter_execve`, `fentry/do_unlinkat` or `iter/task`;
+    /// an `sk_lookup` or `flow_dissector` program attaches to the network
+    /// namespace of the calling thread.
     ///
     /// Fails with [`Error::NoHook`] when the section names none (`xdp`,
     /// `socket`, a bare `uprobe`, ...), and [`Error::NotLoaded`] when the
@@ -40,6 +42,9 @@ impl Program {
                 program: self.name.clone(),
                 section: self.section.clone(),
             });
+        }
+        if section::attaches_to_own_netns(&self.section) {
+            return self.attach_own_netns();
         }
         let target = format!("the hook of its section `{}`", self.section);
         // A USDT link is a set of uprobes, with no descriptor of its own.
