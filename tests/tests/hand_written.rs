@@ -601,3 +601,41 @@ fn the_builder_and_the_text_make_the_same_program() {
     counts.insert(&0, &1, UpdateFlags::ANY).unwrap();
     assert_eq!(found(), 1);
 }
+
+/// The README's example, as it is there (with a socket to attach to).
+#[test]
+fn the_readme_example() -> ebpf_skeleton::Result<()> {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let counts = HashMap::<u32, u64>::create("counts", 16)?;
+    let program = asm! {
+        r2 = *(u32 *)(r1 + 0)          // skb->len
+        *(u32 *)(r10 - 4) = w2         // the key
+        r1 = map(counts) ll
+        r2 = r10
+        r2 += -4
+        call bpf_map_lookup_elem
+        if r0 == 0 goto insert
+        r1 = 1
+        lock *(u64 *)(r0 + 0) += r1
+        goto out
+      insert:
+        *(u64 *)(r10 - 16) = 1         // the first count
+        r1 = map(counts) ll
+        r2 = r10
+        r2 += -4
+        r3 = r10
+        r3 += -16
+        r4 = 0                         // BPF_ANY
+        call bpf_map_update_elem
+      out:
+        r0 = 0
+        exit
+    };
+    let filter = ProgramBuilder::new("count_len", ProgramType::SOCKET_FILTER, program)
+        .map("counts", &counts)
+        .load()?; // a rejection carries the verifier's log
+    filter.test_run_with(&TestRun::new().data(&[0; 64]).repeat(3))?;
+    assert_eq!(counts.get(&50)?, Some(3)); // 64 bytes less the Ethernet header
+    let _link = filter.attach_socket(&socket)?; // or attach_xdp, attach_tcx, attach_cgroup, ...
+    Ok(())
+}
