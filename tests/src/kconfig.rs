@@ -1,6 +1,7 @@
 //! The running kernel's build configuration, as `/boot/config-<release>`
 //! (where the VM runner puts it) or `/proc/config.gz` has it: whether an
-//! option a test depends on was built in.
+//! option a test depends on was built in (versions and lockdown are in
+//! [`crate::kernel`]).
 
 use std::sync::OnceLock;
 
@@ -32,13 +33,4 @@ pub fn config(name: &str) -> Option<String> {
 /// Whether `CONFIG_<name>` is built in or a module.
 pub fn enabled(name: &str) -> bool {
     matches!(config(name).as_deref(), Some("y" | "m"))
-}
-
-/// Whether the kernel is `major.minor` or later (by its release string).
-pub fn release_at_least(major: u32, minor: u32) -> bool {
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let mut parts = release
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|p| p.parse::<u32>().ok());
-    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (major, minor)
 }

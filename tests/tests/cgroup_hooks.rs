@@ -13,6 +13,7 @@ use std::process::Command;
 
 use ebpf_skeleton::link::{query_cgroup, CgroupMode, CgroupOptions, LinkDetail};
 use ebpf_skeleton::{ebpf_skeleton, AttachType, Program, UpdateFlags};
+use ebpf_skeleton_tests::kernel::kernel;
 use ebpf_skeleton_tests::{cgroup2_root, own_cgroup, tid};
 
 ebpf_skeleton!("../bpf/cgroup_hooks.bpf.o");
@@ -235,17 +236,9 @@ fn the_packet_sockops_sysctl_sockopt_and_device_hooks_run() {
     });
 }
 
-fn kernel_at_least(major: u32, minor: u32) -> bool {
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let mut parts = release
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|p| p.parse::<u32>().ok());
-    (parts.next().unwrap(), parts.next().unwrap()) >= (major, minor)
-}
-
 #[test]
 fn the_unix_socket_hooks_run_from_linux_6_7() {
-    if !kernel_at_least(6, 7) {
+    if !kernel().at_least(6, 7) {
         // Older kernels know none of these attach types.
         let err = cgroup_unix::Objects::load().unwrap_err();
         assert!(

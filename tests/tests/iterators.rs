@@ -11,7 +11,8 @@ use std::path::PathBuf;
 
 use ebpf_skeleton::link::{CgroupIterOrder, IterOptions, LinkDetail, LinkType};
 use ebpf_skeleton::{ebpf_skeleton, UpdateFlags};
-use ebpf_skeleton_tests::{cgroup2_root, kconfig, tid};
+use ebpf_skeleton_tests::kernel::kernel;
+use ebpf_skeleton_tests::{cgroup2_root, tid};
 
 ebpf_skeleton!("../bpf/iters.bpf.o");
 ebpf_skeleton!("../bpf/iter_cgroup.bpf.o");
@@ -62,7 +63,7 @@ fn a_task_iterator_of_one_thread_or_one_process() {
     let objs = iters::Objects::load().unwrap();
     let p = &objs.programs.dump_task;
     let one = p.attach_iter(&IterOptions::thread(tid()));
-    if !kconfig::release_at_least(6, 1) {
+    if !kernel().at_least(6, 1) {
         // Task iterators take no parameters before 6.1.
         assert_eq!(one.unwrap_err().errno(), Some(libc::EINVAL));
         return;
@@ -95,7 +96,7 @@ fn a_task_iterator_of_one_thread_or_one_process() {
 fn a_file_iterator_sees_a_file_this_process_opened() {
     let objs = iters::Objects::load().unwrap();
     let file = File::open("/proc/self/status").unwrap();
-    let options = if kconfig::release_at_least(6, 1) {
+    let options = if kernel().at_least(6, 1) {
         IterOptions::process(std::process::id())
     } else {
         IterOptions::new()
@@ -163,7 +164,7 @@ fn inode(dir: &std::path::Path) -> u64 {
 #[test]
 fn a_cgroup_iterator_walks_in_each_order() {
     let loaded = iter_cgroup::Objects::load();
-    if !kconfig::release_at_least(6, 1) {
+    if !kernel().at_least(6, 1) {
         let err = loaded.unwrap_err();
         assert!(err.to_string().contains("dump_cgroup"), "{err}");
         return;

@@ -13,8 +13,8 @@ use ebpf_skeleton::link::{
     TcxOptions, XdpMode, XdpOptions,
 };
 use ebpf_skeleton::{ebpf_skeleton, AttachType, Program};
-use ebpf_skeleton_tests::eventually;
 use ebpf_skeleton_tests::net::{in_new_netns, veth, FrameSender};
+use ebpf_skeleton_tests::{eventually, kconfig};
 
 ebpf_skeleton!("../bpf/net_hooks.bpf.o");
 
@@ -274,23 +274,9 @@ fn legacy_tc_filters_run_by_priority_on_ingress_and_egress() {
     });
 }
 
-/// Whether this kernel was built with netkit (`CONFIG_NETKIT`), as its
-/// config says.
+/// Whether this kernel was built with netkit (`CONFIG_NETKIT`).
 fn kernel_has_netkit() -> bool {
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let config = std::fs::read_to_string(format!("/boot/config-{}", release.trim()))
-        .ok()
-        .or_else(|| {
-            let out = std::process::Command::new("zcat")
-                .arg("/proc/config.gz")
-                .output()
-                .ok()?;
-            Some(String::from_utf8_lossy(&out.stdout).into_owned())
-        })
-        .expect("the kernel's config, at /boot or /proc/config.gz");
-    config
-        .lines()
-        .any(|l| l == "CONFIG_NETKIT=y" || l == "CONFIG_NETKIT=m")
+    kconfig::enabled("NETKIT")
 }
 
 #[test]

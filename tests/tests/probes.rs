@@ -9,13 +9,13 @@
 //! error; in VMs of other kernels (`./x test --kernel 6.12`) they count.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use ebpf_skeleton::link::{
     Kprobe, KprobeMulti, LinkDetail, PerfEventDetail, Uprobe, UprobeMulti, Usdt,
 };
 use ebpf_skeleton::{ebpf_skeleton, Error, UpdateFlags};
+use ebpf_skeleton_tests::kernel::{kernel, Feature};
 use ebpf_skeleton_tests::{getppid_n, kconfig, tid};
 
 ebpf_skeleton!("../bpf/probes.bpf.o");
@@ -45,9 +45,8 @@ fn hits(objs: &probes::Objects, slot: u32) -> u64 {
     objs.maps.hits.get(slot).unwrap().unwrap()
 }
 
-/// Whether the kernel was built with kprobes (its kprobe PMU is there).
 fn has_kprobes() -> bool {
-    Path::new("/sys/bus/event_source/devices/kprobe").exists()
+    kernel().has(Feature::Kprobes)
 }
 
 fn assert_no_kprobes(err: &Error) {
@@ -157,7 +156,7 @@ fn a_set_of_kprobes_counts_each_function_by_its_cookie() {
 #[test]
 fn a_kprobe_session_sees_entry_and_return() {
     let result = probe_session::Objects::load();
-    if !kconfig::release_at_least(6, 10) || !kconfig::enabled("FPROBE") {
+    if !kernel().at_least(6, 10) || !kconfig::enabled("FPROBE") {
         // Before 6.10 (or without fprobe) there are no sessions: the kfunc
         // or the attach type is refused.
         match result {

@@ -13,7 +13,8 @@ use std::fs::File;
 
 use ebpf_skeleton::link::{CgroupOptions, LinkDetail, LinkType, PerfEventDetail, TraceOptions};
 use ebpf_skeleton::{ebpf_skeleton, AttachType, Error, UpdateFlags};
-use ebpf_skeleton_tests::{getppid_n, kconfig, own_cgroup, run, tid};
+use ebpf_skeleton_tests::kernel::kernel;
+use ebpf_skeleton_tests::{getppid_n, own_cgroup, run, tid};
 
 ebpf_skeleton!("../bpf/tracing.bpf.o");
 ebpf_skeleton!("../bpf/raw_tp_cookie.bpf.o");
@@ -43,8 +44,7 @@ fn load_tracing() -> tracing::Objects {
 
 /// Whether the kernel is locked down, which refuses trampoline programs.
 fn locked_down() -> bool {
-    let mode = std::fs::read_to_string("/sys/kernel/security/lockdown").unwrap_or_default();
-    !mode.is_empty() && !mode.contains("[none]")
+    kernel().locked_down()
 }
 
 /// Checks the load error a locked-down kernel gives for `program`.
@@ -88,7 +88,7 @@ fn one_tracepoint_program_at_two_tracepoints_told_apart_by_cookie() {
 #[test]
 fn a_raw_tracepoint_with_a_cookie_from_linux_6_10() {
     let loaded = raw_tp_cookie::Objects::load();
-    if !kconfig::release_at_least(6, 10) {
+    if !kernel().at_least(6, 10) {
         // bpf_get_attach_cookie is no raw tracepoint helper before 6.10.
         let err = loaded.unwrap_err();
         assert!(

@@ -64,6 +64,11 @@ impl Program {
             Some(libc::ENOENT) => "the program or link to place it next to is not there".to_owned(),
             _ => String::new(),
         };
+        let reason = match super::attach::attach_hint(self.section(), target, &source) {
+            Some(hint) if reason.is_empty() => hint,
+            Some(hint) => format!("{reason}; {hint}"),
+            None => reason,
+        };
         Error::Attach {
             program: self.name().to_owned(),
             target: target.to_owned(),
