@@ -17,6 +17,9 @@ pub fn write(from: &Vmlinux, include: &Path) -> Result<(), Error> {
         Vmlinux::Kernel => PathBuf::from(KERNEL_BTF),
         Vmlinux::File(path) => path.clone(),
     };
+    // Watched on every run, cached or not: cargo keeps only the last run's
+    // list, and a new kernel (or file) must regenerate the header.
+    println!("cargo:rerun-if-changed={}", source.display());
     let bytes = std::fs::read(&source).map_err(|e| Error::io("reading BTF from", &source, e))?;
     let stamp = format!(
         "{} {} {:016x}\n",
@@ -28,9 +31,6 @@ pub fn write(from: &Vmlinux, include: &Path) -> Result<(), Error> {
     let stamp_file = include.join("vmlinux.h.from");
     if header.is_file() && std::fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp) {
         return Ok(());
-    }
-    if let Vmlinux::File(_) = from {
-        println!("cargo:rerun-if-changed={}", source.display());
     }
     let btf = Btf::from_file(&source).map_err(Error::Vmlinux)?;
     // Written aside and renamed, so that an interrupted build leaves no

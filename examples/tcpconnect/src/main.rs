@@ -28,10 +28,16 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let duration = match (args.next().as_deref(), args.next()) {
         (None, _) => None,
-        (Some("--duration" | "-d"), Some(secs)) => match secs.parse() {
-            Ok(secs) => Some(Duration::from_secs_f64(secs)),
-            Err(e) => return usage(&format!("--duration {secs}: {e}")),
-        },
+        (Some("--duration" | "-d"), Some(secs)) => {
+            match secs
+                .parse()
+                .map_err(|e| format!("{e}"))
+                .and_then(|s| Duration::try_from_secs_f64(s).map_err(|e| format!("{e}")))
+            {
+                Ok(duration) => Some(duration),
+                Err(e) => return usage(&format!("--duration {secs}: {e}")),
+            }
+        }
         (Some(other), _) => return usage(&format!("unexpected `{other}`")),
     };
     match run(duration) {
