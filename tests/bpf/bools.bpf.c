@@ -41,4 +41,12 @@ int copy_bools(void *ctx)
 	return 0;
 }
 
+/* Not loaded unless asked (a `?` section): libbpf names its section
+ * without the `?`. */
+SEC("?tp/syscalls/sys_enter_getppid")
+int copy_bools_later(void *ctx)
+{
+	return copy_bools(ctx);
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

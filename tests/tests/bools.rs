@@ -10,6 +10,12 @@ ebpf_skeleton!("../bpf/bools.bpf.o");
 #[test]
 fn bool_globals_are_bools_before_and_after_load() {
     let mut specs = bools::Specs::new().expect("open");
+    // A program of a `?` section is there, not loaded unless asked.
+    assert!(!specs.programs.copy_bools_later.autoload);
+    assert_eq!(
+        specs.programs.copy_bools_later.section(),
+        "tp/syscalls/sys_enter_getppid"
+    );
     // The object's own initial values, as bools.
     assert!(!specs.rodata.verbose);
     assert!(specs.data.enabled);

@@ -24,17 +24,26 @@ pub(super) fn program_instructions(
     } else {
         Endian::Big
     };
-    let text = file
-        .section_by_name(section)
-        .ok_or_else(|| format!("the object has no section `{section}`"))?;
+    // libbpf names a program's section without the `?` that turns its
+    // autoload off (`SEC("?tp_btf/...")`), and an object may have both.
+    let optional = format!("?{section}");
+    let in_section = |index| {
+        file.section_by_index(index)
+            .and_then(|s| s.name().map(|name| name == section || name == optional))
+            .unwrap_or(false)
+    };
     let symbol = file
         .symbols()
         .find(|s| {
             s.kind() == SymbolKind::Text
-                && s.section_index() == Some(text.index())
                 && s.name() == Ok(program)
+                && s.section_index().is_some_and(in_section)
         })
         .ok_or_else(|| format!("section `{section}` has no function `{program}`"))?;
+    let text = symbol
+        .section_index()
+        .and_then(|index| file.section_by_index(index).ok())
+        .ok_or_else(|| format!("reading section `{section}`"))?;
     let (start, size) = (symbol.address(), symbol.size());
     let data = text
         .data()
