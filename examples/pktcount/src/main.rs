@@ -87,13 +87,14 @@ fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let objs = pktcount::Objects::load()?;
     let _link = attach(&objs.programs.count_packets, ifindex)?;
     let redraw = std::io::stdout().is_terminal();
+    // The first interval counts from here: take its baseline before saying
+    // so, or packets sent on that word would fall before it.
+    let mut before = read(&objs)?;
+    let mut last = Instant::now();
     println!(
         "counting packets received on {}; Ctrl-C to stop",
         args.iface
     );
-
-    let mut before = read(&objs)?;
-    let mut last = Instant::now();
     let mut n = 0;
     while !STOP.load(Ordering::Relaxed) && args.count.is_none_or(|count| n < count) {
         sleep(args.interval);
