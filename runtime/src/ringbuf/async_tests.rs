@@ -43,13 +43,30 @@ fn block_on<F: Future>(future: F) -> F::Output {
         .expect("the async reader was never woken")
 }
 
-/// Writes `batches` batches of `per_batch` 24-byte records (sequence numbers
-/// from 0) with `produce` from this thread, pausing between batches so that
-/// the reader runs dry and must be woken.
-fn produce_slowly(prog: &Program, cpu: u32, ring: u64, batches: u64, per_batch: u64) {
-    for batch in 0..batches {
-        run_on(prog, cpu, &[per_batch, 24, batch * per_batch, ring, 0]);
-        std::thread::sleep(Duration::from_millis(2));
+/// Writes 24-byte records (sequence numbers from 0) with `produce` from
+/// this thread, `per_batch` at a time, pausing between batches so that the
+/// reader runs dry and must be woken. `phases` counts the batches of each
+/// phase of the reader; before each phase after the first, the producer
+/// waits for the reader to say the previous one is done, so that a phase
+/// that reads all there is (`drain`) never reads the next one's records.
+fn produce_slowly(
+    prog: &Program,
+    cpu: u32,
+    args: impl Fn(u64, u64) -> Vec<u64>,
+    per_batch: u64,
+    phases: &[u64],
+    phase_done: std::sync::mpsc::Receiver<()>,
+) {
+    let mut batch = 0;
+    for (phase, &batches) in phases.iter().enumerate() {
+        if phase > 0 {
+            phase_done.recv().expect("the reader ended a phase");
+        }
+        for _ in 0..batches {
+            run_on(prog, cpu, &args(per_batch, batch * per_batch));
+            batch += 1;
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 }
 
@@ -66,15 +83,19 @@ fn async_ring_reader_is_woken_for_each_batch() {
     let obj = load("ringbuf");
     let produce = obj.program("produce").unwrap();
     let cpu = online_cpus().unwrap()[0];
+    let (phase_done, next_phase) = std::sync::mpsc::channel();
     std::thread::scope(|s| {
         let reader = RingBufReader::new(&obj.map("events").unwrap()).unwrap();
-        s.spawn(|| produce_slowly(&produce, cpu, 0, 30, 10));
+        let ring_args = |count, first| vec![count, 24, first, 0, 0];
+        let produce = &produce;
+        s.spawn(move || produce_slowly(produce, cpu, ring_args, 10, &[15, 10, 5], next_phase));
         block_on(async move {
             let mut reader = AsyncRingBufReader::new(reader).unwrap();
             for expected in 0..150 {
                 let words = reader.next_as::<[u64; 3]>().await.unwrap();
                 assert_eq!(words[0], expected);
             }
+            phase_done.send(()).unwrap();
             let mut expected = 150;
             while expected < 250 {
                 let n = reader
@@ -86,6 +107,8 @@ fn async_ring_reader_is_woken_for_each_batch() {
                     .unwrap();
                 assert!(n > 0);
             }
+            assert_eq!(expected, 250, "drain read only this phase's records");
+            phase_done.send(()).unwrap();
             // As a stream: owned copies.
             for expected in 250..300 {
                 let record = next_item(&mut reader).await.unwrap().unwrap();
@@ -143,19 +166,18 @@ fn async_perf_reader_is_woken_for_each_batch() {
     let reader =
         PerfReader::with_options(&obj.map("events").unwrap(), &PerfOptions::new().cpus([cpu]))
             .unwrap();
+    let (phase_done, next_phase) = std::sync::mpsc::channel();
     std::thread::scope(|s| {
-        s.spawn(|| {
-            for batch in 0..30 {
-                run_on(&produce, cpu, &[10, 24, batch * 10]);
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        });
+        let perf_args = |count, first| vec![count, 24, first];
+        let produce = &produce;
+        s.spawn(move || produce_slowly(produce, cpu, perf_args, 10, &[10, 10, 10], next_phase));
         block_on(async move {
             let mut reader = AsyncPerfReader::new(reader).unwrap();
             for expected in 0..100 {
                 let words = reader.next_as::<[u64; 3]>().await.unwrap();
                 assert_eq!(words[0], expected);
             }
+            phase_done.send(()).unwrap();
             let mut expected = 100;
             while expected < 200 {
                 reader
@@ -166,6 +188,8 @@ fn async_perf_reader_is_woken_for_each_batch() {
                     .await
                     .unwrap();
             }
+            assert_eq!(expected, 200, "drain read only this phase's samples");
+            phase_done.send(()).unwrap();
             for expected in 200..300 {
                 let (from, sample) = next_item(&mut reader).await.unwrap().unwrap();
                 assert_eq!((from, seq_of(&sample)), (cpu, expected));
