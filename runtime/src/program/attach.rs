@@ -329,13 +329,20 @@ pub(super) fn attach_hint(section: &str, target: &str, err: &io::Error) -> Optio
         );
     }
     if target.starts_with("tcx") && missing {
-        if let Some(release) = kernel_release().filter(|r| older_than(r, (6, 6))) {
-            return Some(format!(
-                "tcx needs Linux 6.6 or later and this kernel is {release}: attach with legacy tc instead"
-            ));
-        }
+        return tcx_missing();
     }
     None
+}
+
+/// On a kernel older than 6.6, which has no tcx, what to do instead.
+pub(super) fn tcx_missing() -> Option<String> {
+    kernel_release()
+        .filter(|r| older_than(r, (6, 6)))
+        .map(|release| {
+            format!(
+                "tcx needs Linux 6.6 or later and this kernel is {release}: attach with legacy tc instead"
+            )
+        })
 }
 
 fn tracefs_mounted() -> bool {

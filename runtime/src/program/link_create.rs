@@ -8,6 +8,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use libbpf_sys as sys;
 
+use super::attach::tcx_missing;
 use super::Program;
 use crate::error::{Error, Result};
 use crate::link::Link;
@@ -52,11 +53,17 @@ impl Program {
     }
 
     fn link_error(&self, target: &str, hook: AttachType, source: io::Error) -> Error {
+        let tcx = hook == AttachType::TCX_INGRESS || hook == AttachType::TCX_EGRESS;
+        let refused = format!(
+            "the kernel refused the hook {hook} for this {} program",
+            self.program_type()
+        );
         let reason = match source.raw_os_error() {
-            Some(libc::EINVAL) => format!(
-                "the kernel refused the hook {hook} for this {} program",
-                self.program_type()
-            ),
+            // A kernel without tcx takes neither tcx hook from any program.
+            Some(libc::EINVAL) => match tcx.then(tcx_missing).flatten() {
+                Some(hint) => format!("{refused}; {hint}"),
+                None => refused,
+            },
             Some(libc::EEXIST) | Some(libc::EBUSY) => {
                 "the hook already has a program that does not share it".to_owned()
             }
