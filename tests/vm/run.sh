@@ -25,7 +25,7 @@ VM=$TARGET/vm
 GUEST_TIMEOUT=${EBPF_VM_TIMEOUT:-1800}
 # The packages whose tests load into the kernel; the others (macros, ui
 # tests, benchmarks) do not depend on it and run on the host only.
-KERNEL_PACKAGES='ebpf-skeleton ebpf-skeleton-tests ebpf-skeleton-asm execsnoop'
+KERNEL_PACKAGES='ebpf-skeleton ebpf-skeleton-tests ebpf-skeleton-asm execsnoop opensnoop runqlat tcpconnect pktcount'
 
 # qemu, and what virtme-ng needs on the host: depmod (modules.dep for the
 # extracted modules), busybox (its initramfs), udevd (the guest's script

@@ -42,9 +42,10 @@ impl Tool {
         tool
     }
 
-    /// The first line (from now on) that `want` accepts; fails after 10 s.
+    /// The first line (from now on) that `want` accepts; fails after 60 s
+    /// (an emulated VM loads slowly).
     fn wait_for(&mut self, want: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {

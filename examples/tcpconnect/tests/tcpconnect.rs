@@ -40,7 +40,7 @@ impl Tool {
     }
 
     fn wait_for(&mut self, want: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             match self
                 .lines
