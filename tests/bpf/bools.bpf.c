@@ -21,7 +21,11 @@ int copy_bools(void *ctx)
 {
 	if (current_tid() != target_tid)
 		return 0;
-	__u64 n = __sync_fetch_and_add(&calls, 1) + 1;
+	__u64 n;
+
+	/* Only this thread counts: reading back after the add is its count. */
+	__sync_fetch_and_add(&calls, 1);
+	n = calls;
 
 	seen_verbose = verbose;
 	seen_enabled = enabled;

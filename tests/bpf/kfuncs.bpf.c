@@ -34,11 +34,9 @@ extern bool bpf_cpumask_test_cpu(u32 cpu, const struct cpumask *cpumask) __ksym;
 /* A weak kfunc no kernel has: the object loads all the same. */
 extern int ebpf_skeleton_no_such_kfunc(void) __ksym __weak;
 
-/* Typed ksyms: per-CPU kernel variables, read through bpf_this_cpu_ptr
- * (x86's `cpu_number` holds each CPU's own number). libbpf finds their
- * types in the kernel's BTF. */
+/* A typed ksym: a per-CPU kernel variable (each CPU's runqueue), read
+ * through bpf_this_cpu_ptr; libbpf finds its type in the kernel's BTF. */
 extern const struct rq runqueues __ksym;
-extern const int cpu_number __ksym;
 /* A typeless ksym: only its address, which libbpf takes from kallsyms
  * (`_text`, the kernel image's start, is there on any configuration). */
 extern const void _text __ksym;
@@ -59,15 +57,11 @@ struct report {
 	u32 percpu_calls;
 	/* The runqueue of the CPU the program ran on says it is that CPU. */
 	u32 rq_cpu_matches;
-	/* cpu_number, read on the current CPU, is that CPU. */
-	u32 cpu_number_matches;
 	/* A CPU mask holding the current CPU, tested. */
 	u32 cpumask_hits;
 	/* What bpf_ksym_exists said of the weak kfunc and variable. */
 	u32 weak_kfunc_present;
 	u32 weak_var_present;
-	/* Keeps the struct free of padding. */
-	u32 reserved;
 };
 
 struct report report;
@@ -135,7 +129,6 @@ int BPF_PROG(on_getppid_percpu, struct pt_regs *regs, long id)
 {
 	u32 cpu = bpf_get_smp_processor_id();
 	const struct rq *rq;
-	const int *number;
 
 	if (!counted(id))
 		return 0;
@@ -143,8 +136,5 @@ int BPF_PROG(on_getppid_percpu, struct pt_regs *regs, long id)
 	rq = bpf_this_cpu_ptr(&runqueues);
 	if (rq->cpu == cpu)
 		__sync_fetch_and_add(&report.rq_cpu_matches, 1);
-	number = bpf_this_cpu_ptr(&cpu_number);
-	if (*number == cpu)
-		__sync_fetch_and_add(&report.cpu_number_matches, 1);
 	return 0;
 }

@@ -22,6 +22,10 @@ pub enum Feature {
     UserRingbuf,
     /// Cgroup local storage (`BPF_MAP_TYPE_CGRP_STORAGE`, Linux 6.2).
     CgrpStorage,
+    /// The kfuncs tests/bpf/kfuncs.bpf.c calls from a tracing program:
+    /// `bpf_task_from_pid` and `bpf_rcu_read_lock` (6.2), the
+    /// `bpf_cpumask_*` family (Linux 6.3).
+    CpumaskKfuncs,
     /// struct_ops maps registered through a BPF link (Linux 6.4).
     StructOpsLink,
     /// tcx attachments (Linux 6.6).
@@ -48,6 +52,7 @@ impl Feature {
             Feature::BpfLoop => (5, 17),
             Feature::UserRingbuf => (6, 1),
             Feature::CgrpStorage => (6, 2),
+            Feature::CpumaskKfuncs => (6, 3),
             Feature::StructOpsLink => (6, 4),
             Feature::Tcx => (6, 6),
             Feature::Arena => (6, 9),
