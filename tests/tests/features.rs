@@ -7,49 +7,24 @@
 use ebpf_skeleton::asm::Helper;
 use ebpf_skeleton::features::{self, Support};
 use ebpf_skeleton::{AttachType, Error, MapType, ProgramType};
-
-/// `(major, minor)` of the running kernel.
-fn version() -> (u32, u32) {
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let mut numbers = release
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|n| n.parse().ok());
-    (numbers.next().unwrap(), numbers.next().unwrap())
-}
+use ebpf_skeleton_tests::kconfig;
+use ebpf_skeleton_tests::kernel::kernel;
 
 /// Whether the kernel is at least `major.minor`.
 fn since(major: u32, minor: u32) -> Support {
-    if version() >= (major, minor) {
+    answer(kernel().at_least(major, minor))
+}
+
+fn answer(supported: bool) -> Support {
+    if supported {
         Support::Supported
     } else {
         Support::Unsupported
     }
 }
 
-/// The kernel's config line for `option` (`y`, `m`), from
-/// /boot/config-RELEASE or /proc/config.gz.
-fn config(option: &str) -> Option<String> {
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let text = std::fs::read_to_string(format!("/boot/config-{}", release.trim()))
-        .ok()
-        .or_else(|| {
-            let out = std::process::Command::new("zcat")
-                .arg("/proc/config.gz")
-                .output()
-                .ok()?;
-            out.status
-                .success()
-                .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-        })
-        .expect("the kernel's config, in /boot or /proc/config.gz");
-    let prefix = format!("{option}=");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .map(str::to_owned)
-}
-
 fn locked_down() -> bool {
-    std::fs::read_to_string("/sys/kernel/security/lockdown").is_ok_and(|l| !l.contains("[none]"))
+    kernel().locked_down()
 }
 
 /// Asserts that a probe could not tell, with the errno `errno`, and
@@ -159,13 +134,9 @@ fn attach_types_are_those_this_kernel_links() {
     assert_eq!(probe(AttachType::PERF_EVENT), since(5, 15));
     assert_eq!(probe(AttachType::TCX_INGRESS), since(6, 6));
     assert_eq!(probe(AttachType::SK_MSG_VERDICT), since(6, 10));
-    let netkit = config("CONFIG_NETKIT").is_some_and(|v| v == "y") && version() >= (6, 7);
-    let netkit = if netkit {
-        Support::Supported
-    } else {
-        Support::Unsupported
-    };
-    assert_eq!(probe(AttachType::NETKIT_PRIMARY), netkit);
+    // netkit links need the driver built in.
+    let netkit = kconfig::config("NETKIT").as_deref() == Some("y") && kernel().at_least(6, 7);
+    assert_eq!(probe(AttachType::NETKIT_PRIMARY), answer(netkit));
     let text = could_not_tell(
         features::attach_type(AttachType::TRACE_FENTRY),
         libc::EOPNOTSUPP,

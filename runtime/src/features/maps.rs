@@ -112,9 +112,10 @@ fn attributes(kind: MapType) -> std::result::Result<Attributes, Problem> {
             a._keep.push(btf);
         }
         MapType::STRUCT_OPS => {
-            // BTF type 1 of vmlinux is no struct_ops value type.
+            // BTF type 1 of vmlinux is no struct_ops value type. (Kernels
+            // before 6.9 refuse attributes they lack that are not 0, so
+            // `value_type_btf_obj_fd` stays 0: no flag says it is given.)
             a.opts.btf_vmlinux_value_type_id = 1;
-            a.opts.value_type_btf_obj_fd = -1;
         }
         _ => {}
     }
