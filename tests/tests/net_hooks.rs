@@ -285,15 +285,26 @@ fn netkit_runs_its_primary_program() {
     let netkit = &objs.programs.netkit_count;
     in_new_netns(|| {
         if kernel_has_netkit() {
+            // (No peer arguments: iproute2 before 6.7 knows no netkit
+            // options; the kernel names the peer.)
             let ok = std::process::Command::new("ip")
-                .args([
-                    "link", "add", "nk0", "type", "netkit", "peer", "name", "nk1",
-                ])
+                .args(["link", "add", "nk0", "type", "netkit"])
                 .status()
                 .unwrap()
                 .success();
-            assert!(ok, "ip link add type netkit");
-            for dev in ["nk0", "nk1"] {
+            assert!(ok, "ip link add nk0 type netkit");
+            let out = std::process::Command::new("ip")
+                .args(["-o", "link", "show"])
+                .output()
+                .unwrap();
+            let links = String::from_utf8_lossy(&out.stdout).into_owned();
+            let devices: Vec<&str> = links
+                .lines()
+                .filter_map(|l| l.split(": ").nth(1))
+                .map(|d| d.split('@').next().unwrap())
+                .collect();
+            assert_eq!(devices.len(), 3, "lo, nk0 and its peer: {devices:?}");
+            for dev in &devices[1..] {
                 let up = std::process::Command::new("ip")
                     .args(["link", "set", dev, "up"])
                     .status()

@@ -9,6 +9,7 @@
 //! error; in VMs of other kernels (`./x test --kernel 6.12`) they count.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use ebpf_skeleton::link::{
@@ -43,6 +44,28 @@ fn load_for_this_thread() -> probes::Objects {
 
 fn hits(objs: &probes::Objects, slot: u32) -> u64 {
     objs.maps.hits.get(slot).unwrap().unwrap()
+}
+
+/// getpgid(0), straight to the kernel.
+fn getpgid() {
+    // SAFETY: getpgid has one integer argument.
+    unsafe { libc::syscall(libc::SYS_getpgid, 0) };
+}
+
+/// The kernel functions ftrace can trace, from the file libbpf resolves
+/// kprobe_multi patterns in (under debugfs when it is there).
+fn traceable_functions() -> Vec<String> {
+    let root = if Path::new("/sys/kernel/debug/tracing").exists() {
+        "/sys/kernel/debug/tracing"
+    } else {
+        "/sys/kernel/tracing"
+    };
+    let text =
+        std::fs::read_to_string(format!("{root}/available_filter_functions")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn has_kprobes() -> bool {
@@ -122,11 +145,10 @@ fn a_set_of_kprobes_counts_each_function_by_its_cookie() {
     let multi = multi.unwrap();
     let ret = p
         .on_kretprobe_multi
-        .attach_kprobe_multi(&KprobeMulti::pattern("__x64_sys_getppi*").retprobe())
+        .attach_kprobe_multi(&KprobeMulti::symbols([GETPPID]).retprobe())
         .unwrap();
     getppid_n(3);
-    // SAFETY: getpgid(0) has no pointer arguments.
-    unsafe { libc::getpgid(0) };
+    getpgid();
     assert_eq!(
         [hits(&objs, KPROBE_MULTI + 1), hits(&objs, KPROBE_MULTI + 2)],
         [3, 1]
@@ -140,6 +162,33 @@ fn a_set_of_kprobes_counts_each_function_by_its_cookie() {
         panic!("a kprobe_multi link");
     };
     assert_eq!((count, flags), (1, 1), "one function, a return probe");
+
+    // A glob pattern matches what the kernel lists as traceable, as libbpf
+    // reads it; a pattern that matches nothing is ENOENT.
+    let pattern = "__x64_sys_getpgi*";
+    let matched = traceable_functions()
+        .iter()
+        .filter(|f| f.starts_with("__x64_sys_getpgi"))
+        .count();
+    let by_pattern = p
+        .on_kprobe_multi
+        .attach_kprobe_multi(&KprobeMulti::pattern(pattern));
+    if matched == 0 {
+        assert_eq!(by_pattern.unwrap_err().errno(), Some(libc::ENOENT));
+    } else {
+        let link = by_pattern.unwrap();
+        let LinkDetail::KprobeMulti { count, .. } = link.info().unwrap().detail else {
+            panic!("a kprobe_multi link");
+        };
+        assert_eq!(count as usize, matched);
+        getpgid();
+        assert_eq!(hits(&objs, KPROBE_MULTI), 1, "cookie 0: the pattern's");
+    }
+    let err = p
+        .on_kprobe_multi
+        .attach_kprobe_multi(&KprobeMulti::pattern("ebpf_skeleton_no_such_*"))
+        .unwrap_err();
+    assert_eq!(err.errno(), Some(libc::ENOENT), "{err}");
 
     // Cookies must match the symbols one for one.
     let err = p
