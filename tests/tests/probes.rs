@@ -99,6 +99,12 @@ fn kprobes_and_kretprobes_count_by_cookie() {
             "{err}"
         );
         assert_no_kprobes(&ret.unwrap_err());
+        let err = p
+            .on_kretprobe
+            .attach_kprobe(&Kprobe::ret(GETPPID).maxactive(8))
+            .unwrap_err();
+        assert_no_kprobes(&err);
+        assert_eq!(err.errno(), Some(libc::ENOENT), "no kprobe_events: {err}");
         return;
     }
     let (entry, ret) = (entry.unwrap(), ret.unwrap());
@@ -107,6 +113,24 @@ fn kprobes_and_kretprobes_count_by_cookie() {
         (hits(&objs, KPROBE + 3), hits(&objs, KRETPROBE + 5)),
         (4, 4)
     );
+
+    // A kretprobe that follows at most 8 calls at once, made through
+    // tracefs: it counts, and its event goes with the link.
+    let bounded = p
+        .on_kretprobe
+        .attach_kprobe(&Kprobe::ret(GETPPID).maxactive(8).cookie(6))
+        .unwrap();
+    let events = || std::fs::read_to_string("/sys/kernel/tracing/kprobe_events").unwrap();
+    let ours = format!("ebpf_skeleton_{}_", std::process::id());
+    assert!(
+        events().contains(&format!("r8:kprobes/{ours}")),
+        "{}",
+        events()
+    );
+    getppid_n(2);
+    assert_eq!(hits(&objs, KRETPROBE + 6), 2);
+    drop(bounded);
+    assert!(!events().contains(&ours), "{}", events());
     let LinkDetail::PerfEvent(PerfEventDetail::Kprobe {
         retprobe,
         function,
