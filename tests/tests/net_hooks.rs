@@ -287,12 +287,15 @@ fn netkit_runs_its_primary_program() {
         if kernel_has_netkit() {
             // (No peer arguments: iproute2 before 6.7 knows no netkit
             // options; the kernel names the peer.)
-            let ok = std::process::Command::new("ip")
+            let out = std::process::Command::new("ip")
                 .args(["link", "add", "nk0", "type", "netkit"])
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "ip link add nk0 type netkit");
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "ip link add nk0 type netkit: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let out = std::process::Command::new("ip")
                 .args(["-o", "link", "show"])
                 .output()

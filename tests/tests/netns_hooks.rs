@@ -43,11 +43,8 @@ fn sk_lookup_steers_a_connection_to_a_listener_on_another_port() {
         loopback_up();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         objs.maps.listeners.set(0, &listener).unwrap();
-        // A port nothing listens on.
-        let elsewhere = {
-            let probe = TcpListener::bind("127.0.0.1:0").unwrap();
-            probe.local_addr().unwrap()
-        };
+        // A port nothing listens on in a namespace of the test's own.
+        let elsewhere: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
         objs.bss.steer_port.set(u32::from(elsewhere.port()));
         assert_eq!(
             TcpStream::connect(elsewhere).unwrap_err().kind(),

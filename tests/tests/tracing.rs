@@ -39,10 +39,10 @@ fn locked_down() -> bool {
     kernel().locked_down()
 }
 
-/// The cookie a raw tracepoint link's info shows for `cookie`: kernels
-/// before 6.15 take the cookie but leave it out of the info (6.12 shows 0,
-/// 6.18 the cookie).
-fn raw_tp_info_cookie(cookie: u64) -> u64 {
+/// The cookie a raw tracepoint's or trampoline's link info shows for
+/// `cookie`: kernels before 6.15 take the cookie but leave it out of the
+/// info (6.12 shows 0, 6.18 the cookie).
+fn info_cookie(cookie: u64) -> u64 {
     if kernel().at_least(6, 15) {
         cookie
     } else {
@@ -124,7 +124,7 @@ fn a_raw_tracepoint_with_a_cookie_from_linux_6_10() {
         link.info().unwrap().detail,
         LinkDetail::RawTracepoint {
             name: "sys_enter".into(),
-            cookie: raw_tp_info_cookie(6)
+            cookie: info_cookie(6)
         }
     );
 }
@@ -160,7 +160,7 @@ fn a_btf_tracepoint_chosen_at_run_time_with_a_cookie() {
         info.detail,
         LinkDetail::RawTracepoint {
             name: "sys_enter".into(),
-            cookie: raw_tp_info_cookie(5)
+            cookie: info_cookie(5)
         }
     );
 }
@@ -198,7 +198,10 @@ fn trampoline_programs_on_targets_chosen_at_run_time() {
     else {
         panic!("a tracing link");
     };
-    assert_eq!((attach_type, cookie), (AttachType::TRACE_FEXIT, 2));
+    assert_eq!(
+        (attach_type, cookie),
+        (AttachType::TRACE_FEXIT, info_cookie(2))
+    );
 
     // fmod_ret decides what the function returns to this thread: opening
     // a file is refused with the errno it returns.
