@@ -286,14 +286,15 @@ fn netkit_runs_its_primary_program() {
     in_new_netns(|| {
         if kernel_has_netkit() {
             // (No peer arguments: iproute2 before 6.7 knows no netkit
-            // options; the kernel names the peer.)
+            // options; the kernel names the peer `nk%d`, so the primary
+            // is named otherwise.)
             let out = std::process::Command::new("ip")
-                .args(["link", "add", "nk0", "type", "netkit"])
+                .args(["link", "add", "kit0", "type", "netkit"])
                 .output()
                 .unwrap();
             assert!(
                 out.status.success(),
-                "ip link add nk0 type netkit: {}",
+                "ip link add kit0 type netkit: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
             let out = std::process::Command::new("ip")
@@ -306,7 +307,7 @@ fn netkit_runs_its_primary_program() {
                 .filter_map(|l| l.split(": ").nth(1))
                 .map(|d| d.split('@').next().unwrap())
                 .collect();
-            assert_eq!(devices.len(), 3, "lo, nk0 and its peer: {devices:?}");
+            assert_eq!(devices.len(), 3, "lo, kit0 and its peer: {devices:?}");
             for dev in &devices[1..] {
                 let up = std::process::Command::new("ip")
                     .args(["link", "set", dev, "up"])
@@ -314,19 +315,19 @@ fn netkit_runs_its_primary_program() {
                     .unwrap();
                 assert!(up.success());
             }
-            let nk0 = ebpf_skeleton_tests::net::ifindex("nk0");
+            let primary = ebpf_skeleton_tests::net::ifindex("kit0");
             let link = netkit
-                .attach_netkit(nk0, &NetkitOptions::primary())
+                .attach_netkit(primary, &NetkitOptions::primary())
                 .unwrap();
             assert_eq!(
                 link.info().unwrap().detail,
                 LinkDetail::Netkit {
-                    ifindex: nk0,
+                    ifindex: primary,
                     attach_type: AttachType::NETKIT_PRIMARY
                 }
             );
-            // What nk0 sends runs the primary's program.
-            let sender = FrameSender::new(nk0);
+            // What the primary sends runs its program.
+            let sender = FrameSender::new(primary);
             for _ in 0..3 {
                 sender.send(b"n");
             }
