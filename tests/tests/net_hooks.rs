@@ -13,6 +13,7 @@ use ebpf_skeleton::link::{
     TcxOptions, XdpMode, XdpOptions,
 };
 use ebpf_skeleton::{ebpf_skeleton, AttachType, Program};
+use ebpf_skeleton_tests::kernel::{assert_tcx_refused, kernel, Feature};
 use ebpf_skeleton_tests::net::{in_new_netns, veth, FrameSender};
 use ebpf_skeleton_tests::{eventually, kconfig};
 
@@ -143,6 +144,24 @@ fn tcx_programs_run_in_the_order_they_were_placed() {
     in_new_netns(|| {
         let (a, b) = veth("ta", "tb");
         let p = &objs.programs;
+        if !kernel().has(Feature::Tcx) {
+            // Before 6.6: neither the plain nor a placed attach, and the
+            // error names the version needed.
+            assert_tcx_refused(p.tcx_b.attach_tcx(b), "tcx_b");
+            let err = p
+                .tcx_a
+                .attach_tcx_with(b, &TcxOptions::new().placement(Placement::first()))
+                .unwrap_err();
+            assert!(
+                err.to_string().ends_with(&format!(
+                    "tcx needs Linux 6.6 or later and this kernel is {}: attach with legacy tc \
+                     instead",
+                    kernel().release
+                )),
+                "{err}"
+            );
+            return;
+        }
         let link_b = p.tcx_b.attach_tcx(b).unwrap();
         let link_a = p
             .tcx_a
