@@ -276,8 +276,20 @@ fn a_pin_outlives_the_process_that_made_it() {
     let target = Array::<u32>::from_pin(dir.join("target")).unwrap();
     let hits = Array::<u64>::from_pin(dir.join("hits")).unwrap();
     target.set(0, &tid(), UpdateFlags::ANY).unwrap();
+    let before = hits.get(RAW).unwrap();
     getppid_n(6);
-    assert_eq!(hits.get(RAW).unwrap(), Some(6));
+    // (What a failure says: what was counted before, and every link of
+    // the program in the kernel.)
+    let program = link.info().unwrap().program_id;
+    let links_of_program: Vec<_> = ebpf_skeleton::loaded::links()
+        .filter_map(|l| l.ok()?.info().ok())
+        .filter(|i| i.program_id == program)
+        .collect();
+    assert_eq!(
+        hits.get(RAW).unwrap(),
+        Some(6),
+        "counted before: {before:?}; links: {links_of_program:?}"
+    );
 
     // Unpinned and dropped, the link goes.
     let id = link.id().unwrap();
