@@ -30,8 +30,6 @@ enum slot {
 	GETSOCKOPT,
 	SETSOCKOPT,
 	DEVICE,
-	SYSCTL_A,
-	SYSCTL_B,
 	NR_SLOTS
 };
 
@@ -148,20 +146,6 @@ int on_device(struct bpf_cgroup_dev_ctx *ctx)
 	/* Opening /dev/null (char device 1:3). */
 	if (ctx->major == 1 && ctx->minor == 3 && is_target())
 		count_hit(DEVICE);
-	return 1;
-}
-
-SEC("cgroup/sysctl")
-int sysctl_a(struct bpf_sysctl *ctx)
-{
-	count_hit(SYSCTL_A);
-	return 1;
-}
-
-SEC("cgroup/sysctl")
-int sysctl_b(struct bpf_sysctl *ctx)
-{
-	count_hit(SYSCTL_B);
 	return 1;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* A program whose global function `decide` a freplace program replaces:
- * `entry` returns decide(its first argument). */
+ * `entry`, a socket filter (whose return value the verifier leaves free),
+ * returns decide(the packet's length). */
 #include "common.h"
 
 __attribute__((noinline)) int decide(int x)
@@ -8,10 +9,10 @@ __attribute__((noinline)) int decide(int x)
 	return x + 1;
 }
 
-SEC("raw_tp")
-int entry(struct bpf_raw_tracepoint_args *ctx)
+SEC("socket")
+int entry(struct __sk_buff *skb)
 {
-	return decide((int)ctx->args[0]);
+	return decide(skb->len);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Programs of a network namespace's hooks: an sk_lookup program that steers
- * connections to `steer_port` to the listener in `listeners`, a flow
- * dissector that counts the packets it dissects, and a netfilter program
- * that counts what the namespace sends and drops it while `drop` is set. */
+ * connections to `steer_port` to the listener in `listeners`, and a flow
+ * dissector that counts the packets it dissects. */
 #include "common.h"
 
-enum slot { STEERED, DISSECTED, FILTERED, DROPPED, NR_SLOTS };
+enum slot { STEERED, DISSECTED, NR_SLOTS };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -22,7 +21,6 @@ struct {
 } listeners SEC(".maps");
 
 __u32 steer_port;
-__u32 drop;
 
 static __always_inline void count_hit(__u32 slot)
 {
@@ -54,19 +52,6 @@ int dissect(struct __sk_buff *skb)
 {
 	count_hit(DISSECTED);
 	return BPF_OK;
-}
-
-#define NF_DROP 0
-#define NF_ACCEPT 1
-
-SEC("netfilter")
-int filter(void *ctx)
-{
-	count_hit(FILTERED);
-	if (!drop)
-		return NF_ACCEPT;
-	count_hit(DROPPED);
-	return NF_DROP;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* A tracepoint and a BTF tracepoint program that count the test thread's
- * getppid(2) calls by the cookie they were attached with: slot = base +
- * cookie (0..7). The tp_btf program's tracepoint is chosen at run time. */
+/* A tracepoint program that counts the test thread's calls by the cookie
+ * it was attached with (Linux 5.15): slot = cookie (0..7). */
 
-enum base { TP = 0, TP_BTF = 8, NR_SLOTS = 16 };
+enum base { TP = 0, NR_SLOTS = 8 };
 
 #include "target_hits.h"
 
@@ -17,15 +16,6 @@ SEC("tracepoint")
 int on_tp(void *ctx)
 {
 	count_cookie(TP, bpf_get_attach_cookie(ctx));
-	return 0;
-}
-
-/* sys_enter's arguments: the registers, the syscall number. */
-SEC("tp_btf")
-int on_tp_btf(__u64 *ctx)
-{
-	if (ctx[1] == NR_GETPPID)
-		count_cookie(TP_BTF, bpf_get_attach_cookie(ctx));
 	return 0;
 }
 

@@ -13,6 +13,7 @@ use ebpf_skeleton::link::{
     TcxOptions, XdpMode, XdpOptions,
 };
 use ebpf_skeleton::{ebpf_skeleton, AttachType, Program};
+use ebpf_skeleton_tests::kernel::{assert_tcx_refused, kernel, Feature};
 use ebpf_skeleton_tests::net::{in_new_netns, veth, FrameSender};
 use ebpf_skeleton_tests::{eventually, kconfig};
 
@@ -143,6 +144,24 @@ fn tcx_programs_run_in_the_order_they_were_placed() {
     in_new_netns(|| {
         let (a, b) = veth("ta", "tb");
         let p = &objs.programs;
+        if !kernel().has(Feature::Tcx) {
+            // Before 6.6: neither the plain nor a placed attach, and the
+            // error names the version needed.
+            assert_tcx_refused(p.tcx_b.attach_tcx(b), "tcx_b");
+            let err = p
+                .tcx_a
+                .attach_tcx_with(b, &TcxOptions::new().placement(Placement::first()))
+                .unwrap_err();
+            assert!(
+                err.to_string().ends_with(&format!(
+                    "tcx needs Linux 6.6 or later and this kernel is {}: attach with legacy tc \
+                     instead",
+                    kernel().release
+                )),
+                "{err}"
+            );
+            return;
+        }
         let link_b = p.tcx_b.attach_tcx(b).unwrap();
         let link_a = p
             .tcx_a
@@ -285,34 +304,49 @@ fn netkit_runs_its_primary_program() {
     let netkit = &objs.programs.netkit_count;
     in_new_netns(|| {
         if kernel_has_netkit() {
-            let ok = std::process::Command::new("ip")
-                .args([
-                    "link", "add", "nk0", "type", "netkit", "peer", "name", "nk1",
-                ])
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "ip link add type netkit");
-            for dev in ["nk0", "nk1"] {
+            // (No peer arguments: iproute2 before 6.7 knows no netkit
+            // options; the kernel names the peer `nk%d`, so the primary
+            // is named otherwise.)
+            let out = std::process::Command::new("ip")
+                .args(["link", "add", "kit0", "type", "netkit"])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "ip link add kit0 type netkit: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let out = std::process::Command::new("ip")
+                .args(["-o", "link", "show"])
+                .output()
+                .unwrap();
+            let links = String::from_utf8_lossy(&out.stdout).into_owned();
+            let devices: Vec<&str> = links
+                .lines()
+                .filter_map(|l| l.split(": ").nth(1))
+                .map(|d| d.split('@').next().unwrap())
+                .collect();
+            assert_eq!(devices.len(), 3, "lo, kit0 and its peer: {devices:?}");
+            for dev in &devices[1..] {
                 let up = std::process::Command::new("ip")
                     .args(["link", "set", dev, "up"])
                     .status()
                     .unwrap();
                 assert!(up.success());
             }
-            let nk0 = ebpf_skeleton_tests::net::ifindex("nk0");
+            let primary = ebpf_skeleton_tests::net::ifindex("kit0");
             let link = netkit
-                .attach_netkit(nk0, &NetkitOptions::primary())
+                .attach_netkit(primary, &NetkitOptions::primary())
                 .unwrap();
             assert_eq!(
                 link.info().unwrap().detail,
                 LinkDetail::Netkit {
-                    ifindex: nk0,
+                    ifindex: primary,
                     attach_type: AttachType::NETKIT_PRIMARY
                 }
             );
-            // What nk0 sends runs the primary's program.
-            let sender = FrameSender::new(nk0);
+            // What the primary sends runs its program.
+            let sender = FrameSender::new(primary);
             for _ in 0..3 {
                 sender.send(b"n");
             }

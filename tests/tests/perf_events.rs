@@ -11,6 +11,7 @@ use ebpf_skeleton::link::{
     HardwareEvent, LinkDetail, LinkType, PerfEventDetail, PerfEventSpec, SoftwareEvent,
 };
 use ebpf_skeleton::{ebpf_skeleton, UpdateFlags};
+use ebpf_skeleton_tests::kernel::kernel;
 use ebpf_skeleton_tests::{getppid_n, tid};
 
 ebpf_skeleton!("../bpf/perf_events.bpf.o");
@@ -56,8 +57,12 @@ fn a_software_clock_of_this_thread_runs_the_program_every_period() {
     assert!(hits(&objs, SAMPLE) >= 10, "{} samples", hits(&objs, SAMPLE));
     // (Its info names the kernel's own PMU of the CPU clock, whose type
     // number recent kernels allocate at boot: the page fault test checks
-    // the info of a software event.)
-    assert_eq!(link.info().unwrap().link_type, LinkType::PERF_EVENT);
+    // the info of a software event.) No BPF perf links before 5.15.
+    if kernel().at_least(5, 15) {
+        assert_eq!(link.info().unwrap().link_type, LinkType::PERF_EVENT);
+    } else {
+        assert!(link.fd().is_none());
+    }
     drop(link);
     let after = hits(&objs, SAMPLE);
     let start = Instant::now();
@@ -72,15 +77,16 @@ fn a_sample_frequency_runs_the_program_about_that_often() {
     let event = spec.open().unwrap();
     let _link = objs.programs.on_sample.attach_perf_event(event).unwrap();
     // 300 ms of this thread's time at 1000 Hz: about 300 samples. The
-    // kernel tunes the period from the rate it sees, so allow a wide margin,
-    // but not the every-event rate of a period of 1 (millions).
+    // kernel tunes the period from the rate it sees (and an emulated CPU
+    // runs slowly), so allow a wide margin, but not the every-event rate
+    // of a period of 1 (millions).
     let start = Instant::now();
     let mut x = 0u64;
     while start.elapsed() < Duration::from_millis(300) {
         x = std::hint::black_box(x.wrapping_add(1));
     }
     let samples = hits(&objs, SAMPLE);
-    assert!((10..=3000).contains(&samples), "{samples} samples");
+    assert!((1..=3000).contains(&samples), "{samples} samples");
 }
 
 #[test]
@@ -114,13 +120,13 @@ fn page_faults_counted_one_by_one() {
         .open()
         .unwrap();
     let link = objs.programs.on_sample.attach_perf_event(faults).unwrap();
-    assert_eq!(
-        link.info().unwrap().detail,
-        LinkDetail::PerfEvent(PerfEventDetail::Event {
+    assert_perf_detail(
+        &link,
+        PerfEventDetail::Event {
             event_type: sys::PERF_TYPE_SOFTWARE,
             config: sys::PERF_COUNT_SW_PAGE_FAULTS as u64,
             cookie: 0,
-        })
+        },
     );
     // Fresh pages of a mapping of their own (an allocation this large is
     // one), each faulted in by its first write.
@@ -153,12 +159,12 @@ fn a_tracepoint_program_runs_from_its_tracepoint_s_perf_event() {
         .unwrap();
     getppid_n(5);
     assert_eq!(hits(&objs, TRACEPOINT), 5);
-    assert_eq!(
-        link.info().unwrap().detail,
-        LinkDetail::PerfEvent(PerfEventDetail::Tracepoint {
+    assert_perf_detail(
+        &link,
+        PerfEventDetail::Tracepoint {
             name: "sys_enter_getppid".into(),
-            cookie: 0
-        })
+            cookie: 0,
+        },
     );
 
     let err = PerfEventSpec::tracepoint("syscalls", "sys_enter_nothing")
@@ -194,6 +200,22 @@ fn hardware_counters_need_a_pmu() {
             "opening the perf event `instructions` of the calling thread"
         );
     }
+}
+
+/// Checks what a perf event link says of its event, as this kernel says
+/// it: from 6.6 the event itself; from 5.15 (BPF perf links) nothing of it;
+/// before, there is no link descriptor to ask.
+fn assert_perf_detail(link: &ebpf_skeleton::Link, detail: PerfEventDetail) {
+    if !kernel().at_least(5, 15) {
+        assert!(link.fd().is_none());
+        return;
+    }
+    let want = if kernel().at_least(6, 6) {
+        detail
+    } else {
+        PerfEventDetail::Unknown
+    };
+    assert_eq!(link.info().unwrap().detail, LinkDetail::PerfEvent(want));
 }
 
 /// Keeps the calling thread on `cpu`.

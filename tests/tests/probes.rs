@@ -9,6 +9,7 @@
 //! error; in VMs of other kernels (`./x test --kernel 6.12`) they count.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use ebpf_skeleton::link::{
@@ -35,14 +36,48 @@ const USDT: u32 = 64;
 /// The kernel function getppid(2) enters.
 const GETPPID: &str = "__x64_sys_getppid";
 
-fn load_for_this_thread() -> probes::Objects {
-    let objs = probes::Objects::load().expect("load probes.bpf.o");
+/// probes.bpf.o with this thread as its target, or `None` on a kernel
+/// before 5.15, which has no `bpf_get_attach_cookie` for probes and refuses
+/// the object: that refusal is checked.
+fn load_for_this_thread() -> Option<probes::Objects> {
+    let loaded = probes::Objects::load();
+    if !kernel().at_least(5, 15) {
+        let err = loaded.unwrap_err();
+        assert!(
+            matches!(&err, Error::ProgramLoad { program, .. } if program == "on_kprobe"),
+            "{err}"
+        );
+        return None;
+    }
+    let objs = loaded.expect("load probes.bpf.o");
     objs.maps.target.set(0, &tid(), UpdateFlags::ANY).unwrap();
-    objs
+    Some(objs)
 }
 
 fn hits(objs: &probes::Objects, slot: u32) -> u64 {
     objs.maps.hits.get(slot).unwrap().unwrap()
+}
+
+/// getpgid(0), straight to the kernel.
+fn getpgid() {
+    // SAFETY: getpgid has one integer argument.
+    unsafe { libc::syscall(libc::SYS_getpgid, 0) };
+}
+
+/// The kernel functions ftrace can trace, from the file libbpf resolves
+/// kprobe_multi patterns in (under debugfs when it is there).
+fn traceable_functions() -> Vec<String> {
+    let root = if Path::new("/sys/kernel/debug/tracing").exists() {
+        "/sys/kernel/debug/tracing"
+    } else {
+        "/sys/kernel/tracing"
+    };
+    let text =
+        std::fs::read_to_string(format!("{root}/available_filter_functions")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn has_kprobes() -> bool {
@@ -60,7 +95,9 @@ fn assert_no_kprobes(err: &Error) {
 
 #[test]
 fn kprobes_and_kretprobes_count_by_cookie() {
-    let objs = load_for_this_thread();
+    let Some(objs) = load_for_this_thread() else {
+        return;
+    };
     let p = &objs.programs;
     let entry = p.on_kprobe.attach_kprobe(&Kprobe::entry(GETPPID).cookie(3));
     let ret = p
@@ -76,6 +113,12 @@ fn kprobes_and_kretprobes_count_by_cookie() {
             "{err}"
         );
         assert_no_kprobes(&ret.unwrap_err());
+        let err = p
+            .on_kretprobe
+            .attach_kprobe(&Kprobe::ret(GETPPID).maxactive(8))
+            .unwrap_err();
+        assert_no_kprobes(&err);
+        assert_eq!(err.errno(), Some(libc::ENOENT), "no kprobe_events: {err}");
         return;
     }
     let (entry, ret) = (entry.unwrap(), ret.unwrap());
@@ -84,24 +127,49 @@ fn kprobes_and_kretprobes_count_by_cookie() {
         (hits(&objs, KPROBE + 3), hits(&objs, KRETPROBE + 5)),
         (4, 4)
     );
-    let LinkDetail::PerfEvent(PerfEventDetail::Kprobe {
-        retprobe,
-        function,
-        cookie,
-        ..
-    }) = entry.info().unwrap().detail
-    else {
-        panic!("a kprobe perf link");
-    };
-    assert_eq!((retprobe, function.as_str(), cookie), (false, GETPPID, 3));
+
+    // A kretprobe that follows at most 8 calls at once, made through
+    // tracefs: it counts, and its event goes with the link.
+    let bounded = p
+        .on_kretprobe
+        .attach_kprobe(&Kprobe::ret(GETPPID).maxactive(8).cookie(6))
+        .unwrap();
+    let events = || std::fs::read_to_string("/sys/kernel/tracing/kprobe_events").unwrap();
+    let ours = format!("ebpf_skeleton_{}_", std::process::id());
+    assert!(
+        events().contains(&format!("r8:kprobes/{ours}")),
+        "{}",
+        events()
+    );
+    getppid_n(2);
+    assert_eq!(hits(&objs, KRETPROBE + 6), 2);
+    drop(bounded);
+    assert!(!events().contains(&ours), "{}", events());
+    // Perf links describe their event from 6.6.
+    if kernel().at_least(6, 6) {
+        let LinkDetail::PerfEvent(PerfEventDetail::Kprobe {
+            retprobe,
+            function,
+            cookie,
+            ..
+        }) = entry.info().unwrap().detail
+        else {
+            panic!("a kprobe perf link");
+        };
+        assert_eq!((retprobe, function.as_str(), cookie), (false, GETPPID, 3));
+    }
+    // (6: the entry probe saw the bounded kretprobe's two calls too.)
+    assert_eq!(hits(&objs, KPROBE + 3), 6);
     drop((entry, ret));
     getppid_n(2);
-    assert_eq!(hits(&objs, KPROBE + 3), 4);
+    assert_eq!(hits(&objs, KPROBE + 3), 6);
 }
 
 #[test]
 fn a_set_of_kprobes_counts_each_function_by_its_cookie() {
-    let objs = load_for_this_thread();
+    let Some(objs) = load_for_this_thread() else {
+        return;
+    };
     let p = &objs.programs;
     let symbols = [GETPPID, "__x64_sys_getpgid"];
     let multi = p
@@ -122,11 +190,10 @@ fn a_set_of_kprobes_counts_each_function_by_its_cookie() {
     let multi = multi.unwrap();
     let ret = p
         .on_kretprobe_multi
-        .attach_kprobe_multi(&KprobeMulti::pattern("__x64_sys_getppi*").retprobe())
+        .attach_kprobe_multi(&KprobeMulti::symbols([GETPPID]).retprobe())
         .unwrap();
     getppid_n(3);
-    // SAFETY: getpgid(0) has no pointer arguments.
-    unsafe { libc::getpgid(0) };
+    getpgid();
     assert_eq!(
         [hits(&objs, KPROBE_MULTI + 1), hits(&objs, KPROBE_MULTI + 2)],
         [3, 1]
@@ -140,6 +207,33 @@ fn a_set_of_kprobes_counts_each_function_by_its_cookie() {
         panic!("a kprobe_multi link");
     };
     assert_eq!((count, flags), (1, 1), "one function, a return probe");
+
+    // A glob pattern matches what the kernel lists as traceable, as libbpf
+    // reads it; a pattern that matches nothing is ENOENT.
+    let pattern = "__x64_sys_getpgi*";
+    let matched = traceable_functions()
+        .iter()
+        .filter(|f| f.starts_with("__x64_sys_getpgi"))
+        .count();
+    let by_pattern = p
+        .on_kprobe_multi
+        .attach_kprobe_multi(&KprobeMulti::pattern(pattern));
+    if matched == 0 {
+        assert_eq!(by_pattern.unwrap_err().errno(), Some(libc::ENOENT));
+    } else {
+        let link = by_pattern.unwrap();
+        let LinkDetail::KprobeMulti { count, .. } = link.info().unwrap().detail else {
+            panic!("a kprobe_multi link");
+        };
+        assert_eq!(count as usize, matched);
+        getpgid();
+        assert_eq!(hits(&objs, KPROBE_MULTI), 1, "cookie 0: the pattern's");
+    }
+    let err = p
+        .on_kprobe_multi
+        .attach_kprobe_multi(&KprobeMulti::pattern("ebpf_skeleton_no_such_*"))
+        .unwrap_err();
+    assert_eq!(err.errno(), Some(libc::ENOENT), "{err}");
 
     // Cookies must match the symbols one for one.
     let err = p
@@ -161,8 +255,8 @@ fn a_kprobe_session_sees_entry_and_return() {
         // or the attach type is refused.
         match result {
             Err(err) => assert!(
-                err.to_string().contains("on_session"),
-                "the session program is refused: {err}"
+                err.to_string().contains("bpf_session_is_return"),
+                "the session kfunc is missing: {err}"
             ),
             Ok(objs) => {
                 let err = objs
@@ -189,7 +283,9 @@ fn a_kprobe_session_sees_entry_and_return() {
 
 #[test]
 fn a_uprobe_on_a_shared_library_found_by_name() {
-    let objs = load_for_this_thread();
+    let Some(objs) = load_for_this_thread() else {
+        return;
+    };
     let pid = std::process::id() as i32;
     let link = objs
         .programs
@@ -219,18 +315,21 @@ fn a_uprobe_on_a_shared_library_found_by_name() {
         (hits(&objs, UPROBE + 2), hits(&objs, URETPROBE + 6)),
         (5, 5)
     );
-    let LinkDetail::PerfEvent(PerfEventDetail::Uprobe {
-        retprobe,
-        path,
-        cookie,
-        ..
-    }) = ret.info().unwrap().detail
-    else {
-        panic!("a uprobe perf link");
-    };
-    assert!(retprobe);
-    assert!(path.ends_with("/libc.so.6"), "resolved to {path}");
-    assert_eq!(cookie, 6);
+    // Perf links describe their event from 6.6.
+    if kernel().at_least(6, 6) {
+        let LinkDetail::PerfEvent(PerfEventDetail::Uprobe {
+            retprobe,
+            path,
+            cookie,
+            ..
+        }) = ret.info().unwrap().detail
+        else {
+            panic!("a uprobe perf link");
+        };
+        assert!(retprobe);
+        assert!(path.ends_with("/libc.so.6"), "resolved to {path}");
+        assert_eq!(cookie, 6);
+    }
     drop((link, ret));
 
     let err = objs
@@ -266,17 +365,28 @@ pub extern "C" fn probes_multi_c(x: u64) -> u64 {
 
 #[test]
 fn a_set_of_uprobes_by_pattern_by_symbols_and_on_return() {
-    let objs = load_for_this_thread();
+    let Some(objs) = load_for_this_thread() else {
+        return;
+    };
     let pid = std::process::id() as i32;
     let p = &objs.programs;
-    let by_name = p
-        .on_uprobe_multi
-        .attach_uprobe_multi(
-            &UprobeMulti::symbols("/proc/self/exe", ["probes_multi_a", "probes_multi_b"])
-                .cookies([1, 2])
-                .pid(pid),
-        )
-        .unwrap();
+    let by_name = p.on_uprobe_multi.attach_uprobe_multi(
+        &UprobeMulti::symbols("/proc/self/exe", ["probes_multi_a", "probes_multi_b"])
+            .cookies([1, 2])
+            .pid(pid),
+    );
+    if !kernel().at_least(6, 6) {
+        // No uprobe_multi links before 6.6.
+        let err = by_name.unwrap_err();
+        assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
+        assert!(
+            err.to_string()
+                .contains("failed to attach multi-uprobe: -EINVAL"),
+            "{err}"
+        );
+        return;
+    }
+    let by_name = by_name.unwrap();
     let by_pattern = p
         .on_uretprobe_multi
         .attach_uprobe_multi(
@@ -340,7 +450,9 @@ fn run_target(mut child: std::process::Child) -> u64 {
 
 #[test]
 fn usdt_probes_of_a_target_process_with_cookie_and_semaphore() {
-    let objs = load_for_this_thread();
+    let Some(objs) = load_for_this_thread() else {
+        return;
+    };
     let child = start_target(7);
     let pid = child.id() as i32;
     let tick = objs

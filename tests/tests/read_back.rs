@@ -238,11 +238,11 @@ fn load(path: &Path) -> Loaded {
         }
         // Targets chosen at run time, as tests/tracing.rs chooses them.
         let targets: &[(&str, &str)] = match file_name(path) {
-            "tracing.bpf.o" => &[("on_tp_btf", "sys_enter")],
+            "tp_btf_cookie.bpf.o" => &[("on_tp_btf", "sys_enter")],
             "trampolines.bpf.o" => &[
                 ("on_fentry", "__x64_sys_getpgid"),
                 ("on_fexit", "__x64_sys_getpgid"),
-                ("on_fmod_ret", "__x64_sys_getpgid"),
+                ("on_fmod_ret", "security_file_open"),
                 ("on_lsm", "file_open"),
             ],
             _ => &[],

@@ -12,11 +12,12 @@
 use std::fs::File;
 
 use ebpf_skeleton::link::{CgroupOptions, LinkDetail, LinkType, PerfEventDetail, TraceOptions};
-use ebpf_skeleton::{ebpf_skeleton, AttachType, Error, UpdateFlags};
+use ebpf_skeleton::{ebpf_skeleton, AttachType, Error, TestRun, UpdateFlags};
 use ebpf_skeleton_tests::kernel::kernel;
-use ebpf_skeleton_tests::{getppid_n, own_cgroup, run, tid};
+use ebpf_skeleton_tests::{getppid_n, own_cgroup, tid};
 
 ebpf_skeleton!("../bpf/tracing.bpf.o");
+ebpf_skeleton!("../bpf/tp_btf_cookie.bpf.o");
 ebpf_skeleton!("../bpf/raw_tp_cookie.bpf.o");
 ebpf_skeleton!("../bpf/trampolines.bpf.o");
 ebpf_skeleton!("../bpf/lsm_cgroup.bpf.o");
@@ -33,18 +34,20 @@ fn getpgid() -> i64 {
     unsafe { libc::syscall(libc::SYS_getpgid, 0) }
 }
 
-/// Loads tracing.bpf.o with its tp_btf program on sys_enter.
-fn load_tracing() -> tracing::Objects {
-    let mut specs = tracing::Specs::new().unwrap();
-    specs.programs.on_tp_btf.set_attach_function("sys_enter");
-    let objs = specs.load().unwrap();
-    objs.maps.target.set(0, &tid(), UpdateFlags::ANY).unwrap();
-    objs
-}
-
 /// Whether the kernel is locked down, which refuses trampoline programs.
 fn locked_down() -> bool {
     kernel().locked_down()
+}
+
+/// The cookie a raw tracepoint's or trampoline's link info shows for
+/// `cookie`: kernels before 6.15 take the cookie but leave it out of the
+/// info (6.12 shows 0, 6.18 the cookie).
+fn info_cookie(cookie: u64) -> u64 {
+    if kernel().at_least(6, 15) {
+        cookie
+    } else {
+        0
+    }
 }
 
 /// Checks the load error a locked-down kernel gives for `program`.
@@ -63,7 +66,18 @@ fn assert_locked_down(err: &Error, program: &str) {
 
 #[test]
 fn one_tracepoint_program_at_two_tracepoints_told_apart_by_cookie() {
-    let objs = load_tracing();
+    let loaded = tracing::Objects::load();
+    if !kernel().at_least(5, 15) {
+        // bpf_get_attach_cookie is no tracepoint helper before 5.15.
+        let err = loaded.unwrap_err();
+        assert!(
+            matches!(&err, Error::ProgramLoad { program, .. } if program == "on_tp"),
+            "{err}"
+        );
+        return;
+    }
+    let objs = loaded.unwrap();
+    objs.maps.target.set(0, &tid(), UpdateFlags::ANY).unwrap();
     let hits = |slot| objs.maps.hits.get(slot).unwrap().unwrap();
     let p = &objs.programs.on_tp;
     let getppid = p
@@ -76,12 +90,18 @@ fn one_tracepoint_program_at_two_tracepoints_told_apart_by_cookie() {
     getpgid();
     getpgid();
     assert_eq!([hits(1), hits(2)], [3, 2]);
+    // Perf links describe their event from 6.6.
+    let detail = if kernel().at_least(6, 6) {
+        PerfEventDetail::Tracepoint {
+            name: "sys_enter_getppid".into(),
+            cookie: 1,
+        }
+    } else {
+        PerfEventDetail::Unknown
+    };
     assert_eq!(
         getppid.info().unwrap().detail,
-        LinkDetail::PerfEvent(PerfEventDetail::Tracepoint {
-            name: "sys_enter_getppid".into(),
-            cookie: 1
-        })
+        LinkDetail::PerfEvent(detail)
     );
 }
 
@@ -110,14 +130,27 @@ fn a_raw_tracepoint_with_a_cookie_from_linux_6_10() {
         link.info().unwrap().detail,
         LinkDetail::RawTracepoint {
             name: "sys_enter".into(),
-            cookie: 6
+            cookie: info_cookie(6)
         }
     );
 }
 
 #[test]
 fn a_btf_tracepoint_chosen_at_run_time_with_a_cookie() {
-    let objs = load_tracing();
+    let mut specs = tp_btf_cookie::Specs::new().unwrap();
+    specs.programs.on_tp_btf.set_attach_function("sys_enter");
+    let loaded = specs.load();
+    if !kernel().at_least(6, 10) {
+        // BTF tracepoints read no cookie before 6.10.
+        let err = loaded.unwrap_err();
+        assert!(
+            matches!(&err, Error::ProgramLoad { program, .. } if program == "on_tp_btf"),
+            "{err}"
+        );
+        return;
+    }
+    let objs = loaded.unwrap();
+    objs.maps.target.set(0, &tid(), UpdateFlags::ANY).unwrap();
     let link = objs
         .programs
         .on_tp_btf
@@ -125,7 +158,7 @@ fn a_btf_tracepoint_chosen_at_run_time_with_a_cookie() {
         .unwrap();
     assert_eq!(link.target(), "the kernel function of its tp_btf program");
     getppid_n(6);
-    assert_eq!(objs.maps.hits.get(8 + 5).unwrap(), Some(6));
+    assert_eq!(objs.maps.hits.get(5).unwrap(), Some(6));
     // The kernel makes a BTF tracepoint's link a raw tracepoint's.
     let info = link.info().unwrap();
     assert_eq!(info.link_type, LinkType::RAW_TRACEPOINT);
@@ -133,7 +166,7 @@ fn a_btf_tracepoint_chosen_at_run_time_with_a_cookie() {
         info.detail,
         LinkDetail::RawTracepoint {
             name: "sys_enter".into(),
-            cookie: 5
+            cookie: info_cookie(5)
         }
     );
 }
@@ -144,11 +177,22 @@ fn trampoline_programs_on_targets_chosen_at_run_time() {
     let p = &mut specs.programs;
     p.on_fentry.set_attach_function(GETPGID);
     p.on_fexit.set_attach_function(GETPGID);
-    p.on_fmod_ret.set_attach_function(GETPGID);
+    // fmod_ret needs a function the kernel lets programs change the return
+    // of: a security hook (or one on its error injection list).
+    p.on_fmod_ret.set_attach_function("security_file_open");
     p.on_lsm.set_attach_function("file_open");
     let loaded = specs.load();
     if locked_down() {
         assert_locked_down(&loaded.unwrap_err(), "on_fentry");
+        return;
+    }
+    if !kernel().at_least(5, 19) {
+        // Trampoline programs read no attach cookie before 5.19.
+        let err = loaded.unwrap_err();
+        assert!(
+            matches!(&err, Error::ProgramLoad { program, .. } if program == "on_fentry"),
+            "{err}"
+        );
         return;
     }
     let objs = loaded.unwrap();
@@ -169,15 +213,20 @@ fn trampoline_programs_on_targets_chosen_at_run_time() {
     else {
         panic!("a tracing link");
     };
-    assert_eq!((attach_type, cookie), (AttachType::TRACE_FEXIT, 2));
+    assert_eq!(
+        (attach_type, cookie),
+        (AttachType::TRACE_FEXIT, info_cookie(2))
+    );
 
-    // fmod_ret decides what the function returns to this thread.
-    objs.bss.fake_return.set(4242);
+    // fmod_ret decides what the function returns to this thread: opening
+    // a file is refused with the errno it returns.
+    objs.bss.fake_return.set(-i64::from(libc::EACCES));
     let fmod = p.on_fmod_ret.attach_trace(&TraceOptions::new()).unwrap();
-    assert_eq!(getpgid(), 4242);
+    let err = File::open("/proc/self/status").unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EACCES));
     assert_eq!(hits(16), 1);
     drop(fmod);
-    assert_ne!(getpgid(), 4242);
+    File::open("/proc/self/status").unwrap();
 
     let lsm_active = std::fs::read_to_string("/sys/kernel/security/lsm")
         .unwrap_or_default()
@@ -202,6 +251,16 @@ fn an_lsm_program_of_a_cgroup() {
         assert_locked_down(&loaded.unwrap_err(), "on_bind");
         return;
     }
+    if !kernel().at_least(6, 0) {
+        // No LSM programs of cgroups before 6.0.
+        let err = loaded.unwrap_err();
+        assert!(
+            matches!(&err, Error::ProgramLoad { program, .. } if program == "on_bind"),
+            "{err}"
+        );
+        assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
+        return;
+    }
     let objs = loaded.unwrap();
     objs.maps.target.set(0, &tid(), UpdateFlags::ANY).unwrap();
     let cgroup = File::open(own_cgroup()).unwrap();
@@ -224,7 +283,15 @@ fn an_lsm_program_of_a_cgroup() {
 fn a_freplace_program_replaces_a_function_of_another_program() {
     let target = freplace_target::Objects::load().unwrap();
     let entry = &target.programs.entry;
-    assert_eq!(run(entry, &[7]), 8, "decide(7) = 7 + 1");
+    // A frame of 70 bytes: the socket filter sees its 56 after the
+    // Ethernet header, and returns decide(56).
+    let run = |entry: &ebpf_skeleton::Program| {
+        entry
+            .test_run_with(&TestRun::new().data(&[0u8; 70]))
+            .unwrap()
+            .return_value
+    };
+    assert_eq!(run(entry), 57, "decide(56) = 56 + 1");
     let mut specs = freplace::Specs::new().unwrap();
     specs
         .programs
@@ -242,14 +309,20 @@ fn a_freplace_program_replaces_a_function_of_another_program() {
         .new_decide
         .attach_freplace(entry, "decide")
         .unwrap();
-    assert_eq!(run(entry, &[7]), 700, "decide(7) = 7 * 100 while replaced");
+    assert_eq!(run(entry), 5600, "decide(56) = 56 * 100 while replaced");
     let LinkDetail::Tracing {
         target_object_id, ..
     } = link.info().unwrap().detail
     else {
         panic!("a tracing link");
     };
-    assert_eq!(target_object_id, entry.id().unwrap(), "the target program");
+    // The target's id is in the info from 6.1 (5.10 leaves it 0).
+    let expected = if kernel().at_least(6, 1) {
+        entry.id().unwrap()
+    } else {
+        0
+    };
+    assert_eq!(target_object_id, expected, "the target program");
     drop(link);
-    assert_eq!(run(entry, &[7]), 8, "the function is back");
+    assert_eq!(run(entry), 57, "the function is back");
 }

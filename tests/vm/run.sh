@@ -5,6 +5,8 @@
 #                                 `newest` (the newest of trixie-backports
 #                                 and sid) or the path of a vmlinuz
 #
+# EBPF_VM_TESTS="links probes" runs only the test binaries named.
+#
 # Everything it needs is set up idempotently under $VM (the build
 # directory's vm/): qemu-system-x86 and virtme-ng's helpers from apt,
 # virtme-ng in a Python venv (PyPI), and each kernel's Debian package,
@@ -194,6 +196,11 @@ for line in sys.stdin:
     label = name if kind == "test" else f"{name}({kind})"
     print(os.path.dirname(msg["manifest_path"]), msg["executable"], label, sep="\t")
 ' >"$VM/plan.new"
+	# EBPF_VM_TESTS="links probes ..." runs only those test binaries.
+	if [ -n "${EBPF_VM_TESTS:-}" ]; then
+		awk -F '\t' -v keep=" $EBPF_VM_TESTS " 'index(keep, " " $3 " ")' "$VM/plan.new" >"$VM/plan.kept"
+		mv "$VM/plan.kept" "$VM/plan.new"
+	fi
 	mv "$VM/plan.new" "$VM/plan"
 	[ -s "$VM/plan" ] || die "no test binaries were built"
 }

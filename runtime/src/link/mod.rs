@@ -62,6 +62,7 @@ use crate::handle::ObjectHandle;
 use crate::libbpf::{link_info, prog_info};
 use crate::os::errno::check;
 use crate::os::fd::{expect_kind, kind_of, ObjectKind};
+use crate::os::tracefs::KprobeEvent;
 use crate::Program;
 pub(crate) use attachment::{attach_tc, Attachment};
 
@@ -76,6 +77,9 @@ pub struct Link {
     /// so no link can refer to a freed program; its lock serialises the
     /// detach, which can change object state (a USDT link's spec ids).
     object: Option<Arc<ObjectHandle>>,
+    /// A tracefs kprobe event the link's perf event is of, removed after
+    /// the link (fields drop after `Drop::drop` detached it).
+    _event: Option<KprobeEvent>,
 }
 
 /// What a link is made of.
@@ -134,6 +138,7 @@ impl Link {
             program,
             target,
             object,
+            _event: None,
         }
     }
 
@@ -150,6 +155,7 @@ impl Link {
             program,
             target,
             object: None,
+            _event: None,
         }
     }
 
@@ -184,6 +190,7 @@ impl Link {
             program,
             target,
             object: None,
+            _event: None,
         }
     }
 
@@ -195,6 +202,7 @@ impl Link {
             program,
             target,
             object: None,
+            _event: None,
         }
     }
 
@@ -209,6 +217,13 @@ impl Link {
             program,
             target,
         )
+    }
+
+    /// The link, made for a perf event of the tracefs event `event`, which
+    /// goes with it.
+    pub(crate) fn with_event(mut self, event: KprobeEvent) -> Self {
+        self._event = Some(event);
+        self
     }
 
     /// Opens the link pinned at `path` in bpffs (by this process or another).

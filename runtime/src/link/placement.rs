@@ -213,7 +213,7 @@ pub struct AttachedProgram {
     /// The program's id.
     pub program_id: u32,
     /// The id of the link that attaches it, `None` when it was attached
-    /// without one.
+    /// without one (or the kernel, before 6.6, does not say).
     pub link_id: Option<u32>,
 }
 
@@ -244,6 +244,8 @@ fn query(target: i32, hook: AttachType, flags: u32) -> std::io::Result<Attached>
     };
     // SAFETY: with no id arrays the kernel writes only into `opts`.
     check(unsafe { sys::bpf_prog_query_opts(target, hook.0, &mut opts) })?;
+    // Kernels before 6.6 know no link ids, and refuse a query that asks.
+    let mut with_links = true;
     loop {
         // SAFETY: the union's members are both the count, a plain u32.
         let count = unsafe { opts.__bindgen_anon_1.count } as usize;
@@ -253,7 +255,11 @@ fn query(target: i32, hook: AttachType, flags: u32) -> std::io::Result<Attached>
             sz: size_of::<sys::bpf_prog_query_opts>() as _,
             query_flags: flags,
             prog_ids: programs.as_mut_ptr(),
-            link_ids: links.as_mut_ptr(),
+            link_ids: if with_links {
+                links.as_mut_ptr()
+            } else {
+                std::ptr::null_mut()
+            },
             ..Default::default()
         };
         again.__bindgen_anon_1.count = count as u32;
@@ -264,6 +270,10 @@ fn query(target: i32, hook: AttachType, flags: u32) -> std::io::Result<Attached>
             // A program came between the two calls: ask with more room.
             Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => {
                 opts = again;
+                continue;
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) && with_links => {
+                with_links = false;
                 continue;
             }
             Err(e) => return Err(e),

@@ -19,6 +19,7 @@ pub struct Kprobe {
     pub(crate) retprobe: bool,
     pub(crate) offset: u64,
     pub(crate) cookie: u64,
+    pub(crate) maxactive: u32,
 }
 
 impl Kprobe {
@@ -29,6 +30,7 @@ impl Kprobe {
             retprobe: false,
             offset: 0,
             cookie: 0,
+            maxactive: 0,
         }
     }
 
@@ -49,6 +51,16 @@ impl Kprobe {
     /// A value the program reads with `bpf_get_attach_cookie`.
     pub fn cookie(mut self, cookie: u64) -> Self {
         self.cookie = cookie;
+        self
+    }
+
+    /// For a kretprobe: how many calls of the function it follows at once
+    /// (calls beyond that return unseen; the kernel's default depends on
+    /// the CPU count). The kernel's kprobe PMU takes no such setting, so
+    /// the probe is made through tracefs (`kprobe_events`) and removed
+    /// with the link.
+    pub fn maxactive(mut self, maxactive: u32) -> Self {
+        self.maxactive = maxactive;
         self
     }
 

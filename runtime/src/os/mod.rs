@@ -1,7 +1,8 @@
 //! The system layer: what every other module builds on and that uses none
 //! of them. File descriptors and what they refer to, shared mappings,
 //! atomic access to shared memory, epoll and poll, CPU lists, perf events,
-//! socket filters, network namespaces, the kernel's symbols, and errno.
+//! socket filters, network namespaces, the kernel's symbols, tracefs kprobe
+//! events, and errno.
 
 pub(crate) mod atomic;
 pub(crate) mod caps;
@@ -15,6 +16,7 @@ pub(crate) mod netns;
 pub(crate) mod perf_event;
 pub(crate) mod poll;
 pub(crate) mod socket;
+pub(crate) mod tracefs;
 
 /// Implements `AsFd` and `AsRawFd` for a type as the descriptor of its
 /// field `$field` (an `OwnedFd` or anything `AsFd`); doc comments given go

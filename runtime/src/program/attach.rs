@@ -15,6 +15,8 @@ use super::Program;
 use crate::error::{Error, Result};
 use crate::link::{Kprobe, Link, PerfEventFd, Uprobe, Usdt};
 use crate::os::errno::{code_of, last_error, ENOTSUPP};
+use crate::os::perf_event;
+use crate::os::tracefs::KprobeEvent;
 use crate::{print, section};
 
 impl Program {
@@ -213,6 +215,9 @@ impl Program {
     /// says so.
     pub fn attach_kprobe(&self, probe: &Kprobe) -> Result<Link> {
         let target = probe.describe();
+        if probe.retprobe && probe.maxactive > 0 {
+            return self.kretprobe_with_maxactive(probe, target);
+        }
         let function = self.c_string(&target, probe.function.as_bytes())?;
         let opts = sys::bpf_kprobe_opts {
             sz: size_of::<sys::bpf_kprobe_opts>() as _,
@@ -225,6 +230,31 @@ impl Program {
         self.attach_with(target, true, |p| unsafe {
             sys::bpf_program__attach_kprobe_opts(p, function.as_ptr(), &opts)
         })
+    }
+
+    /// A kretprobe made through tracefs with its `maxactive`, attached
+    /// through a perf event of it; the event goes with the link.
+    fn kretprobe_with_maxactive(&self, probe: &Kprobe, target: String) -> Result<Link> {
+        let fail = |source: io::Error| self.attach_error(target.clone(), source, &[]);
+        let event =
+            KprobeEvent::kretprobe(&probe.function, probe.offset, probe.maxactive).map_err(fail)?;
+        let perf = perf_event::open_tracepoint("kprobes", event.name()).map_err(fail)?;
+        let fd = perf.into_raw_fd();
+        let opts = sys::bpf_perf_event_opts {
+            sz: size_of::<sys::bpf_perf_event_opts>() as _,
+            bpf_cookie: probe.cookie,
+            ..Default::default()
+        };
+        // SAFETY: as in `attach`; libbpf takes the fd over on success.
+        let link = self.attach_with(target.clone(), true, |p| unsafe {
+            sys::bpf_program__attach_perf_event_opts(p, fd, &opts)
+        });
+        if link.is_err() {
+            // SAFETY: the fd was released from `perf` above and libbpf did
+            // not take it: it is still ours to close.
+            unsafe { libc::close(fd) };
+        }
+        Ok(link?.with_event(event))
     }
 
     /// Runs one libbpf attach call for this program with the object's lock

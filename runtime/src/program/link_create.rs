@@ -8,7 +8,6 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use libbpf_sys as sys;
 
-use super::attach::tcx_missing;
 use super::Program;
 use crate::error::{Error, Result};
 use crate::link::Link;
@@ -53,17 +52,11 @@ impl Program {
     }
 
     fn link_error(&self, target: &str, hook: AttachType, source: io::Error) -> Error {
-        let tcx = hook == AttachType::TCX_INGRESS || hook == AttachType::TCX_EGRESS;
-        let refused = format!(
-            "the kernel refused the hook {hook} for this {} program",
-            self.program_type()
-        );
         let reason = match source.raw_os_error() {
-            // A kernel without tcx takes neither tcx hook from any program.
-            Some(libc::EINVAL) => match tcx.then(tcx_missing).flatten() {
-                Some(hint) => format!("{refused}; {hint}"),
-                None => refused,
-            },
+            Some(libc::EINVAL) => format!(
+                "the kernel refused the hook {hook} for this {} program",
+                self.program_type()
+            ),
             Some(libc::EEXIST) | Some(libc::EBUSY) => {
                 "the hook already has a program that does not share it".to_owned()
             }
@@ -71,6 +64,8 @@ impl Program {
             Some(libc::ENOENT) => "the program or link to place it next to is not there".to_owned(),
             _ => String::new(),
         };
+        // What the kernel may lack (tcx before 6.6 takes neither tcx hook
+        // from any program, kprobes, ...), as for libbpf's attaches.
         let reason = match super::attach::attach_hint(self.section(), target, &source) {
             Some(hint) if reason.is_empty() => hint,
             Some(hint) => format!("{reason}; {hint}"),
