@@ -9,13 +9,23 @@ enum slot { ENTRY, RETURN, NR_SLOTS };
 
 #include "target_hits.h"
 
-extern bool bpf_session_is_return(void) __ksym;
+/* The kfunc took no argument until the kernel's sessions grew (7.x takes
+ * the context): both forms, and libbpf resolves the one the kernel has. */
+extern bool bpf_session_is_return___noctx(void) __ksym __weak;
+extern bool bpf_session_is_return___ctx(void *ctx) __ksym __weak;
+
+static __always_inline bool is_return(void *ctx)
+{
+	if (bpf_ksym_exists(bpf_session_is_return___ctx))
+		return bpf_session_is_return___ctx(ctx);
+	return bpf_session_is_return___noctx();
+}
 
 SEC("kprobe.session")
 int on_session(struct pt_regs *ctx)
 {
 	if (is_target())
-		count_hit(bpf_session_is_return() ? RETURN : ENTRY);
+		count_hit(is_return(ctx) ? RETURN : ENTRY);
 	return 0;
 }
 

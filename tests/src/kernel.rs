@@ -39,6 +39,12 @@ pub enum Feature {
     /// fentry, fexit, fmod_ret and LSM programs load: the kernel is not
     /// locked down (lockdown refuses them to everyone).
     Trampolines,
+    /// Iterator programs over a map's elements (`iter/bpf_map_elem`) load.
+    /// Locked down, this machine kind's kernel (6.18.44-fc, build v1045)
+    /// refuses them at load with EPERM before verifying an instruction, as
+    /// it does trampolines, while task, file and cgroup iterators load; an
+    /// unlocked kernel loads them all.
+    MapIterators,
 }
 
 impl Feature {
@@ -57,7 +63,7 @@ impl Feature {
             Feature::Tcx => (6, 6),
             Feature::Arena => (6, 9),
             Feature::SockmapLink => (6, 10),
-            Feature::Kprobes | Feature::Trampolines => return None,
+            Feature::Kprobes | Feature::Trampolines | Feature::MapIterators => return None,
         })
     }
 }
@@ -91,7 +97,7 @@ impl Kernel {
     pub fn has(&self, feature: Feature) -> bool {
         match feature {
             Feature::Kprobes => self.kprobes,
-            Feature::Trampolines => self.lockdown == "none",
+            Feature::Trampolines | Feature::MapIterators => self.lockdown == "none",
             _ => {
                 let (major, minor) = feature.since().expect("a versioned feature");
                 self.at_least(major, minor)

@@ -7,6 +7,7 @@ use std::net::TcpStream;
 
 use ebpf_skeleton::link::{LinkDetail, LinkType};
 use ebpf_skeleton::{ebpf_skeleton, AttachType, Error};
+use ebpf_skeleton_tests::kernel::{kernel, Feature};
 use ebpf_skeleton_tests::net::{in_new_netns, loopback_up};
 use ebpf_skeleton_tests::{getppid_n, tid};
 
@@ -19,7 +20,19 @@ const UNUSED: u32 = 2;
 
 #[test]
 fn attach_takes_every_program_that_attaches_by_itself() {
-    let objs = autoattach::Objects::load().unwrap();
+    let map_iterators = kernel().has(Feature::MapIterators);
+    if !map_iterators {
+        // This kernel refuses the map iterator: the rest loads without it.
+        let err = autoattach::Objects::load().expect_err("a map iterator under lockdown");
+        assert!(
+            matches!(&err, Error::ProgramLoad { program, .. } if program == "each_elem"),
+            "{err}"
+        );
+        assert_eq!(err.errno(), Some(libc::EPERM), "{err}");
+    }
+    let mut specs = autoattach::Specs::new().unwrap();
+    specs.programs.each_elem.autoload = map_iterators;
+    let objs = specs.load().unwrap();
     in_new_netns(|| {
         loopback_up();
         objs.bss.target_tid.set(tid());
@@ -57,11 +70,11 @@ fn attach_takes_every_program_that_attaches_by_itself() {
     });
 
     // The ones left need a target, and say so when attached without one.
-    for program in [
-        &objs.programs.each_elem,
-        &objs.programs.on_xdp,
-        &objs.programs.on_egress,
-    ] {
+    let mut left = vec![&objs.programs.on_xdp, &objs.programs.on_egress];
+    if map_iterators {
+        left.push(&objs.programs.each_elem);
+    }
+    for program in left {
         let err = program.attach().unwrap_err();
         assert!(matches!(err, Error::NoHook { .. }), "{err}");
     }

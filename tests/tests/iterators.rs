@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use ebpf_skeleton::link::{CgroupIterOrder, IterOptions, LinkDetail, LinkType};
 use ebpf_skeleton::{ebpf_skeleton, UpdateFlags};
-use ebpf_skeleton_tests::kernel::kernel;
+use ebpf_skeleton_tests::kernel::{kernel, Feature};
 use ebpf_skeleton_tests::{cgroup2_root, tid};
 
 ebpf_skeleton!("../bpf/iters.bpf.o");
@@ -27,13 +27,21 @@ fn pairs(text: &str) -> Vec<(u64, u64)> {
         .collect()
 }
 
+/// iters.bpf.o without its map iterator where the kernel refuses that
+/// (`a_map_iterator_walks_the_elements_of_its_map` asserts the refusal).
+fn load_iters() -> iters::Objects {
+    let mut specs = iters::Specs::new().unwrap();
+    specs.programs.dump_elem.autoload = kernel().has(Feature::MapIterators);
+    specs.load().unwrap()
+}
+
 fn pid() -> u64 {
     u64::from(std::process::id())
 }
 
 #[test]
 fn a_task_iterator_lists_every_task_and_is_read_like_a_file() {
-    let objs = iters::Objects::load().unwrap();
+    let objs = load_iters();
     let link = objs
         .programs
         .dump_task
@@ -60,7 +68,7 @@ fn a_task_iterator_lists_every_task_and_is_read_like_a_file() {
 
 #[test]
 fn a_task_iterator_of_one_thread_or_one_process() {
-    let objs = iters::Objects::load().unwrap();
+    let objs = load_iters();
     let p = &objs.programs.dump_task;
     let one = p.attach_iter(&IterOptions::thread(tid())).unwrap();
     if !kernel().at_least(6, 1) {
@@ -95,7 +103,7 @@ fn a_task_iterator_of_one_thread_or_one_process() {
 
 #[test]
 fn a_file_iterator_sees_a_file_this_process_opened() {
-    let objs = iters::Objects::load().unwrap();
+    let objs = load_iters();
     let file = File::open("/proc/self/status").unwrap();
     let options = if kernel().at_least(6, 1) {
         IterOptions::process(std::process::id())
@@ -116,7 +124,18 @@ fn a_file_iterator_sees_a_file_this_process_opened() {
 
 #[test]
 fn a_map_iterator_walks_the_elements_of_its_map() {
-    let objs = iters::Objects::load().unwrap();
+    let loaded = iters::Objects::load();
+    if !kernel().has(Feature::MapIterators) {
+        let err = loaded.expect_err("a locked-down kernel loaded a map iterator");
+        assert!(
+            matches!(&err, ebpf_skeleton::Error::ProgramLoad { program, .. } if program == "dump_elem"),
+            "{err}"
+        );
+        assert_eq!(err.errno(), Some(libc::EPERM), "{err}");
+        assert!(err.to_string().contains("locked down"), "{err}");
+        return;
+    }
+    let objs = loaded.unwrap();
     let counts = &objs.maps.counts;
     for (k, v) in [(1u32, 10u64), (2, 20), (7, 70)] {
         counts.insert(&k, &v, UpdateFlags::ANY).unwrap();

@@ -274,7 +274,7 @@ fn load(path: &Path) -> Loaded {
 }
 
 /// What this kernel refuses of the test objects, and why: lockdown refuses
-/// tracing trampolines and LSM programs; typed ksyms need a kallsyms that
+/// tracing trampolines, LSM programs and map iterators; typed ksyms need a kallsyms that
 /// lists variables; lirc_mode2 programs need CONFIG_BPF_LIRC_MODE2; a
 /// freplace program needs its target program, which its test loads first;
 /// one program is made to be rejected.
@@ -290,6 +290,8 @@ fn expected_refusals() -> Vec<(&'static str, &'static str, i32)> {
         .is_ok_and(|l| !l.contains("[none]"));
     if lockdown {
         expected.extend([
+            ("autoattach.bpf.o", "each_elem", libc::EPERM),
+            ("iters.bpf.o", "dump_elem", libc::EPERM),
             ("inode_storage.bpf.o", "file_open", libc::EPERM),
             ("trampoline.bpf.o", "on_fentry", libc::EPERM),
             ("trampoline.bpf.o", "on_fexit", libc::EPERM),
