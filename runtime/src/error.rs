@@ -462,6 +462,11 @@ fn program_load(
             "\n(the log filled its buffer: give the load a larger log size to see all of it)",
         );
     }
+    // A refusal the verifier did not decide (EPERM after a log of no
+    // instructions, say) is explained by what libbpf and the hints said.
+    if !rejected {
+        text.push_str(&indented(details));
+    }
     text
 }
 
@@ -506,5 +511,24 @@ mod tests {
         );
         assert!(text.contains("960 earlier lines"), "{text}");
         assert_eq!(err.verifier_log().unwrap().lines().count(), 1000);
+    }
+
+    #[test]
+    fn a_refusal_with_a_log_keeps_its_hint() {
+        let err = Error::ProgramLoad {
+            object: "o".into(),
+            program: "p".into(),
+            source: io::Error::from_raw_os_error(libc::EPERM),
+            log: "processed 0 insns".into(),
+            truncated: false,
+            details: "the kernel is locked down".into(),
+        };
+        let text = err.to_string();
+        assert!(
+            text.starts_with("the kernel refused to load program `p`"),
+            "{text}"
+        );
+        assert!(text.contains("processed 0 insns"), "{text}");
+        assert!(text.ends_with("\n  the kernel is locked down"), "{text}");
     }
 }

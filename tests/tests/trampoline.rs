@@ -43,7 +43,7 @@ fn trampoline_programs_run_or_are_refused_clearly() {
             );
             assert!(
                 text.ends_with("the kernel is locked down (integrity mode, /sys/kernel/security/lockdown), \
-                     which refuses some program types (fentry, fexit, fmod_ret, LSM, kprobe writes) to everyone"),
+                     which refuses some program types (fentry, fexit, fmod_ret, LSM, kprobe writes, on some kernels map iterators) to everyone"),
                 "{text}"
             );
         }

@@ -42,7 +42,8 @@ pub(crate) fn permission_hint(
     caps::lockdown().map(|mode| {
         format!(
             "the kernel is locked down ({mode} mode, /sys/kernel/security/lockdown), which \
-             refuses some program types (fentry, fexit, fmod_ret, LSM, kprobe writes) to everyone"
+             refuses some program types (fentry, fexit, fmod_ret, LSM, kprobe writes, on some \
+             kernels map iterators) to everyone"
         )
     })
 }
