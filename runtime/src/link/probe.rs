@@ -176,6 +176,15 @@ impl Uprobe {
 /// # }
 /// # fn main() {}
 /// ```
+///
+/// A probe with a semaphore (one enabled only while attached) has it
+/// counted by the kernel in every process that runs the binary, those
+/// started after the attach included. For the latter the kernel counts it
+/// in the first writable mapping of the semaphore's page of the file: a
+/// binary whose RELRO and data segments share a file page (lld's default
+/// layout) gets the count in the wrong copy and sees its probe disabled.
+/// Link such binaries with `-z separate-loadable-segments`, as this
+/// crate's tests link theirs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Usdt {
     pub(crate) binary: PathBuf,
