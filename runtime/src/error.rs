@@ -462,9 +462,9 @@ fn program_load(
             "\n(the log filled its buffer: give the load a larger log size to see all of it)",
         );
     }
-    // A refusal the verifier did not decide (EPERM after a log of no
-    // instructions, say) is explained by what libbpf and the hints said.
-    if !rejected {
+    // A permission refusal after a log of no instructions (lockdown, say)
+    // is explained by what libbpf and the hints said, not by the log.
+    if code_of(source) == Some(libc::EPERM) {
         text.push_str(&indented(details));
     }
     text
