@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 pub mod kconfig;
 pub mod kernel;
 pub mod net;
+pub mod objects;
 
 use ebpf_skeleton::Program;
 
