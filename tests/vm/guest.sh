@@ -9,6 +9,7 @@
 # config (or `none`), put where libbpf looks for it.
 set -uo pipefail
 plan=$1 out=$2 config=$3
+binary_timeout=${EBPF_VM_BINARY_TIMEOUT:-600}
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export RUST_BACKTRACE=1
 
@@ -27,7 +28,24 @@ echo "guest: $(uname -r), lockdown: $(cat /sys/kernel/security/lockdown 2>/dev/n
 failed=0
 while IFS=$'\t' read -r dir exe name; do
 	start=$SECONDS
-	(cd "$dir" && CARGO_MANIFEST_DIR=$dir "$exe") >"$out/$name.log" 2>&1
+	(cd "$dir" && CARGO_MANIFEST_DIR=$dir exec "$exe") >"$out/$name.log" 2>&1 &
+	pid=$!
+	# A binary that hangs fails with where its threads are in the kernel,
+	# instead of holding up every binary after it.
+	while kill -0 "$pid" 2>/dev/null && [ $((SECONDS - start)) -lt "$binary_timeout" ]; do
+		sleep 1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		{
+			echo "guest: $name still running after $binary_timeout s; its threads:"
+			for task in /proc/"$pid"/task/*; do
+				echo "--- thread $(basename "$task") ($(cat "$task/comm" 2>/dev/null)), wchan $(cat "$task/wchan" 2>/dev/null)"
+				cat "$task/stack" 2>/dev/null
+			done
+		} >>"$out/$name.log"
+		kill -9 "$pid"
+	fi
+	wait "$pid"
 	status=$?
 	[ $status = 0 ] || failed=$((failed + 1))
 	printf 'guest: %s exit %d in %d s: %s\n' "$name" "$status" "$((SECONDS - start))" \
