@@ -3,7 +3,10 @@
 //! kernel's, and the kernel's translation, checked against `bpftool prog
 //! dump xlated` slot by slot. (Before load: relocation_names.rs.)
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 use ebpf_skeleton::asm::{Call, Op, Translated, TranslatedInstructions};
 use ebpf_skeleton::libbpf_sys as sys;
@@ -122,23 +125,28 @@ fn loadable(path: &Path) -> bool {
     file_name(path) != "sched_ext.bpf.o" || Path::new("/sys/kernel/sched_ext").exists()
 }
 
-fn load_all() -> Vec<Loaded> {
-    let loaded: Vec<Loaded> = objects::all()
-        .iter()
-        .filter(|path| loadable(path))
-        .map(|path| load(path))
-        .collect();
-    let mut refused: Vec<(&str, &str, i32)> = loaded
-        .iter()
-        .flat_map(|l| {
-            l.refused
-                .iter()
-                .map(|(name, errno)| (file_name(&l.path), name.as_str(), *errno))
-        })
-        .collect();
-    refused.sort();
-    assert_eq!(refused, expected_refusals());
-    loaded
+/// Every object loaded once for the tests of this file (loads are slow in
+/// an emulated guest), with the refusals checked.
+fn load_all() -> &'static [Loaded] {
+    static LOADED: OnceLock<Vec<Loaded>> = OnceLock::new();
+    LOADED.get_or_init(|| {
+        let loaded: Vec<Loaded> = objects::all()
+            .iter()
+            .filter(|path| loadable(path))
+            .map(|path| load(path))
+            .collect();
+        let mut refused: Vec<(&str, &str, i32)> = loaded
+            .iter()
+            .flat_map(|l| {
+                l.refused
+                    .iter()
+                    .map(|(name, errno)| (file_name(&l.path), name.as_str(), *errno))
+            })
+            .collect();
+        refused.sort();
+        assert_eq!(refused, expected_refusals());
+        loaded
+    })
 }
 
 /// How many instructions the object file holds of `program`.
@@ -164,11 +172,11 @@ fn the_computed_tag_of_every_loaded_program_is_the_kernels() {
     let hash = tag_hash().unwrap();
     let mut checked = 0;
     for loaded in load_all() {
-        for program in loaded_programs(&loaded) {
+        for program in loaded_programs(loaded) {
             let instructions = program.instructions().unwrap();
             let info = program.info().unwrap();
             assert!(
-                instructions.len() >= object_instructions(&loaded, &program),
+                instructions.len() >= object_instructions(loaded, &program),
                 "{}: libbpf's instructions hold the object's",
                 program.name()
             );
@@ -195,19 +203,40 @@ struct Dumped {
     bytes: Vec<u8>,
 }
 
-fn bpftool_xlated(id: u32) -> Vec<Dumped> {
-    let text = run(
-        "bpftool",
-        &["prog", "dump", "xlated", "id", &id.to_string(), "opcodes"],
-    );
-    let mut dumped: Vec<Dumped> = Vec::new();
+/// `bpftool prog dump xlated id ID opcodes` of each of `ids`, in one
+/// bpftool process (`batch`: a process start costs seconds in a guest).
+fn bpftool_xlated(ids: &[u32]) -> Vec<Vec<Dumped>> {
+    let commands: String = ids
+        .iter()
+        .map(|id| format!("prog dump xlated id {id} opcodes\n"))
+        .collect();
+    let mut child = Command::new("bpftool")
+        .args(["batch", "file", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("bpftool (./x test installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(commands.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "bpftool batch: {out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    // Each dump starts again at slot 0.
+    let mut programs: Vec<Vec<Dumped>> = Vec::new();
     for line in text.lines() {
         let trimmed = line.trim_start();
         // `  12: (bf) r3 = r10`, then `       bf a3 00 00 00 00 00 00`
         if let Some((slot, rest)) = trimmed.split_once(": (") {
             if let Ok(slot) = slot.parse() {
                 let (opcode, text) = rest.split_once(") ").unwrap();
-                dumped.push(Dumped {
+                if slot == 0 {
+                    programs.push(Vec::new());
+                }
+                programs.last_mut().unwrap().push(Dumped {
                     slot,
                     opcode: u8::from_str_radix(opcode, 16).unwrap(),
                     text: text.to_owned(),
@@ -224,24 +253,24 @@ fn bpftool_xlated(id: u32) -> Vec<Dumped> {
                     .flatten()
             })
             .collect();
-        if let (Some(bytes), Some(last)) = (hex, dumped.last_mut()) {
+        if let (Some(bytes), Some(last)) = (hex, programs.last_mut().and_then(|p| p.last_mut())) {
             if last.bytes.is_empty() && !bytes.is_empty() {
                 last.bytes = bytes;
             }
         }
     }
-    dumped
+    assert_eq!(programs.len(), ids.len(), "one dump per program:\n{text}");
+    programs
 }
 
 /// Checks a translation against bpftool's dump of the same program: the
 /// same units at the same slots with the same bytes, maps and helpers
 /// named as bpftool names them.
-fn check_against_bpftool(what: &str, translated: &TranslatedInstructions, id: u32) {
-    let dumped = bpftool_xlated(id);
+fn check_against_bpftool(what: &str, translated: &TranslatedInstructions, dumped: &[Dumped]) {
     assert_eq!(translated.len(), dumped.len(), "{what}");
     let encoded = translated.encode();
     let mut slot = 0;
-    for (index, (unit, dumped)) in translated.iter().zip(&dumped).enumerate() {
+    for (index, (unit, dumped)) in translated.iter().zip(dumped).enumerate() {
         let bytes = encoded[slot * 8..(slot + unit.slot_count()) * 8].to_vec();
         assert_eq!(
             (slot, unit.opcode(), &bytes),
@@ -274,33 +303,37 @@ fn check_against_bpftool(what: &str, translated: &TranslatedInstructions, id: u3
 
 #[test]
 fn every_translation_decodes_as_bpftool_dumps_it() {
-    let mut checked = (0, 0);
-    let mut shown = false;
+    let mut programs = Vec::new();
     for loaded in load_all() {
-        for program in loaded_programs(&loaded) {
+        for program in loaded_programs(loaded) {
             let what = format!("{}: {}", file_name(&loaded.path), program.name());
             let translated = program.translated_instructions().unwrap();
-            let id = program.id().unwrap();
-            if !shown && program.name() == "ring_prog" {
-                println!("{what}, translated:\n{translated}");
-                println!(
-                    "bpftool:\n{}",
-                    run(
-                        "bpftool",
-                        &["prog", "dump", "xlated", "id", &id.to_string()]
-                    )
-                );
-                shown = true;
-            }
-            check_against_bpftool(&what, &translated, id);
             assert_eq!(
                 translated.slot_count() * 8,
                 program.info().unwrap().translated_size as usize,
                 "{what}"
             );
-            checked.0 += 1;
-            checked.1 += translated.len();
+            programs.push((what, translated, program.id().unwrap()));
         }
+    }
+    let ids: Vec<u32> = programs.iter().map(|(_, _, id)| *id).collect();
+    let mut checked = (0, 0);
+    let mut shown = false;
+    for ((what, translated, id), dumped) in programs.iter().zip(bpftool_xlated(&ids)) {
+        if !shown && what.ends_with(": ring_prog") {
+            println!("{what}, translated:\n{translated}");
+            println!(
+                "bpftool:\n{}",
+                run(
+                    "bpftool",
+                    &["prog", "dump", "xlated", "id", &id.to_string()]
+                )
+            );
+            shown = true;
+        }
+        check_against_bpftool(what, translated, &dumped);
+        checked.0 += 1;
+        checked.1 += translated.len();
     }
     assert!(shown);
     println!(
