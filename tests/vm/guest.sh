@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Runs inside a guest booted by tests/vm/run.sh, as root:
 #
-#   guest.sh PLAN OUT CONFIG
+#   guest.sh PLAN OUT CONFIG TIMEOUT
 #
 # PLAN lists the test binaries (package directory, binary, name, tab
 # separated); each one's output goes to OUT/NAME.log, and OUT/done gets the
 # number of binaries that failed once all have run. CONFIG is the kernel's
-# config (or `none`), put where libbpf looks for it.
+# config (or `none`), put where libbpf looks for it; TIMEOUT is how long one
+# binary may run, in seconds.
 set -uo pipefail
-plan=$1 out=$2 config=$3
-binary_timeout=${EBPF_VM_BINARY_TIMEOUT:-600}
+plan=$1 out=$2 config=$3 binary_timeout=$4
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export RUST_BACKTRACE=1
 

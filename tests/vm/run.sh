@@ -25,6 +25,8 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 TARGET=${CARGO_TARGET_DIR:-$PWD/target}
 VM=$TARGET/vm
 GUEST_TIMEOUT=${EBPF_VM_TIMEOUT:-1800}
+# How long one test binary may run in a guest before it fails.
+BINARY_TIMEOUT=${EBPF_VM_BINARY_TIMEOUT:-600}
 # The packages whose tests load into the kernel; the others (the asm crate,
 # macros, ui tests, benchmarks) do not depend on it and run on the host only.
 KERNEL_PACKAGES='ebpf-skeleton ebpf-skeleton-tests execsnoop opensnoop runqlat tcpconnect pktcount'
@@ -235,7 +237,7 @@ run_kernel() {
 	set +e
 	PATH=$VM/venv/bin:$PATH timeout "$GUEST_TIMEOUT" vng --run "$img" --disable-kvm --cpus 2 --memory 4G \
 		"${append[@]}" --rwdir="$out" --overlay-rwdir="$TARGET/tmp" \
-		--exec "bash $PWD/tests/vm/guest.sh $VM/plan $out ${cfg:-none}" \
+		--exec "bash $PWD/tests/vm/guest.sh $VM/plan $out ${cfg:-none} $BINARY_TIMEOUT" \
 		</dev/null 2>&1 | tee "$out/console.log" | grep --line-buffered '^guest:' >&2
 	codes=("${PIPESTATUS[@]}")
 	set -e
