@@ -156,6 +156,12 @@ fetch_kernel() {
 		local split=$dir/usr/lib/modules/$rel
 		[ ! -f "$split/vmlinuz.unsigned" ] || mv "$split/vmlinuz.unsigned" "$dir/boot/vmlinuz-$rel"
 		[ ! -f "$split/config" ] || cp "$split/config" "$dir/boot/config-$rel"
+		# Modules of hardware no guest has: a third of the disk a kernel takes.
+		local mods
+		for mods in "$dir"/lib/modules/*/kernel "$dir"/usr/lib/modules/*/kernel; do
+			[ -d "$mods" ] || continue
+			rm -rf "$mods"/sound "$mods"/drivers/{gpu,media,infiniband,iio,staging,usb,bluetooth,hid} "$mods"/drivers/net/wireless
+		done
 		touch "$dir/.extracted"
 	fi
 	[ -f "$dir/boot/vmlinuz-$rel" ] || die "kernel $rel has no vmlinuz in $dir/boot"
