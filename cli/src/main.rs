@@ -135,8 +135,27 @@ fn expand(object: &std::path::Path, options: &ExpandOptions) -> Result<String> {
     Ok(format!(
         "// The skeleton of `{}`, as `ebpf_skeleton!` expands it.\n{}",
         object.display(),
-        prettyplease::unparse(&file)
+        spaced_docs(&prettyplease::unparse(&file))
     ))
+}
+
+/// `///Text` as `/// Text`: the generated doc attributes hold their text
+/// alone, which rustdoc reads either way but a reader expects spaced.
+fn spaced_docs(code: &str) -> String {
+    let mut out = String::with_capacity(code.len() + code.len() / 16);
+    for line in code.split_inclusive('\n') {
+        let body = line.trim_start();
+        let indent = &line[..line.len() - body.len()];
+        match body.strip_prefix("///") {
+            Some(rest) if !rest.starts_with([' ', '\n', '/']) => {
+                out.push_str(indent);
+                out.push_str("/// ");
+                out.push_str(rest);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 fn vmlinux(btf: Option<PathBuf>, output: Option<PathBuf>) -> Result {

@@ -123,6 +123,16 @@ fn expanded_skeleton_compiles_as_a_module_and_loads() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    let unspaced: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            let doc = l.trim_start().strip_prefix("///");
+            doc.is_some_and(|d| !d.is_empty() && !d.starts_with(' '))
+        })
+        .collect();
+    assert!(unspaced.is_empty(), "docs without a space: {unspaced:?}");
+    assert!(text.contains("/// Skeleton of the eBPF object `execsnoop`"));
     std::fs::write(dir.join("src/skeleton.rs"), &out.stdout).unwrap();
     std::fs::write(
         dir.join("src/main.rs"),
