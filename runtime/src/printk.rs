@@ -117,6 +117,9 @@ pub struct TracePipe {
     pending: Vec<u8>,
 }
 
+/// The longest a reader waits on the trace pipe before trying to read.
+const READ_INTERVAL: Duration = Duration::from_millis(50);
+
 impl TracePipe {
     /// Opens the trace pipe (tracefs must be mounted, at
     /// `/sys/kernel/tracing` or under debugfs; reading needs root).
@@ -161,11 +164,13 @@ impl TracePipe {
             if left == Some(Duration::ZERO) {
                 return Ok(None);
             }
-            let readable = poll_readable(self.file.as_fd(), left)
+            // The kernel wakes a trace pipe's pollers late or not at all
+            // for a few lines (seen: 2 s, and once none in 10 s), so a
+            // read is tried at least every READ_INTERVAL whatever poll says.
+            let wait = left.map_or(READ_INTERVAL, |l| l.min(READ_INTERVAL));
+            poll_readable(self.file.as_fd(), Some(wait))
                 .map_err(|e| Error::sys("waiting on the trace pipe", e))?;
-            if readable {
-                self.fill()?;
-            }
+            self.fill()?;
         }
     }
 
