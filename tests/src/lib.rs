@@ -367,3 +367,23 @@ pub fn own_cgroup() -> String {
         .expect("this process is in a cgroup v2");
     format!("{}{}", cgroup2_root(), path.trim_end_matches('/'))
 }
+
+/// The file offset of the symbol `name` of the ELF file `binary` (what a
+/// uprobe or a reference counter given by offset names): its address less
+/// that of the segment holding it, plus the segment's offset in the file.
+pub fn file_offset(binary: &std::path::Path, name: &str) -> u64 {
+    use object::{Object, ObjectSegment, ObjectSymbol};
+    let data = std::fs::read(binary).unwrap();
+    let file = object::File::parse(&*data).unwrap();
+    let address = file
+        .symbols()
+        .find(|s| s.name() == Ok(name))
+        .unwrap_or_else(|| panic!("no symbol {name} in {}", binary.display()))
+        .address();
+    let segment = file
+        .segments()
+        .find(|s| (s.address()..s.address() + s.size()).contains(&address))
+        .unwrap_or_else(|| panic!("no segment holds {name}"));
+    let (offset, _) = segment.file_range();
+    address - segment.address() + offset
+}

@@ -228,3 +228,38 @@ fn pin_to_cpu(cpu: usize) {
     let ret = unsafe { libc::sched_setaffinity(0, size_of::<libc::cpu_set_t>(), &set) };
     assert_eq!(ret, 0, "{}", std::io::Error::last_os_error());
 }
+
+#[test]
+fn a_clock_of_another_thread_runs_the_program_on_that_thread() {
+    let objs = load_for_this_thread();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spinner = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            tx.send(tid()).unwrap();
+            spin_until(|| stop.load(std::sync::atomic::Ordering::Relaxed));
+        })
+    };
+    let other = rx.recv().unwrap();
+    // The program counts the other thread's samples only: an event of the
+    // calling thread would leave them at 0.
+    objs.maps.target.set(0, &other, UpdateFlags::ANY).unwrap();
+    let event = PerfEventSpec::software(SoftwareEvent::CpuClock)
+        .sample_period(100_000)
+        .thread(other as libc::pid_t)
+        .open()
+        .unwrap();
+    let link = objs.programs.on_sample.attach_perf_event(event).unwrap();
+    assert_eq!(
+        link.target(),
+        format!("the perf event `cpu-clock` of thread {other}")
+    );
+    let start = Instant::now();
+    while hits(&objs, SAMPLE) < 10 && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    spinner.join().unwrap();
+    assert!(hits(&objs, SAMPLE) >= 10, "{} samples", hits(&objs, SAMPLE));
+}

@@ -11,6 +11,8 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::AtomicU16;
+use std::sync::atomic::Ordering::SeqCst;
 
 use ebpf_skeleton::link::{
     Kprobe, KprobeMulti, LinkDetail, PerfEventDetail, Uprobe, UprobeMulti, Usdt,
@@ -80,6 +82,21 @@ fn traceable_functions() -> Vec<String> {
         .collect()
 }
 
+/// The address of the kernel function `name` in /proc/kallsyms.
+fn kernel_address(name: &str) -> u64 {
+    let kallsyms = std::fs::read_to_string("/proc/kallsyms").unwrap();
+    let address = kallsyms
+        .lines()
+        .find_map(|l| {
+            let mut words = l.split_whitespace();
+            let address = words.next()?;
+            (words.nth(1)? == name).then(|| u64::from_str_radix(address, 16).unwrap())
+        })
+        .unwrap_or_else(|| panic!("{name} is not in /proc/kallsyms"));
+    assert_ne!(address, 0, "root sees kernel addresses");
+    address
+}
+
 fn has_kprobes() -> bool {
     kernel().has(Feature::Kprobes)
 }
@@ -122,6 +139,19 @@ fn kprobes_and_kretprobes_count_by_cookie() {
         return;
     }
     let (entry, ret) = (entry.unwrap(), ret.unwrap());
+    // An offset reaches the kernel: byte 1 of a function is inside its
+    // first instruction, which the kernel refuses to probe.
+    let err = p
+        .on_kprobe
+        .attach_kprobe(&Kprobe::entry(GETPPID).offset(1))
+        .unwrap_err();
+    assert_eq!(err.errno(), Some(libc::EILSEQ), "{err}");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "attaching program `on_kprobe` to kprobe `{GETPPID}+0x1`"
+        )),
+        "{err}"
+    );
     getppid_n(4);
     assert_eq!(
         (hits(&objs, KPROBE + 3), hits(&objs, KRETPROBE + 5)),
@@ -229,6 +259,15 @@ fn a_set_of_kprobes_counts_each_function_by_its_cookie() {
         getpgid();
         assert_eq!(hits(&objs, KPROBE_MULTI), 1, "cookie 0: the pattern's");
     }
+    // By address, as /proc/kallsyms gives it to root.
+    let address = kernel_address(GETPPID);
+    let by_address = p
+        .on_kprobe_multi
+        .attach_kprobe_multi(&KprobeMulti::addresses([address]).cookies([6]))
+        .unwrap();
+    getppid_n(2);
+    assert_eq!(hits(&objs, KPROBE_MULTI + 6), 2);
+    drop(by_address);
     let err = p
         .on_kprobe_multi
         .attach_kprobe_multi(&KprobeMulti::pattern("ebpf_skeleton_no_such_*"))
@@ -426,6 +465,67 @@ fn a_set_of_uprobes_by_pattern_by_symbols_and_on_return() {
             ..
         }
     ));
+}
+
+/// A reference counter (a USDT semaphore's kind) the uprobe tests hand
+/// the kernel by file offset, in a section the file holds.
+#[no_mangle]
+#[link_section = ".data.probes_semaphore"]
+static PROBES_SEMAPHORE: AtomicU16 = AtomicU16::new(0);
+
+#[test]
+fn uprobes_at_file_offsets_with_a_reference_counter() {
+    let Some(objs) = load_for_this_thread() else {
+        return;
+    };
+    let pid = std::process::id() as i32;
+    let exe = std::fs::read_link("/proc/self/exe").unwrap();
+    let offset = |name| ebpf_skeleton_tests::file_offset(&exe, name);
+    let semaphore = offset("PROBES_SEMAPHORE");
+    let p = &objs.programs;
+    let one = p
+        .on_uprobe
+        .attach_uprobe(
+            &Uprobe::entry(&exe)
+                .offset(offset("probes_multi_c"))
+                .ref_ctr_offset(semaphore)
+                .pid(pid)
+                .cookie(3),
+        )
+        .unwrap();
+    assert_eq!(PROBES_SEMAPHORE.load(SeqCst), 1, "counted while attached");
+    for i in 0..4 {
+        probes_multi_c(i);
+    }
+    assert_eq!(hits(&objs, UPROBE + 3), 4);
+    drop(one);
+    assert_eq!(PROBES_SEMAPHORE.load(SeqCst), 0, "and no longer");
+
+    let several = p.on_uprobe_multi.attach_uprobe_multi(
+        &UprobeMulti::offsets(&exe, [offset("probes_multi_a"), offset("probes_multi_b")])
+            .cookies([4, 5])
+            .ref_ctr_offsets([semaphore, semaphore])
+            .pid(pid),
+    );
+    if !kernel().at_least(6, 6) {
+        // No uprobe_multi links before 6.6.
+        assert_eq!(several.unwrap_err().errno(), Some(libc::EINVAL));
+        return;
+    }
+    let several = several.unwrap();
+    assert_eq!(PROBES_SEMAPHORE.load(SeqCst), 2, "once a probe");
+    for i in 0..2 {
+        probes_multi_a(i);
+    }
+    for i in 0..3 {
+        probes_multi_b(i);
+    }
+    assert_eq!(
+        [hits(&objs, UPROBE_MULTI + 4), hits(&objs, UPROBE_MULTI + 5)],
+        [2, 3]
+    );
+    drop(several);
+    assert_eq!(PROBES_SEMAPHORE.load(SeqCst), 0);
 }
 
 /// The target binary with USDT probes (tests/src/bin/usdt_target.rs).
