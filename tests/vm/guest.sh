@@ -24,6 +24,7 @@ if [ "$config" != none ]; then
 	cp "$config" "/boot/config-$(uname -r)"
 fi
 
+touch "$out/started"
 echo "guest: $(uname -r), lockdown: $(cat /sys/kernel/security/lockdown 2>/dev/null || echo none)"
 failed=0
 while IFS=$'\t' read -r dir exe name; do

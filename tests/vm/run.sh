@@ -239,14 +239,21 @@ run_kernel() {
 	extra=$(cmdline_of "$cfg")
 	[ -z "$extra" ] || append=(--append "$extra")
 	say "kernel $kernel ($label): booting"
-	local start=$SECONDS codes
-	set +e
-	PATH=$VM/venv/bin:$PATH timeout "$GUEST_TIMEOUT" vng --run "$img" --disable-kvm --cpus 2 --memory 4G \
-		"${append[@]}" --rwdir="$out" --overlay-rwdir="$TARGET/tmp" \
-		--exec "bash $PWD/tests/vm/guest.sh $VM/plan $out ${cfg:-none} $BINARY_TIMEOUT" \
-		</dev/null 2>&1 | tee "$out/console.log" | grep --line-buffered '^guest:' >&2
-	codes=("${PIPESTATUS[@]}")
-	set -e
+	local start=$SECONDS codes attempt
+	# A guest that never started its script (seen once: vng gave up after
+	# 11 s with nothing on the console) is booted once more.
+	for attempt in 1 2; do
+		set +e
+		PATH=$VM/venv/bin:$PATH timeout "$GUEST_TIMEOUT" vng --run "$img" --disable-kvm --cpus 2 --memory 4G \
+			"${append[@]}" --rwdir="$out" --overlay-rwdir="$TARGET/tmp" \
+			--exec "bash $PWD/tests/vm/guest.sh $VM/plan $out ${cfg:-none} $BINARY_TIMEOUT" \
+			</dev/null 2>&1 | tee "$out/console.log" | grep --line-buffered '^guest:' >&2
+		codes=("${PIPESTATUS[@]}")
+		set -e
+		[ ! -f "$out/started" ] && [ "$attempt" = 1 ] || break
+		say "kernel $kernel ($label): the guest did not start (exit ${codes[0]}); booting again"
+		tail -n 20 "$out/console.log" >&2
+	done
 	local secs=$((SECONDS - start))
 	summarize "$kernel" "$label" "$out" "${codes[0]}" "$secs"
 }
