@@ -321,3 +321,34 @@ fn connect(stream: &TcpStream, addr: std::net::SocketAddr) {
     };
     assert_eq!(ret, 0, "connect: {}", std::io::Error::last_os_error());
 }
+
+/// Every kernel since 5.6 registers a plain `.struct_ops` map (by a map
+/// update, no BPF link): tcp_cc.bpf.o loads there with its link map off and
+/// its spare one on, and the spare congestion control runs.
+#[test]
+fn a_plain_struct_ops_map_registers_on_every_kernel() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut open = OpenObject::from_static("tcp_cc", tcp_cc::bytes()).unwrap();
+    for (map, create) in [("ebpf_cc", false), ("ebpf_cc_spare", true)] {
+        let mut spec = open.map_spec(map).unwrap();
+        spec.autocreate = create;
+        open.apply_map(&spec).unwrap();
+    }
+    let objs = open.load().unwrap();
+    let bss = objs.section::<tcp_cc::BssView>(".bss").unwrap();
+    let spare = objs.struct_ops("ebpf_cc_spare").unwrap();
+    let link = spare.register().unwrap();
+    assert_eq!(link.target(), "struct_ops `ebpf_cc_spare`");
+    assert_eq!(transfer_with("ebpf_test_spare"), 64 << 16);
+    assert_eq!(bss.inits.get(), 1, "one connection initialised");
+    assert!(bss.cong_avoids.get() > 0, "ACKs went through cong_avoid");
+    // Dropping the registration deletes it: the name is free again.
+    drop(link);
+    let after = unconnected_socket();
+    assert_eq!(
+        set_congestion(&after, "ebpf_test_spare")
+            .unwrap_err()
+            .raw_os_error(),
+        Some(libc::ENOENT)
+    );
+}
