@@ -234,6 +234,42 @@ pub fn assert_map_refused<T>(result: ebpf_skeleton::Result<T>, object: &str, map
     );
 }
 
+/// Asserts that `result` is the error loading `object` gives on a kernel
+/// without `bpf_loop` (5.17) when its program `program` calls it: the
+/// kernel refuses the program with EINVAL. Before 5.13 the kernel does not
+/// see the callback as a function of its own (no `BPF_PSEUDO_FUNC`), so
+/// the BTF describes one function too many; from 5.13 it has no helper 181.
+pub fn assert_bpf_loop_refused<T>(result: ebpf_skeleton::Result<T>, object: &str, program: &str) {
+    assert!(!kernel().has(Feature::BpfLoop), "a kernel with bpf_loop");
+    let Err(err) = result else {
+        panic!(
+            "kernel {} loaded `{program}` of `{object}`, which calls bpf_loop",
+            kernel().release
+        );
+    };
+    let ebpf_skeleton::Error::ProgramLoad {
+        object: name,
+        program: refused,
+        ..
+    } = &err
+    else {
+        panic!("expected a program load error, got {err}");
+    };
+    assert_eq!(
+        (name.as_str(), refused.as_str()),
+        (object, program),
+        "{err}"
+    );
+    assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
+    let expected = if kernel().at_least(5, 13) {
+        "invalid func unknown#181"
+    } else {
+        "number of funcs in func_info doesn't match number of subprogs"
+    };
+    let log = err.verifier_log().expect("a verifier log");
+    assert!(log.contains(expected), "{log}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,13 +3,15 @@
 //! getppid(2)) arrive per CPU in order, complete and intact, including those
 //! that wrap around the end of a ring; an overflowing ring reports its loss;
 //! the wakeup options reach the kernel; a dropped reader leaves nothing
-//! behind.
+//! behind. The producer loops with `bpf_loop` from 5.17 and with a bounded
+//! loop of its own before.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ebpf_skeleton::perf::{online_cpus, PerfEvent, PerfOptions, PerfReader, Wakeup};
 use ebpf_skeleton::{ebpf_skeleton, Error, MapType, Pod, UpdateFlags};
+use ebpf_skeleton_tests::kernel::{assert_bpf_loop_refused, kernel, Feature};
 use ebpf_skeleton_tests::{
     check_record_data, checksum, getppid_n, in_own_process, mappings, open_fds, run_on, seq_of, tid,
 };
@@ -20,9 +22,28 @@ ebpf_skeleton!("../bpf/perf.bpf.o");
 const WRITTEN: u32 = 0;
 const DROPPED: u32 = 1;
 
+/// Loads the object with the producer this kernel runs: that of
+/// `bpf_loop` (5.17), or before it the bounded loop.
+fn load() -> perf::Objects {
+    let bpf_loop = kernel().has(Feature::BpfLoop);
+    let mut specs = perf::Specs::new().expect("open perf.bpf.o");
+    specs.programs.produce.autoload = bpf_loop;
+    specs.programs.produce_bounded.autoload = !bpf_loop;
+    specs.load().expect("load perf.bpf.o")
+}
+
+/// The bounded producer's limit (`MAX_BOUNDED` of perf.bpf.c).
+const MAX_BOUNDED: u64 = 1024;
+
 /// Writes `count` samples of `size` bytes numbered from `first` on `cpu`.
 fn produce(objs: &perf::Objects, cpu: u32, count: u64, size: u64, first: u64) {
-    run_on(&objs.programs.produce, cpu, &[count, size, first]);
+    let program = if kernel().has(Feature::BpfLoop) {
+        &objs.programs.produce
+    } else {
+        assert!(count <= MAX_BOUNDED, "{count} samples in one run");
+        &objs.programs.produce_bounded
+    };
+    run_on(program, cpu, &[count, size, first]);
 }
 
 /// The per-CPU counter `key` of `cpu`.
@@ -47,7 +68,11 @@ fn check_sample(bytes: &[u8], size: usize, seq: u64) {
 
 #[test]
 fn samples_arrive_per_cpu_in_order_complete_and_intact() {
-    let objs = perf::Objects::load().expect("load perf.bpf.o");
+    if !kernel().has(Feature::BpfLoop) {
+        // As built, the object's producer calls bpf_loop.
+        assert_bpf_loop_refused(perf::Objects::load(), "perf", "produce");
+    }
+    let objs = load();
     let cpus = online_cpus().unwrap();
     let mut reader = objs.maps.events.reader().expect("reader");
     assert_eq!(reader.cpus(), cpus);
@@ -87,7 +112,7 @@ fn samples_arrive_per_cpu_in_order_complete_and_intact() {
 
 #[test]
 fn samples_wrapping_the_end_of_a_ring_arrive_whole() {
-    let objs = perf::Objects::load().expect("load");
+    let objs = load();
     let cpu = *online_cpus().unwrap().last().unwrap();
     let options = PerfOptions::new().pages(1).cpus([cpu]);
     let mut reader = objs.maps.events.reader_with(&options).expect("reader");
@@ -121,7 +146,7 @@ fn samples_wrapping_the_end_of_a_ring_arrive_whole() {
 
 #[test]
 fn samples_of_mixed_sizes_arrive_in_one_batch() {
-    let objs = perf::Objects::load().expect("load");
+    let objs = load();
     let cpu = online_cpus().unwrap()[0];
     let options = PerfOptions::new().pages(1).cpus([cpu]);
     let mut reader = objs.maps.events.reader_with(&options).expect("reader");
@@ -160,7 +185,7 @@ fn samples_of_mixed_sizes_arrive_in_one_batch() {
 
 #[test]
 fn an_overflowing_ring_reports_its_loss() {
-    let objs = perf::Objects::load().expect("load");
+    let objs = load();
     let cpu = online_cpus().unwrap()[0];
     let options = PerfOptions::new().pages(1).cpus([cpu]);
     let mut reader = objs.maps.events.reader_with(&options).expect("reader");
@@ -213,7 +238,7 @@ fn an_overflowing_ring_reports_its_loss() {
 
 #[test]
 fn typed_reads_allow_only_the_kernels_padding() {
-    let objs = perf::Objects::load().expect("load");
+    let objs = load();
     let cpu = online_cpus().unwrap()[0];
     let options = PerfOptions::new().cpus([cpu]);
     let mut reader = objs.maps.events.reader_with(&options).unwrap();
@@ -246,7 +271,7 @@ fn typed_reads_allow_only_the_kernels_padding() {
 
 #[test]
 fn bad_maps_and_options_are_refused() {
-    let objs = perf::Objects::load().expect("load");
+    let objs = load();
     let err = PerfReader::new(objs.maps.stats.map()).unwrap_err();
     assert!(
         matches!(
@@ -287,7 +312,7 @@ fn bad_maps_and_options_are_refused() {
 
 #[test]
 fn wakeup_after_a_number_of_events() {
-    let objs = perf::Objects::load().expect("load");
+    let objs = load();
     let cpu = online_cpus().unwrap()[0];
     let options = PerfOptions::new().cpus([cpu]).wakeup(Wakeup::Events(4));
     let mut reader = objs.maps.events.reader_with(&options).unwrap();
@@ -312,7 +337,7 @@ fn wakeup_after_a_number_of_events() {
 
 #[test]
 fn wakeup_after_a_number_of_bytes() {
-    let objs = perf::Objects::load().expect("load");
+    let objs = load();
     let cpu = online_cpus().unwrap()[0];
     let options = PerfOptions::new()
         .pages(2)
@@ -346,7 +371,7 @@ fn wakeup_after_a_number_of_bytes() {
 
 #[test]
 fn poll_waits_for_samples_from_syscalls() {
-    let objs = perf::Objects::load().expect("load");
+    let objs = load();
     let _link = objs.programs.on_getppid.attach().expect("attach");
     let mut reader = objs.maps.events.reader().expect("reader");
     assert!(!reader.poll(Some(Duration::ZERO)).unwrap());
@@ -386,7 +411,7 @@ fn poll_waits_for_samples_from_syscalls() {
 #[test]
 fn a_reader_dropped_mid_stream_leaves_nothing_behind() {
     in_own_process("a_reader_dropped_mid_stream_leaves_nothing_behind", || {
-        let objs = perf::Objects::load().expect("load");
+        let objs = load();
         let cpus = online_cpus().unwrap();
         let (fds, maps) = (open_fds(), mappings());
 

@@ -2,12 +2,15 @@
 //! `ringbuf.bpf.o` (run with BPF_PROG_TEST_RUN, or on getppid(2)) arrive in
 //! order, complete and intact, across the end of the ring, past discarded
 //! records, through an overflow, and a dropped reader leaves nothing behind.
+//! Ring buffers are 5.8; the producers loop with `bpf_loop` from 5.17 and
+//! with a bounded loop of their own before.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use ebpf_skeleton::ringbuf::{Record, RingBufPoller, RingBufReader};
-use ebpf_skeleton::{ebpf_skeleton, Error, MapType, UpdateFlags};
+use ebpf_skeleton::{ebpf_skeleton, Error, MapType, Program, UpdateFlags};
+use ebpf_skeleton_tests::kernel::{assert_bpf_loop_refused, kernel, Feature};
 use ebpf_skeleton_tests::{
     check_record_data, checksum, eventually, getppid_n, in_own_process, map_exists, mappings,
     open_fds, run, seq_of, tid,
@@ -22,9 +25,46 @@ const DROPPED: u32 = 1;
 const EVENTS: u64 = 0;
 const SMALL: u64 = 1;
 
+/// Loads the object with the producers this kernel runs: those of
+/// `bpf_loop` (5.17), or before it the bounded loops.
+fn load() -> ringbuf::Objects {
+    let bpf_loop = kernel().has(Feature::BpfLoop);
+    let mut specs = ringbuf::Specs::new().expect("open ringbuf.bpf.o");
+    specs.programs.produce.autoload = bpf_loop;
+    specs.programs.produce_discards.autoload = bpf_loop;
+    specs.programs.produce_bounded.autoload = !bpf_loop;
+    specs.programs.produce_discards_bounded.autoload = !bpf_loop;
+    specs.load().expect("load ringbuf.bpf.o")
+}
+
+/// The bounded producers' limit (`MAX_BOUNDED` of ringbuf.bpf.c).
+const MAX_BOUNDED: u64 = 1024;
+
+/// The producer of `count` records this kernel loaded.
+fn producer(objs: &ringbuf::Objects, count: u64) -> &Program {
+    if kernel().has(Feature::BpfLoop) {
+        &objs.programs.produce
+    } else {
+        assert!(count <= MAX_BOUNDED, "{count} records in one run");
+        &objs.programs.produce_bounded
+    }
+}
+
 /// Writes `count` records of `size` bytes numbered from `first` into `ring`.
 fn produce(objs: &ringbuf::Objects, count: u64, size: u64, first: u64, ring: u64) {
-    run(&objs.programs.produce, &[count, size, first, ring, 0]);
+    run(producer(objs, count), &[count, size, first, ring, 0]);
+}
+
+/// Writes `count` 16-byte records numbered from `first` through
+/// reserve/commit, discarding the odd ones.
+fn produce_discards(objs: &ringbuf::Objects, count: u64, first: u64) {
+    let program = if kernel().has(Feature::BpfLoop) {
+        &objs.programs.produce_discards
+    } else {
+        assert!(count <= MAX_BOUNDED, "{count} records in one run");
+        &objs.programs.produce_discards_bounded
+    };
+    run(program, &[count, first]);
 }
 
 fn stat(objs: &ringbuf::Objects, key: u32) -> u64 {
@@ -39,7 +79,11 @@ fn check_record(record: Record<'_>, size: usize, seq: u64) {
 
 #[test]
 fn records_arrive_in_order_complete_and_intact() {
-    let objs = ringbuf::Objects::load().expect("load ringbuf.bpf.o");
+    if !kernel().has(Feature::BpfLoop) {
+        // As built, the object's producers call bpf_loop.
+        assert_bpf_loop_refused(ringbuf::Objects::load(), "ringbuf", "produce");
+    }
+    let objs = load();
     let mut reader = objs.maps.events.reader().expect("reader");
     assert_eq!(reader.capacity(), 256 * 1024);
     assert_eq!(reader.name(), "events");
@@ -70,7 +114,7 @@ fn records_arrive_in_order_complete_and_intact() {
 
 #[test]
 fn records_wrapping_the_end_of_the_ring_arrive_whole() {
-    let objs = ringbuf::Objects::load().expect("load");
+    let objs = load();
     let mut reader = objs.maps.small.reader().expect("reader");
     assert_eq!(reader.capacity(), 4096);
 
@@ -100,7 +144,7 @@ fn records_wrapping_the_end_of_the_ring_arrive_whole() {
 
 #[test]
 fn records_of_mixed_sizes_arrive_in_one_batch() {
-    let objs = ringbuf::Objects::load().expect("load");
+    let objs = load();
     let mut reader = objs.maps.small.reader().expect("reader");
 
     // Runs of equal records broken by other sizes, around the one-page ring
@@ -137,10 +181,10 @@ fn records_of_mixed_sizes_arrive_in_one_batch() {
 
 #[test]
 fn discarded_records_are_skipped() {
-    let objs = ringbuf::Objects::load().expect("load");
+    let objs = load();
     let mut reader = objs.maps.events.reader().expect("reader");
     // Odd sequence numbers are reserved, then discarded.
-    run(&objs.programs.produce_discards, &[1000, 0]);
+    produce_discards(&objs, 1000, 0);
     assert_eq!(
         reader.pending(),
         1000 * 24,
@@ -156,7 +200,7 @@ fn discarded_records_are_skipped() {
     assert_eq!(reader.pending(), 0, "discarded records are consumed too");
 
     // A ring holding only discarded records reads as empty.
-    run(&objs.programs.produce_discards, &[1, 1]);
+    produce_discards(&objs, 1, 1);
     assert!(!reader.has_next());
     assert!(reader.next().is_none());
     assert_eq!(reader.pending(), 0);
@@ -164,7 +208,7 @@ fn discarded_records_are_skipped() {
 
 #[test]
 fn typed_reads_check_the_record_size() {
-    let objs = ringbuf::Objects::load().expect("load");
+    let objs = load();
     let mut reader = objs.maps.events.reader().expect("reader");
     produce(&objs, 3, 24, 7, EVENTS);
 
@@ -192,7 +236,7 @@ fn typed_reads_check_the_record_size() {
 
 #[test]
 fn a_map_of_another_kind_is_refused() {
-    let objs = ringbuf::Objects::load().expect("load");
+    let objs = load();
     let err = RingBufReader::new(objs.maps.stats.map()).unwrap_err();
     assert!(
         matches!(
@@ -212,7 +256,7 @@ fn a_map_of_another_kind_is_refused() {
 
 #[test]
 fn an_overflowing_ring_drops_the_excess_and_goes_on() {
-    let objs = ringbuf::Objects::load().expect("load");
+    let objs = load();
     let mut reader = objs.maps.small.reader().expect("reader");
 
     // 200 records of 48 bytes into 4096: at most 85 fit, the rest find no
@@ -246,7 +290,7 @@ fn an_overflowing_ring_drops_the_excess_and_goes_on() {
 
 #[test]
 fn poll_waits_for_records_from_syscalls() {
-    let objs = ringbuf::Objects::load().expect("load");
+    let objs = load();
     let _link = objs.programs.on_getppid.attach().expect("attach");
     let mut reader = objs.maps.events.reader().expect("reader");
     assert!(!reader.poll(Some(Duration::ZERO)).unwrap(), "nothing yet");
@@ -283,7 +327,7 @@ fn poll_waits_for_records_from_syscalls() {
 
 #[test]
 fn a_poller_reads_several_rings() {
-    let objs = ringbuf::Objects::load().expect("load");
+    let objs = load();
     let mut poller = RingBufPoller::new().unwrap();
     let events = poller.add(objs.maps.events.reader().unwrap()).unwrap();
     let small = poller.add(objs.maps.small.reader().unwrap()).unwrap();
@@ -324,7 +368,7 @@ fn a_poller_reads_several_rings() {
 
 #[test]
 fn a_reader_dropped_mid_stream_hands_over_its_position() {
-    let objs = ringbuf::Objects::load().expect("load");
+    let objs = load();
     produce(&objs, 100, 16, 0, EVENTS);
 
     let mut first = objs.maps.events.reader().unwrap();
@@ -346,7 +390,7 @@ fn a_reader_dropped_mid_stream_hands_over_its_position() {
 
 #[test]
 fn a_reader_keeps_the_map_alive_and_releases_it_on_drop() {
-    let objs = ringbuf::Objects::load().expect("load");
+    let objs = load();
     let map_id = objs.maps.events.info().id;
     let mut reader = objs.maps.events.reader().unwrap();
     produce(&objs, 20, 16, 0, EVENTS);
@@ -367,7 +411,7 @@ fn dropped_readers_leave_no_descriptor_or_mapping_behind() {
     in_own_process(
         "dropped_readers_leave_no_descriptor_or_mapping_behind",
         || {
-            let objs = ringbuf::Objects::load().expect("load");
+            let objs = load();
             produce(&objs, 100, 64, 0, EVENTS);
             let (fds, maps) = (open_fds(), mappings());
 
