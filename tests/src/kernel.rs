@@ -14,6 +14,11 @@ pub enum Feature {
     SyscallPrograms,
     /// Task local storage maps (Linux 5.11).
     TaskStorage,
+    /// Batch operations (`BPF_MAP_*_BATCH`) on per-CPU arrays (Linux 5.13;
+    /// hash maps and plain arrays have them from 5.6).
+    PercpuArrayBatch,
+    /// Batch operations on LPM tries (Linux 5.13).
+    LpmTrieBatch,
     /// Bloom filter maps (Linux 5.16).
     BloomFilter,
     /// The `bpf_loop` helper (Linux 5.17).
@@ -54,6 +59,7 @@ impl Feature {
         Some(match self {
             Feature::SyscallPrograms => (5, 14),
             Feature::TaskStorage => (5, 11),
+            Feature::PercpuArrayBatch | Feature::LpmTrieBatch => (5, 13),
             Feature::BloomFilter => (5, 16),
             Feature::BpfLoop => (5, 17),
             Feature::UserRingbuf => (6, 1),
