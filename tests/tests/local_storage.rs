@@ -11,8 +11,10 @@ use std::process::{Command, Stdio};
 
 use ebpf_skeleton::{ebpf_skeleton, Error, InodeStorage, SkStorage, TaskStorage, UpdateFlags};
 use ebpf_skeleton_tests::cgroup2_root;
+use ebpf_skeleton_tests::kernel::{assert_map_refused, kernel, Feature};
 
 ebpf_skeleton!("../bpf/storage.bpf.o");
+ebpf_skeleton!("../bpf/task_storage.bpf.o");
 ebpf_skeleton!("../bpf/inode_storage.bpf.o");
 
 use storage::types::Owned;
@@ -117,11 +119,20 @@ impl Drop for Cat {
 
 #[test]
 fn task_storage_between_rust_and_a_tracepoint_program() {
-    let objs = storage::Objects::load().expect("load");
+    if !kernel().has(Feature::TaskStorage) {
+        return assert_map_refused(task_storage::Objects::load(), "task_storage", "tasks");
+    }
+    let objs = task_storage::Objects::load().expect("load");
     let _link = objs.programs.task_write.attach().expect("attach");
-    let store: &TaskStorage<Owned> = &objs.maps.tasks;
+    let store: &TaskStorage<task_storage::types::Owned> = &objs.maps.tasks;
+    let owned = |from_user| task_storage::types::Owned {
+        from_user,
+        from_prog: 0,
+        runs: 0,
+    };
     let mut cat = Cat::spawn();
-    let pidfd = TaskStorage::<Owned>::pidfd(cat.child.id()).expect("pidfd_open");
+    let pidfd =
+        TaskStorage::<task_storage::types::Owned>::pidfd(cat.child.id()).expect("pidfd_open");
     assert_eq!(store.get(&pidfd).unwrap(), None);
 
     // The program creates the entry on cat's first write; Rust reads it.
@@ -144,7 +155,7 @@ fn task_storage_between_rust_and_a_tracepoint_program() {
     assert!(seen.runs >= 1);
 
     // This process has no entry; the entry goes with its process.
-    let own = TaskStorage::<Owned>::pidfd(std::process::id()).unwrap();
+    let own = TaskStorage::<task_storage::types::Owned>::pidfd(std::process::id()).unwrap();
     assert_eq!(store.get(&own).unwrap(), None);
     drop(cat);
     assert_eq!(store.get(&pidfd).unwrap(), None);
