@@ -1,16 +1,28 @@
 //! The user ring buffer (`UserRingBuf`, Linux 6.1): Rust writes samples, a
 //! program the test runs drains them with `bpf_user_ringbuf_drain` and
 //! checks each one; they arrive in order, none lost, through many turns of
-//! the ring, with discarded samples skipped.
+//! the ring, with discarded samples skipped. An older kernel refuses to
+//! create the map, and each test asserts that instead.
 
 use std::time::Duration;
 
 use ebpf_skeleton::{ebpf_skeleton, Error, UserRingBuf, UserRingBufWriter, UserSample};
+use ebpf_skeleton_tests::kernel::{assert_map_refused, kernel, Feature};
 use ebpf_skeleton_tests::run;
 
 ebpf_skeleton!("../bpf/user_ringbuf.bpf.o");
 
 const MAX_WORDS: u64 = 8;
+
+/// The loaded object, or before 6.1 `None` once the kernel's refusal of the
+/// map `samples` is asserted.
+fn load() -> Option<user_ringbuf::Objects> {
+    if !kernel().has(Feature::UserRingbuf) {
+        assert_map_refused(user_ringbuf::Objects::load(), "user_ringbuf", "samples");
+        return None;
+    }
+    Some(user_ringbuf::Objects::load().expect("load"))
+}
 
 fn fill(seq: u64, i: u64) -> u64 {
     seq * 31 + i + 1
@@ -78,7 +90,7 @@ fn fill_ring(writer: &mut UserRingBufWriter, mut seq: u64, until: u64) -> u64 {
 
 #[test]
 fn samples_reach_the_program_in_order_through_many_turns() {
-    let objs = user_ringbuf::Objects::load().expect("load");
+    let Some(objs) = load() else { return };
     let ring: &UserRingBuf = &objs.maps.samples;
     assert_eq!(ring.capacity(), 16384);
     let mut writer = ring.writer().expect("writer");
@@ -113,7 +125,7 @@ fn samples_reach_the_program_in_order_through_many_turns() {
 
 #[test]
 fn an_unsubmitted_sample_holds_back_the_ones_after_it() {
-    let objs = user_ringbuf::Objects::load().expect("load");
+    let Some(objs) = load() else { return };
     let mut writer = objs.maps.samples.writer().unwrap();
     assert!(writer.write(&sample_bytes(0)).unwrap());
     let mut held = writer.reserve(16).unwrap().unwrap();
@@ -138,7 +150,7 @@ fn an_unsubmitted_sample_holds_back_the_ones_after_it() {
 
 #[test]
 fn one_writer_per_ring_however_the_map_was_reached() {
-    let objs = user_ringbuf::Objects::load().expect("load");
+    let Some(objs) = load() else { return };
     let writer = objs.maps.samples.writer().unwrap();
     let again = objs.maps.samples.writer().unwrap_err();
     assert!(matches!(again, Error::Busy { .. }), "{again}");
@@ -151,7 +163,7 @@ fn one_writer_per_ring_however_the_map_was_reached() {
 
 #[test]
 fn samples_that_never_fit_are_refused() {
-    let objs = user_ringbuf::Objects::load().expect("load");
+    let Some(objs) = load() else { return };
     let mut writer = objs.maps.samples.writer().unwrap();
     // 8 bytes of every sample are its header.
     assert!(writer.reserve(16384).is_err());
@@ -175,7 +187,7 @@ fn samples_that_never_fit_are_refused() {
 
 #[test]
 fn a_writer_waits_for_the_program_to_make_room() {
-    let objs = user_ringbuf::Objects::load().expect("load");
+    let Some(objs) = load() else { return };
     let mut writer = objs.maps.samples.writer().unwrap();
     let seq = fill_ring(&mut writer, 0, u64::MAX);
     assert!(
@@ -201,7 +213,7 @@ fn a_writer_waits_for_the_program_to_make_room() {
 fn the_program_s_checks_catch_a_wrong_sample() {
     // The checks the other tests rely on can fail: a wrong word, a sample
     // out of order and one longer than its words say are all counted.
-    let objs = user_ringbuf::Objects::load().expect("load");
+    let Some(objs) = load() else { return };
     let mut writer = objs.maps.samples.writer().unwrap();
     assert!(writer.write(&sample_bytes(0)).unwrap());
     let mut wrong_word = sample_bytes(1);
@@ -225,6 +237,9 @@ struct Drained {
 
 #[test]
 fn a_derived_field_is_a_user_ring_buffer() {
+    if !kernel().has(Feature::UserRingbuf) {
+        return assert_map_refused(Drained::load(), "user_ringbuf", "samples");
+    }
     let objs = Drained::load().expect("load");
     let mut writer = objs.samples.writer().unwrap();
     assert!(writer.write(&sample_bytes(0)).unwrap());
