@@ -13,8 +13,10 @@ use std::time::{Duration, Instant};
 use ebpf_skeleton::link::{Uprobe, Usdt};
 use ebpf_skeleton::perf::{online_cpus, PerfOptions};
 use ebpf_skeleton::{
-    ebpf_skeleton, Error, Map, OpenObject, PerCpuValues, RingBufReader, Section, UpdateFlags,
+    ebpf_skeleton, Error, Map, OpenObject, PerCpuValues, Program, RingBufReader, Section,
+    UpdateFlags,
 };
+use ebpf_skeleton_tests::kernel::{kernel, Feature};
 use ebpf_skeleton_tests::{in_own_process, open_fds, run, run_on};
 
 ebpf_skeleton!("../bpf/ringbuf.bpf.o");
@@ -32,9 +34,39 @@ fn pin_path(what: &str) -> PathBuf {
     ))
 }
 
+/// ringbuf.bpf.o with the producer this kernel runs: that of `bpf_loop`
+/// (5.17), or before it the bounded loop (the ringbuf tests assert the
+/// refusal of the other).
+fn load_ringbuf() -> ringbuf::Objects {
+    let bpf_loop = kernel().has(Feature::BpfLoop);
+    let mut specs = ringbuf::Specs::new().unwrap();
+    specs.programs.produce.autoload = bpf_loop;
+    specs.programs.produce_discards.autoload = bpf_loop;
+    specs.programs.produce_bounded.autoload = !bpf_loop;
+    specs.load().unwrap()
+}
+
+/// The producer of ringbuf.bpf.o this kernel loaded.
+fn ringbuf_producer(objs: &ringbuf::Objects) -> &Program {
+    if kernel().has(Feature::BpfLoop) {
+        &objs.programs.produce
+    } else {
+        &objs.programs.produce_bounded
+    }
+}
+
+/// perf.bpf.o with the producer this kernel runs, as [`load_ringbuf`].
+fn load_perf() -> perf::Objects {
+    let bpf_loop = kernel().has(Feature::BpfLoop);
+    let mut specs = perf::Specs::new().unwrap();
+    specs.programs.produce.autoload = bpf_loop;
+    specs.programs.produce_bounded.autoload = !bpf_loop;
+    specs.load().unwrap()
+}
+
 /// Writes `count` 16-byte records numbered from `first` into `events`.
 fn produce(objs: &ringbuf::Objects, count: u64, first: u64) {
-    run(&objs.programs.produce, &[count, 16, first, 0, 0]);
+    run(ringbuf_producer(objs), &[count, 16, first, 0, 0]);
 }
 
 fn is_busy(result: ebpf_skeleton::Result<RingBufReader>) -> bool {
@@ -45,7 +77,7 @@ fn is_busy(result: ebpf_skeleton::Result<RingBufReader>) -> bool {
 // obtained; a ring's memory is never a data section.
 #[test]
 fn a_ring_has_one_reader_in_this_process_however_its_map_was_obtained() {
-    let objs = ringbuf::Objects::load().unwrap();
+    let objs = load_ringbuf();
     produce(&objs, 3, 0);
     let mut first = objs.maps.events.reader().unwrap();
     let record = first.next().expect("record 0");
@@ -95,7 +127,7 @@ fn a_ring_has_one_reader_in_this_process_however_its_map_was_obtained() {
 
     // Another object's ring is another ring; and once the first reader is
     // gone, the ring takes a new one, which starts where it stopped.
-    let other = ringbuf::Objects::load().unwrap();
+    let other = load_ringbuf();
     assert!(other.maps.events.reader().is_ok());
     drop(first);
     produce(&objs, 1, 3);
@@ -138,6 +170,31 @@ fn threads_attaching_and_detaching_links_of_one_object() {
     let uprobe = Uprobe::entry("/proc/self/exe")
         .function("soundness_uprobe_target")
         .pid(pid);
+    // Before 5.15 (no BPF cookies) libbpf tells an object's USDT links
+    // apart by the probe's address, so a probe has one link of the object
+    // at a time: a second is refused while the first lives, and the
+    // threads take turns with theirs (their uprobes still come and go
+    // freely).
+    let by_address = !kernel().at_least(5, 15);
+    if by_address {
+        let first = objs.programs.on_usdt.attach_usdt(&usdt).unwrap();
+        let err = objs.programs.on_usdt.attach_usdt(&usdt).unwrap_err();
+        let Error::Attach {
+            program, reason, ..
+        } = &err
+        else {
+            panic!("expected an attach error, got {err}");
+        };
+        assert_eq!(program, "on_usdt", "{err}");
+        assert_eq!(err.errno(), Some(libc::EEXIST), "{err}");
+        assert!(
+            reason.starts_with("usdt: IP collision detected for spec #")
+                && reason.ends_with(" for 'ebpf_skeleton_tests:hit' in '/proc/self/exe'"),
+            "{err}"
+        );
+        drop(first);
+    }
+    let usdt_turn = Mutex::new(());
     let deadline = Instant::now() + Duration::from_secs(3);
     let cycles = std::thread::scope(|s| {
         let workers: Vec<_> = (0..4)
@@ -148,6 +205,7 @@ fn threads_attaching_and_detaching_links_of_one_object() {
                     // without KVM takes a while per uprobe), more while
                     // time remains.
                     while cycles < 5 || Instant::now() < deadline {
+                        let turn = by_address.then(|| usdt_turn.lock().unwrap());
                         let a = objs.programs.on_usdt.attach_usdt(&usdt).expect("usdt");
                         let b = objs
                             .programs
@@ -155,7 +213,7 @@ fn threads_attaching_and_detaching_links_of_one_object() {
                             .attach_uprobe(&uprobe)
                             .expect("uprobe");
                         soundness_uprobe_target(cycles);
-                        drop((a, b));
+                        drop((a, b, turn));
                         cycles += 1;
                     }
                     cycles
@@ -249,9 +307,29 @@ fn a_usdt_link_has_no_descriptor_of_its_own() {
                 .pid(pid),
         )
         .unwrap();
+    if !kernel().at_least(5, 15) {
+        // No BPF perf links before 5.15: a uprobe's link is its perf event.
+        let mut uprobe = uprobe;
+        assert!(uprobe.fd().is_none());
+        let err = uprobe.pin(pin_path("uprobe")).unwrap_err();
+        assert_no_link_descriptor(&err);
+        return;
+    }
     let fd = uprobe.fd().expect("a uprobe link has one");
     let target = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap();
     assert_eq!(target.to_str(), Some("anon_inode:bpf_link"));
+}
+
+/// Asserts that `err` is the refusal to pin or lend the descriptor of a
+/// link without one.
+fn assert_no_link_descriptor(err: &Error) {
+    let source = std::error::Error::source(err).unwrap().to_string();
+    assert_eq!(
+        source,
+        "this link has no BPF link descriptor of its own (a USDT link is a set of uprobes; \
+         a perf event link on a kernel without BPF perf links is the event)",
+        "{err}"
+    );
 }
 
 // Item 5: data sections are read and written atomically, so the objects
@@ -313,7 +391,7 @@ fn data_sections_are_matched_by_their_exact_names() {
 // clears only its own slots.
 #[test]
 fn a_perf_slot_has_one_reader_in_this_process() {
-    let objs = perf::Objects::load().unwrap();
+    let objs = load_perf();
     let cpus = online_cpus().unwrap();
     let first = PerfOptions::new().cpus([cpus[0]]);
     let mut reader = objs.maps.events.reader_with(&first).unwrap();
@@ -343,7 +421,12 @@ fn a_perf_slot_has_one_reader_in_this_process() {
         drop(second);
     }
     // The first reader's slot survived the others coming and going.
-    run_on(&objs.programs.produce, cpus[0], &[5, 24, 0]);
+    let produce = if kernel().has(Feature::BpfLoop) {
+        &objs.programs.produce
+    } else {
+        &objs.programs.produce_bounded
+    };
+    run_on(produce, cpus[0], &[5, 24, 0]);
     let mut seqs = Vec::new();
     reader.drain(|_, sample| seqs.push(u64::from_ne_bytes(sample[..8].try_into().unwrap())));
     assert_eq!(seqs, [0, 1, 2, 3, 4]);
@@ -371,7 +454,7 @@ static ERRORS: ErrorLog = ErrorLog(Mutex::new(Vec::new()));
 fn draining_beside_a_busy_producer_logs_no_false_corruption() {
     log::set_logger(&ERRORS).unwrap();
     log::set_max_level(log::LevelFilter::Error);
-    let objs = ringbuf::Objects::load().unwrap();
+    let objs = load_ringbuf();
     let cpus = online_cpus().unwrap();
     let producer_cpu = *cpus.last().unwrap();
     let mut reader = objs.maps.events.reader().unwrap();
@@ -388,7 +471,7 @@ fn draining_beside_a_busy_producer_logs_no_false_corruption() {
         s.spawn(|| {
             let mut seq = 0;
             while !done.load(Ordering::Relaxed) {
-                run_on(&objs.programs.produce, producer_cpu, &[32, 16, seq, 0, 0]);
+                run_on(ringbuf_producer(&objs), producer_cpu, &[32, 16, seq, 0, 0]);
                 seq += 32;
             }
         });
@@ -500,12 +583,22 @@ fn a_pinned_program_or_link_is_not_a_map() {
     let err = Map::from_fd(prog_fd.try_clone_to_owned().unwrap(), "not a map").unwrap_err();
     assert!(matches!(err, Error::Map { op: "open", .. }), "{err}");
 
-    let mut link = objs
+    let mut uprobe = objs
         .programs
         .on_uprobe
         .attach_uprobe(&Uprobe::entry("/proc/self/exe").function("soundness_uprobe_target"))
         .unwrap();
     let link_path = pin_path("link");
+    // No BPF perf links before 5.15: there the uprobe's link has no
+    // descriptor to pin, and a raw tracepoint's link (5.7) is pinned.
+    let counter = counter::Objects::load().unwrap();
+    let mut link = if kernel().at_least(5, 15) {
+        uprobe
+    } else {
+        assert_no_link_descriptor(&uprobe.pin(&link_path).unwrap_err());
+        assert!(!link_path.exists());
+        counter.programs.count_getppid_raw.attach().unwrap()
+    };
     link.pin(&link_path).unwrap();
     let err = Map::from_pin(&link_path).unwrap_err();
     let source = std::error::Error::source(&err).unwrap().to_string();
