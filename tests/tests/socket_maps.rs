@@ -210,11 +210,31 @@ fn a_stream_parser_and_verdict_redirect_what_a_socket_receives() {
 fn a_verdict_without_a_parser_redirects_what_a_socket_receives() {
     let objs = sockets::Objects::load().expect("load");
     let map = &objs.maps.verdict_map;
-    let _link = objs
-        .programs
-        .skb_to_slot
-        .attach_sk_skb_verdict(map)
-        .expect("verdict");
+    let attached = objs.programs.skb_to_slot.attach_sk_skb_verdict(map);
+    if !kernel().at_least(5, 13) {
+        // The hook is 5.13's: the kernel knows no such attach type.
+        let err = attached.expect_err("an sk_skb_verdict attach before 5.13");
+        let Error::Attach {
+            program, target, ..
+        } = &err
+        else {
+            panic!("expected an attach error, got {err}");
+        };
+        assert_eq!(program, "skb_to_slot", "{err}");
+        assert_eq!(
+            target, "the sk_skb_verdict hook of socket map `verdict_map`",
+            "{err}"
+        );
+        assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
+        let needs = format!(
+            "the sk_skb_verdict hook needs Linux 5.13 or later and this kernel is {}: \
+             attach a stream parser and a stream verdict instead",
+            kernel().release
+        );
+        assert!(err.to_string().ends_with(&needs), "{err}");
+        return;
+    }
+    let _link = attached.expect("verdict");
     redirect_through(&objs, map, Watch::Receiver, b"verdict");
     assert!(objs.bss.skbs.get() >= 1);
 }

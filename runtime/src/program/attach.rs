@@ -375,6 +375,19 @@ pub(super) fn tcx_missing() -> Option<String> {
         })
 }
 
+/// On a kernel older than 5.13, which has no `sk_skb_verdict` hook, what
+/// to do instead.
+pub(super) fn sk_skb_verdict_missing() -> Option<String> {
+    kernel_release()
+        .filter(|r| older_than(r, (5, 13)))
+        .map(|release| {
+            format!(
+                "the sk_skb_verdict hook needs Linux 5.13 or later and this kernel is {release}: \
+                 attach a stream parser and a stream verdict instead"
+            )
+        })
+}
+
 fn tracefs_mounted() -> bool {
     std::path::Path::new("/sys/kernel/tracing/events").exists()
 }

@@ -97,10 +97,16 @@ impl Program {
         // SAFETY: a plain system call on two open descriptors.
         let ret = unsafe { sys::bpf_prog_attach(program, map_fd, hook.0, 0) };
         check(ret).map_err(|e| {
+            let too_old = (hook == AttachType::SK_SKB_VERDICT
+                && e.raw_os_error() == Some(libc::EINVAL))
+            .then(super::attach::sk_skb_verdict_missing)
+            .flatten();
             fail(
                 e,
-                "the kernel took neither a link nor BPF_PROG_ATTACH: is the program an sk_msg or \
-                 sk_skb program of the matching kind?",
+                too_old.as_deref().unwrap_or(
+                    "the kernel took neither a link nor BPF_PROG_ATTACH: is the program an sk_msg \
+                     or sk_skb program of the matching kind?",
+                ),
             )
         })?;
         Ok(Link::from_prog_attach(
