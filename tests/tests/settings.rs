@@ -6,7 +6,7 @@ use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
 
 use ebpf_skeleton::libbpf_sys as sys;
-use ebpf_skeleton::link::Uprobe;
+use ebpf_skeleton::link::{LinkDetail, LinkType, Uprobe};
 use ebpf_skeleton::{
     ebpf_skeleton, AttachType, Error, LoadOptions, Map, MapType, Objects, OpenObject, OpenOptions,
     Program, ProgramType, StackTraceMap, UpdateFlags,
@@ -209,11 +209,25 @@ fn a_tp_btf_target_is_chosen_at_run_time() {
     let before = objs.bss.enters.get();
     getppid_n(10);
     assert!(objs.bss.enters.get() >= before + 10);
+    // The link (a raw tracepoint's) names the tracepoint.
+    let info = link.info().unwrap();
+    assert_eq!(info.link_type, LinkType::RAW_TRACEPOINT);
+    assert!(
+        matches!(&info.detail, LinkDetail::RawTracepoint { name, .. } if name == "sys_exit"),
+        "{:?}",
+        info.detail
+    );
     drop(link);
+    // Program info says what the program was verified against from 6.0
+    // (`attach_btf_id`); an older kernel leaves the field out (zero).
     let attach_btf_id = prog_info(&objs.programs.on_enter).attach_btf_id;
+    let expected = if kernel().at_least(6, 0) {
+        vmlinux_type_id("btf_trace_sys_exit")
+    } else {
+        0
+    };
     assert_eq!(
-        attach_btf_id,
-        vmlinux_type_id("btf_trace_sys_exit"),
+        attach_btf_id, expected,
         "the kernel attached it to sys_exit"
     );
 }
@@ -250,7 +264,25 @@ fn load_flags_reach_the_verifier() {
 
     let mut specs = sleepable::Specs::new().unwrap();
     specs.programs.sleepy.flags |= sys::BPF_F_SLEEPABLE;
-    let objs = specs.load().unwrap();
+    let loaded = specs.load();
+    if !kernel().at_least(6, 0) {
+        // Sleepable uprobes are 6.0's: the flag is refused before
+        // verification (5.10 says "Only fentry/fexit/fmod_ret and lsm
+        // programs can be sleepable").
+        let err = loaded.unwrap_err();
+        let Error::ProgramLoad { program, log, .. } = &err else {
+            panic!("{err}");
+        };
+        assert_eq!(program, "sleepy");
+        assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
+        assert!(
+            log.starts_with("Only fentry/fexit/fmod_ret")
+                && log.contains(" programs can be sleepable\n"),
+            "{log}"
+        );
+        return;
+    }
+    let objs = loaded.unwrap();
     let value = 0x1234_5678_9abc_def0u64;
     let _link = objs
         .programs
