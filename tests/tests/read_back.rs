@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use ebpf_skeleton::asm::{Call, Op, Translated, TranslatedInstructions};
 use ebpf_skeleton::libbpf_sys as sys;
 use ebpf_skeleton::{tag_hash, Array, Error, Object, OpenObject, Program};
+use ebpf_skeleton_tests::kernel::{kernel, Feature};
 use ebpf_skeleton_tests::objects::{self, file_name, run_tool as run};
 
 /// An object loaded with every program this kernel takes, and the
@@ -80,16 +81,104 @@ fn load(path: &Path) -> Loaded {
     }
 }
 
+/// A program of an object: (object file, program).
+type ObjectProgram = (&'static str, &'static str);
+
 /// What this kernel refuses of the test objects, and why: lockdown refuses
 /// tracing trampolines, LSM programs and map iterators; typed ksyms need a kallsyms that
 /// lists variables; lirc_mode2 programs need CONFIG_BPF_LIRC_MODE2; a
 /// freplace program needs its target program, which its test loads first;
-/// one program is made to be rejected.
+/// one program is made to be rejected; and an older kernel refuses the
+/// programs of what it does not have yet (each program's own test asserts
+/// its refusal there).
 fn expected_refusals() -> Vec<(&'static str, &'static str, i32)> {
     let mut expected = vec![
         ("rejected.bpf.o", "unchecked_lookup", libc::EACCES),
         ("freplace.bpf.o", "new_decide", libc::EINVAL),
     ];
+    let lacks = |major, minor| !kernel().at_least(major, minor);
+    // The release that brought what each list of programs needs.
+    let since: &[((u32, u32), &[ObjectProgram])] = &[
+        // bpf_get_attach_cookie for probes and tracepoints
+        (
+            (5, 15),
+            &[
+                ("probes.bpf.o", "on_kprobe"),
+                ("probes.bpf.o", "on_kretprobe"),
+                ("probes.bpf.o", "on_kprobe_multi"),
+                ("probes.bpf.o", "on_kretprobe_multi"),
+                ("probes.bpf.o", "on_uprobe"),
+                ("probes.bpf.o", "on_uretprobe"),
+                ("probes.bpf.o", "on_uprobe_multi"),
+                ("probes.bpf.o", "on_uretprobe_multi"),
+                ("tracing.bpf.o", "on_tp"),
+            ],
+        ),
+        // bpf_loop
+        (
+            (5, 17),
+            &[
+                ("bench.bpf.o", "fill_ringbuf"),
+                ("bench.bpf.o", "fill_perf"),
+                ("maps.bpf.o", "big_prog"),
+                ("perf.bpf.o", "produce"),
+                ("ringbuf.bpf.o", "produce"),
+                ("ringbuf.bpf.o", "produce_discards"),
+            ],
+        ),
+        // attach cookies of trampolines
+        (
+            (5, 19),
+            &[
+                ("trampolines.bpf.o", "on_fentry"),
+                ("trampolines.bpf.o", "on_fexit"),
+            ],
+        ),
+        // sleepable uprobes
+        ((6, 0), &[("sleepable.bpf.o", "sleepy")]),
+        // thread ids in cgroup hooks of no socket
+        (
+            (6, 1),
+            &[
+                ("cgroup_hooks.bpf.o", "on_sysctl"),
+                ("cgroup_hooks.bpf.o", "on_getsockopt"),
+                ("cgroup_hooks.bpf.o", "on_setsockopt"),
+                ("cgroup_hooks.bpf.o", "on_device"),
+            ],
+        ),
+        // netfilter programs
+        ((6, 4), &[("netfilter.bpf.o", "filter")]),
+        // cgroup hooks of unix sockets
+        (
+            (6, 7),
+            &[
+                ("cgroup_unix.bpf.o", "on_connect_unix"),
+                ("cgroup_unix.bpf.o", "on_sendmsg_unix"),
+                ("cgroup_unix.bpf.o", "on_recvmsg_unix"),
+                ("cgroup_unix.bpf.o", "on_getpeername_unix"),
+                ("cgroup_unix.bpf.o", "on_getsockname_unix"),
+            ],
+        ),
+        // attach cookies of raw and BTF tracepoints, the session kfunc
+        (
+            (6, 10),
+            &[
+                ("raw_tp_cookie.bpf.o", "on_raw"),
+                ("tp_btf_cookie.bpf.o", "on_tp_btf"),
+                ("probe_session.bpf.o", "on_session"),
+            ],
+        ),
+    ];
+    for &((major, minor), programs) in since {
+        if lacks(major, minor) {
+            expected.extend(programs.iter().map(|&(o, p)| (o, p, libc::EINVAL)));
+        }
+    }
+    // The cgroup iterator (6.1): libbpf finds no `bpf_iter_cgroup` type in
+    // the kernel's BTF.
+    if lacks(6, 1) {
+        expected.push(("iter_cgroup.bpf.o", "dump_cgroup", libc::ESRCH));
+    }
     if !ebpf_skeleton_tests::kconfig::enabled("BPF_LIRC_MODE2") {
         expected.push(("lirc.bpf.o", "decode", libc::EINVAL));
     }
@@ -109,6 +198,9 @@ fn expected_refusals() -> Vec<(&'static str, &'static str, i32)> {
             ("trampolines.bpf.o", "on_fmod_ret", libc::EPERM),
             ("trampolines.bpf.o", "on_lsm", libc::EPERM),
         ]);
+    } else if lacks(6, 0) {
+        // LSM programs per cgroup (6.0).
+        expected.push(("lsm_cgroup.bpf.o", "on_bind", libc::EINVAL));
     }
     let kallsyms = std::fs::read_to_string("/proc/kallsyms").unwrap();
     if !kallsyms.contains(" runqueues\n") {
@@ -119,10 +211,22 @@ fn expected_refusals() -> Vec<(&'static str, &'static str, i32)> {
 }
 
 /// Whether this kernel can load the object at all: `sched_ext.bpf.o` needs
-/// a kernel with sched_ext (its ops type in the kernel's BTF); its own test,
-/// `sched_ext.rs`, asserts the refusal elsewhere.
+/// a kernel with sched_ext (its ops type in the kernel's BTF); the others
+/// here a kind of map this kernel may not create (or, `kfuncs.bpf.o`,
+/// kfuncs it may not have). Their own tests assert the refusals.
 fn loadable(path: &Path) -> bool {
-    file_name(path) != "sched_ext.bpf.o" || Path::new("/sys/kernel/sched_ext").exists()
+    let needs = match file_name(path) {
+        "sched_ext.bpf.o" => return Path::new("/sys/kernel/sched_ext").exists(),
+        "task_storage.bpf.o" => Feature::TaskStorage,
+        "bloom.bpf.o" | "everything.bpf.o" => Feature::BloomFilter,
+        "user_ringbuf.bpf.o" => Feature::UserRingbuf,
+        "cgrp_storage.bpf.o" => Feature::CgrpStorage,
+        "kfuncs.bpf.o" => Feature::CpumaskKfuncs,
+        "tcp_cc.bpf.o" => Feature::StructOpsLink,
+        "arena.bpf.o" => Feature::Arena,
+        _ => return true,
+    };
+    kernel().has(needs)
 }
 
 /// Every object loaded once for the tests of this file (loads are slow in
