@@ -5,7 +5,9 @@
 #                                 `newest` (the newest of trixie-backports
 #                                 and sid) or the path of a vmlinuz
 #
-# EBPF_VM_TESTS="links probes" runs only the test binaries named.
+# EBPF_VM_TESTS="links probes" runs only the test binaries named;
+# EBPF_VM_BINARY_TIMEOUT (600 s) is how long one binary may run in a guest,
+# EBPF_VM_TIMEOUT (1800 s) how long a whole guest may.
 #
 # Everything it needs is set up idempotently under $VM (the build
 # directory's vm/): qemu-system-x86 and virtme-ng's helpers from apt,
