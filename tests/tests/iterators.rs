@@ -99,6 +99,23 @@ fn a_task_iterator_of_one_thread_or_one_process() {
     assert!(threads.contains(&(u64::from(tid()), pid())));
     drop(done);
     helper.join().unwrap().unwrap_err();
+
+    // A process by its pidfd: a child's threads, none of this process's.
+    let mut child = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, child.id(), 0) };
+    assert!(fd >= 0, "{}", std::io::Error::last_os_error());
+    // SAFETY: the kernel just returned this fd, which nothing else owns.
+    let pidfd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) };
+    let by_pidfd = p.attach_iter(&IterOptions::pidfd(&pidfd)).unwrap();
+    let theirs = pairs(&by_pidfd.read_iter_to_string().unwrap());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let child_pid = u64::from(child.id());
+    assert_eq!(theirs, [(child_pid, child_pid)], "sleep has one thread");
 }
 
 #[test]

@@ -282,6 +282,21 @@ fn legacy_tc_filters_run_by_priority_on_ingress_and_egress() {
         );
         send_and_count(&objs, a, &[b"e1", b"e2"], TC_EGRESS, 2);
 
+        // Replacing takes the place of the filter there: the frames go to
+        // the new program, and the old one sees none.
+        let first = p
+            .tc_count
+            .attach_tc(b, &TcOptions::ingress().priority(3).handle(1))
+            .unwrap();
+        let replacing = p
+            .tc_count_other
+            .attach_tc(b, &TcOptions::ingress().priority(3).handle(1).replace())
+            .unwrap();
+        send_and_count(&objs, a, &[b"k6", b"k7"], TC_OTHER, 3);
+        assert_eq!(hits(&objs, TC_SEEN), 3);
+        drop(replacing);
+        drop(first);
+
         // Only sched_cls programs are tc filters.
         let err = p.xdp_count.attach_tc(b, &TcOptions::ingress()).unwrap_err();
         assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");

@@ -263,3 +263,25 @@ fn a_clock_of_another_thread_runs_the_program_on_that_thread() {
     spinner.join().unwrap();
     assert!(hits(&objs, SAMPLE) >= 10, "{} samples", hits(&objs, SAMPLE));
 }
+
+#[test]
+fn events_on_each_cpu_see_this_thread_wherever_it_runs() {
+    let objs = load_for_this_thread();
+    let events = PerfEventSpec::software(SoftwareEvent::CpuClock)
+        .sample_period(100_000)
+        .open_on_each_cpu()
+        .unwrap();
+    let online = ebpf_skeleton::perf::online_cpus().unwrap();
+    assert_eq!(events.len(), online.len(), "one event a CPU: {online:?}");
+    let links: Vec<_> = events
+        .into_iter()
+        .map(|event| objs.programs.on_sample.attach_perf_event(event).unwrap())
+        .collect();
+    let target = links[0].target();
+    assert!(
+        target.ends_with(&format!("of every thread on CPU {}", online[0])),
+        "{target}"
+    );
+    spin_until(|| hits(&objs, SAMPLE) >= 10);
+    assert!(hits(&objs, SAMPLE) >= 10, "{} samples", hits(&objs, SAMPLE));
+}
