@@ -246,7 +246,7 @@ run_kernel() {
 	# 11 s with nothing on the console) is booted once more.
 	for attempt in 1 2; do
 		set +e
-		PATH=$VM/venv/bin:$PATH timeout "$GUEST_TIMEOUT" vng --run "$img" --disable-kvm --cpus 2 --memory 4G \
+		PATH=$VM/venv/bin:$PATH timeout "$GUEST_TIMEOUT" vng --run "$img" --disable-kvm --cpus 2 --memory 4G --verbose \
 			"${append[@]}" --rwdir="$out" --overlay-rwdir="$TARGET/tmp" \
 			--exec "bash $PWD/tests/vm/guest.sh $VM/plan $out ${cfg:-none} $BINARY_TIMEOUT" \
 			</dev/null 2>&1 | tee "$out/console.log" | grep --line-buffered '^guest:' >&2
