@@ -117,6 +117,30 @@ pub fn in_own_process(name: &str, test: impl FnOnce()) {
     );
 }
 
+/// Held (shared) by a test while it starts a child process, and
+/// exclusively by a test that counts what happens when the last reference
+/// to one of its descriptors goes.
+///
+/// The tests of one binary are threads of one process: a child started by
+/// one holds a copy of every descriptor until it execs, so a socket another
+/// test drops meanwhile is released later, by the child's exec, on a thread
+/// the dropping test's program does not count.
+pub static CHILDREN: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Runs `f` while no test of this binary starts a child process (see
+/// [`CHILDREN`]).
+pub fn without_children<T>(f: impl FnOnce() -> T) -> T {
+    let _alone = CHILDREN.write().unwrap_or_else(|e| e.into_inner());
+    f()
+}
+
+/// Runs `f`, which starts a child process, while no test counts a
+/// descriptor's last close (see [`CHILDREN`]).
+pub fn starting_children<T>(f: impl FnOnce() -> T) -> T {
+    let _shared = CHILDREN.read().unwrap_or_else(|e| e.into_inner());
+    f()
+}
+
 /// How many descriptors the process has open.
 pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
