@@ -46,6 +46,12 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
         .iter()
         .map(|p| format!("The program `{}` (section `{}`).", p.name, p.section))
         .collect();
+    // Fields are built into locals first, then moved into their structs:
+    // a struct literal whose fields each end in `?` makes rustc's MIR hold a
+    // drop path per field for every earlier field, and with hundreds of
+    // programs and maps that was most of a skeleton's check memory.
+    let prog_locals = locals("program", sk.programs.iter().map(|p| &p.ident));
+    let map_locals = locals("map", sk.maps.iter().map(|m| &m.ident));
     let map_names: Vec<&str> = sk.maps.iter().map(|m| m.name.as_str()).collect();
     let map_idents: Vec<&Ident> = sk.maps.iter().map(|m| &m.ident).collect();
     let map_types: Vec<TokenStream> = sk
@@ -86,6 +92,13 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
         .collect();
     let ops_names: Vec<&str> = sk.struct_ops.iter().map(|m| m.name.as_str()).collect();
     let ops_idents: Vec<&Ident> = sk.struct_ops.iter().map(|m| &m.ident).collect();
+    let ops_locals = locals("struct_ops", ops_idents.iter().copied());
+    // Unused (and so a warning in `expand`'s output) without struct_ops maps.
+    let ops_binding = if ops_idents.is_empty() {
+        quote!(_)
+    } else {
+        quote!(struct_ops)
+    };
     let ops_types: Vec<TokenStream> = sk
         .struct_ops
         .iter()
@@ -222,40 +235,36 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
                 /// kernel BTF, a kernel config).
                 pub fn new_with(options: &__ebs::OpenOptions) -> __ebs::Result<Self> {
                     let object = __ebs::OpenObject::from_static_with(NAME, bytes(), options)?;
+                    #( let #prog_locals = object.program_spec(#prog_names)?; )*
+                    #( let #map_locals = object.map_spec(#map_names)?; )*
+                    #( let #ops_locals = object.struct_ops_data(#ops_names)?; )*
+                    #( let #set_fields = object.section_data_boxed(#set_names)?; )*
                     ::core::result::Result::Ok(Specs {
-                        programs: ProgramSpecs {
-                            #( #prog_idents: object.program_spec(#prog_names)?, )*
-                        },
-                        maps: MapSpecs {
-                            #( #map_idents: object.map_spec(#map_names)?, )*
-                        },
-                        struct_ops: StructOpsSpecs {
-                            #( #ops_idents: object.struct_ops_data(#ops_names)?, )*
-                        },
-                        #( #set_fields: object.section_data_boxed(#set_names)?, )*
+                        programs: ProgramSpecs { #( #prog_idents: #prog_locals, )* },
+                        maps: MapSpecs { #( #map_idents: #map_locals, )* },
+                        struct_ops: StructOpsSpecs { #( #ops_idents: #ops_locals, )* },
+                        #( #set_fields, )*
                         object,
                     })
                 }
 
                 /// Applies the settings and loads the object into the kernel.
                 pub fn load(self) -> __ebs::Result<Objects> {
-                    let Specs { programs, maps, struct_ops, mut object, #(#set_fields),* } = self;
+                    let Specs { programs, maps, struct_ops: #ops_binding, mut object, #(#set_fields),* } = self;
                     #( object.apply_program(&programs.#prog_idents)?; )*
                     #( object.apply_map(&maps.#map_idents)?; )*
                     #( object.set_struct_ops_data(#ops_names, &struct_ops.#ops_idents)?; )*
                     #( object.set_section_data(#set_names, &*#set_fields)?; )*
                     let loaded = object.load()?;
+                    #( let #prog_locals = loaded.program(#prog_names)?; )*
+                    #( let #map_locals = #map_values; )*
+                    #( let #ops_locals = loaded.struct_ops(#ops_names)?; )*
+                    #( let #sec_fields = loaded.section(#sec_names)?; )*
                     ::core::result::Result::Ok(Objects {
-                        programs: Programs {
-                            #( #prog_idents: loaded.program(#prog_names)?, )*
-                        },
-                        maps: Maps {
-                            #( #map_idents: #map_values, )*
-                        },
-                        struct_ops: StructOpsMaps {
-                            #( #ops_idents: loaded.struct_ops(#ops_names)?, )*
-                        },
-                        #( #sec_fields: loaded.section(#sec_names)?, )*
+                        programs: Programs { #( #prog_idents: #prog_locals, )* },
+                        maps: Maps { #( #map_idents: #map_locals, )* },
+                        struct_ops: StructOpsMaps { #( #ops_idents: #ops_locals, )* },
+                        #( #sec_fields, )*
                     })
                 }
             }
@@ -280,4 +289,13 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
             }
         }
     }
+}
+
+/// Names of locals holding fields of one group (`program_x`, `map_x`):
+/// prefixed, as a program and a map may share a name (`{}` of an ident
+/// drops its `r#`).
+fn locals<'a>(group: &str, idents: impl Iterator<Item = &'a Ident>) -> Vec<Ident> {
+    idents
+        .map(|i| quote::format_ident!("{}_{}", group, i))
+        .collect()
 }
