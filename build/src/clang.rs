@@ -17,6 +17,11 @@ pub const MAX_MAJOR: u32 = 30;
 pub struct Clang {
     path: PathBuf,
     major: u32,
+    /// The host's system header directories, searched after everything
+    /// else (`-idirafter`): with `--target=bpf` clang leaves out the
+    /// multiarch directory (`/usr/include/x86_64-linux-gnu`), where
+    /// `<linux/bpf.h>` finds `<asm/types.h>`.
+    system_includes: Vec<PathBuf>,
 }
 
 /// One compilation.
@@ -71,7 +76,12 @@ impl Clang {
                 },
             });
         }
-        Ok(Clang { path, major })
+        let system_includes = system_includes(&path);
+        Ok(Clang {
+            path,
+            major,
+            system_includes,
+        })
     }
 
     /// Runs clang once.
@@ -84,6 +94,9 @@ impl Clang {
             .arg(c.include);
         if let Some(dir) = c.source.parent().filter(|d| !d.as_os_str().is_empty()) {
             cmd.arg("-I").arg(dir);
+        }
+        for dir in &self.system_includes {
+            cmd.arg("-idirafter").arg(dir);
         }
         cmd.args(c.flags)
             .arg("-MD")
@@ -147,6 +160,30 @@ fn run(
     })
 }
 
+/// The directories clang searches for `<...>` headers when it compiles for
+/// the host, from its `-v` report (none if it gives no report).
+fn system_includes(clang: &Path) -> Vec<PathBuf> {
+    let Ok(output) = Command::new(clang)
+        .args(["-v", "-E", "-x", "c", "/dev/null", "-o", "/dev/null"])
+        .output()
+    else {
+        return Vec::new();
+    };
+    search_list(&String::from_utf8_lossy(&output.stderr))
+}
+
+/// The lines between `#include <...> search starts here:` and `End of
+/// search list.` of clang's `-v` report.
+fn search_list(report: &str) -> Vec<PathBuf> {
+    report
+        .lines()
+        .skip_while(|l| !l.starts_with("#include <...> search starts here:"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("End of search list."))
+        .map(|l| PathBuf::from(l.trim()))
+        .collect()
+}
+
 /// `19.1.7` from `Debian clang version 19.1.7 (3+b1)`.
 fn version_of(text: &str) -> Option<String> {
     let line = text.lines().find(|l| l.contains("clang version"))?;
@@ -201,5 +238,22 @@ mod tests {
             Some("14.0.0")
         );
         assert_eq!(super::version_of("gcc (Debian 12.2.0-14) 12.2.0"), None);
+    }
+
+    #[test]
+    fn the_search_list_is_read_from_clangs_report() {
+        let report = "clang -cc1 ...\n#include \"...\" search starts here:\n\
+                      #include <...> search starts here:\n /usr/lib/llvm-19/lib/clang/19/include\n \
+                      /usr/include/x86_64-linux-gnu\n /usr/include\nEnd of search list.\n";
+        assert_eq!(
+            super::search_list(report),
+            [
+                "/usr/lib/llvm-19/lib/clang/19/include",
+                "/usr/include/x86_64-linux-gnu",
+                "/usr/include"
+            ]
+            .map(std::path::PathBuf::from)
+        );
+        assert!(super::search_list("no report").is_empty());
     }
 }

@@ -121,6 +121,33 @@ fn native_order_keeps_dwarf_when_asked_and_caches_vmlinux_h() {
     );
 }
 
+/// A program on the kernel's UAPI headers instead of `vmlinux.h`:
+/// `<linux/bpf.h>` includes `<asm/types.h>`, which only the host's
+/// multiarch directory has.
+#[test]
+fn a_source_on_the_system_s_linux_headers_compiles() {
+    let dir = scratch("uapi");
+    let source = dir.join("uapi.bpf.c");
+    std::fs::write(
+        &source,
+        "#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\n\
+         SEC(\"socket\") int keep_all(struct __sk_buff *skb) { return skb->len; }\n\
+         char LICENSE[] SEC(\"license\") = \"GPL\";\n",
+    )
+    .unwrap();
+    let objects = Builder::new()
+        .source(&source)
+        .out_dir(&dir)
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(objects.len(), 1);
+    assert!(
+        sections(&objects[0].path).iter().any(|s| s == "socket"),
+        "{:?}",
+        sections(&objects[0].path)
+    );
+}
+
 #[test]
 fn a_broken_source_gives_clangs_message_naming_the_file() {
     let dir = scratch("broken");

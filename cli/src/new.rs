@@ -60,8 +60,9 @@ fn check_name(name: &str) -> Result {
     Ok(())
 }
 
-/// The two dependencies, by path into a checkout (the one given, else the
-/// one this tool was built from), or by version.
+/// The two dependencies, by path into a checkout: the one given, else the
+/// one this tool was built from. The crates are not on a registry, so
+/// without a checkout there is nothing a project could depend on.
 fn dependencies(path: Option<PathBuf>) -> Result<(String, String)> {
     let checkout = match path {
         Some(path) if !path.join("runtime/Cargo.toml").is_file() => {
@@ -71,18 +72,17 @@ fn dependencies(path: Option<PathBuf>) -> Result<(String, String)> {
             )
             .into());
         }
-        Some(path) => Some(path),
-        None => Some(PathBuf::from(CHECKOUT)).filter(|p| p.join("runtime/Cargo.toml").is_file()),
+        Some(path) => path,
+        None => Some(PathBuf::from(CHECKOUT))
+            .filter(|p| p.join("runtime/Cargo.toml").is_file())
+            .ok_or_else(|| {
+                format!(
+                    "the ebpf-skeleton checkout this tool was built from ({CHECKOUT}) is gone, and \
+                     the crates are not on a registry: pass --path CHECKOUT"
+                )
+            })?,
     };
-    Ok(match checkout {
-        Some(dir) => {
-            let dir = std::fs::canonicalize(&dir)?;
-            let at = |sub: &str| format!("{{ path = {:?} }}", dir.join(sub).display().to_string());
-            (at("runtime"), at("build"))
-        }
-        None => {
-            let version = format!("\"{}\"", env!("CARGO_PKG_VERSION"));
-            (version.clone(), version)
-        }
-    })
+    let dir = std::fs::canonicalize(&checkout)?;
+    let at = |sub: &str| format!("{{ path = {:?} }}", dir.join(sub).display().to_string());
+    Ok((at("runtime"), at("build")))
 }
