@@ -54,6 +54,8 @@ fn loopback_udp_and_tcp_are_counted_with_their_rates() {
 
     let tables = text.matches(" ingress, interval ").count();
     assert_eq!(tables, 2, "{text}");
+    // Piped, the tables scroll: none clears the screen.
+    assert!(!text.contains('\x1b'), "{text:?}");
     let udp = rows(&text, "udp");
     let last = udp.last().unwrap_or_else(|| panic!("no udp row:\n{text}"));
     // Every datagram, with its IP and UDP headers (28 bytes) and the
@@ -74,4 +76,27 @@ fn loopback_udp_and_tcp_are_counted_with_their_rates() {
     // Five handshakes and closes: at least 3 segments each way.
     let tcp = rows(&text, "tcp");
     assert!(tcp.last().is_some_and(|r| r.0 >= 5 * 6), "{text}");
+}
+
+/// On a terminal each table is drawn in place: the cursor goes home and the
+/// screen is cleared before each one (`script` gives the tool a pty).
+#[test]
+fn on_a_terminal_each_table_redraws_the_screen() {
+    let tool = format!(
+        "{} --iface lo --interval 1 --count 2",
+        env!("CARGO_BIN_EXE_pktcount")
+    );
+    let out = Command::new("script")
+        .args(["--quiet", "--return", "--command", &tool, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("running pktcount under script(1), from util-linux");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.matches(" ingress, interval ").count(), 2, "{text:?}");
+    assert_eq!(text.matches("\x1b[H\x1b[2J").count(), 2, "{text:?}");
 }
