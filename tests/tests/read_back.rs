@@ -222,7 +222,7 @@ fn loadable(path: &Path) -> bool {
         "user_ringbuf.bpf.o" => Feature::UserRingbuf,
         "cgrp_storage.bpf.o" => Feature::CgrpStorage,
         "kfuncs.bpf.o" => Feature::CpumaskKfuncs,
-        "tcp_cc.bpf.o" => Feature::StructOpsLink,
+        "tcp_cc.bpf.o" | "tcp_cc_kfuncs.bpf.o" => Feature::StructOpsLink,
         "arena.bpf.o" => Feature::Arena,
         _ => return true,
     };

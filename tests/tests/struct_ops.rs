@@ -4,17 +4,21 @@
 //! kernel; unregistered when its link drops. Through the skeleton
 //! (`specs.struct_ops.ebpf_cc`, `objs.struct_ops.ebpf_cc`), the derive
 //! (a `StructOps` field, `LoadOptions::struct_ops`) and the object API.
+//! tests/bpf/tcp_cc_kfuncs.bpf.c is kfuncs, a ksym variable and a
+//! struct_ops map in one object: its callbacks call the kernel's Reno.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 
 use ebpf_skeleton::{
-    ebpf_skeleton, Error, LoadOptions, Object, Objects, OpenObject, Section, StructOps,
+    ebpf_skeleton, enable_stats, Error, LoadOptions, Object, Objects, OpenObject, Section,
+    StructOps,
 };
 use ebpf_skeleton_tests::kernel::{assert_map_refused, kernel, Feature};
 
 ebpf_skeleton!("../bpf/tcp_cc.bpf.o");
+ebpf_skeleton!("../bpf/tcp_cc_kfuncs.bpf.o");
 
 const NAME: &str = "ebpf_test_cc";
 
@@ -349,6 +353,84 @@ fn a_plain_struct_ops_map_registers_on_every_kernel() {
         set_congestion(&after, "ebpf_test_spare")
             .unwrap_err()
             .raw_os_error(),
+        Some(libc::ENOENT)
+    );
+}
+
+/// A symbol's address as /proc/kallsyms gives it (libbpf reads the same
+/// file for typeless ksyms).
+fn kallsyms_address(name: &str) -> Option<u64> {
+    let kallsyms = std::fs::read_to_string("/proc/kallsyms").expect("read /proc/kallsyms");
+    kallsyms.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        let (addr, _kind, sym) = (words.next()?, words.next()?, words.next()?);
+        (sym == name).then(|| u64::from_str_radix(addr, 16).expect("a hex address"))
+    })
+}
+
+/// kfuncs, a typeless ksym and a `.struct_ops.link` map in one object
+/// (tcp_cc_kfuncs.bpf.o): the skeleton expands it, libbpf resolves the
+/// kfuncs against the kernel's BTF and `_text` from kallsyms, the kernel
+/// verifies the kfunc calls of struct_ops programs (5.13) and creates the
+/// link map (6.4), the registration makes `ebpf_test_kf` selectable, and a
+/// loopback transfer on it runs every callback the kernel calls: counted
+/// by the programs in `.bss` and by the kernel's own run statistics. Before
+/// 6.4 the kernel refuses to create the link map, which is asserted.
+///
+/// The run statistics are global and no other test of this binary reads
+/// them.
+#[test]
+fn kfuncs_a_ksym_and_struct_ops_in_one_object_run_live() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !kernel().has(Feature::StructOpsLink) {
+        let loaded = tcp_cc_kfuncs::Specs::new().unwrap().load();
+        return assert_map_refused(loaded, "tcp_cc_kfuncs", "kf_cc");
+    }
+    let objs = tcp_cc_kfuncs::Specs::new().unwrap().load().unwrap();
+    let name = "ebpf_test_kf";
+    let probe = unconnected_socket();
+    assert_eq!(
+        set_congestion(&probe, name).unwrap_err().raw_os_error(),
+        Some(libc::ENOENT),
+        "not registered yet"
+    );
+    let before: Vec<u64> = [&objs.programs.kf_cc_init, &objs.programs.kf_cc_cong_avoid]
+        .iter()
+        .map(|p| p.info().unwrap().run_count)
+        .collect();
+    let (init_runs, cong_avoid_runs) = {
+        let _stats = enable_stats().unwrap();
+        let links = objs.attach().unwrap();
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].target(), "struct_ops `kf_cc`");
+        assert_eq!(transfer_with(name), 64 << 16);
+        let runs = |p: &ebpf_skeleton::Program| p.info().unwrap().run_count;
+        (
+            runs(&objs.programs.kf_cc_init) - before[0],
+            runs(&objs.programs.kf_cc_cong_avoid) - before[1],
+        )
+    };
+    let bss = &objs.bss;
+    assert_eq!(bss.inits.get(), 1, "one connection initialised");
+    assert_eq!(init_runs, 1, "the kernel ran init once");
+    assert!(bss.cong_avoids.get() > 0, "ACKs went through cong_avoid");
+    assert!(cong_avoid_runs > 0, "the kernel counted cong_avoid runs");
+    assert!(
+        cong_avoid_runs <= bss.cong_avoids.get(),
+        "{cong_avoid_runs} runs counted while statistics were on, {} in all",
+        bss.cong_avoids.get()
+    );
+    // tcp_reno_cong_avoid grew the window from its initial 10 segments.
+    assert!(bss.last_cwnd.get() > 10, "cwnd {}", bss.last_cwnd.get());
+    assert_eq!(
+        Some(bss.text_addr.get()),
+        kallsyms_address("_text"),
+        "the ksym `_text` is the kernel's"
+    );
+    // Unregistered with its link (dropped above).
+    let after = unconnected_socket();
+    assert_eq!(
+        set_congestion(&after, name).unwrap_err().raw_os_error(),
         Some(libc::ENOENT)
     );
 }
