@@ -96,6 +96,70 @@ fn map_sizes_and_flags_reach_the_kernel() {
     assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
 }
 
+/// `settings` opened with the stack map's value size and the map of
+/// maps' inner map set, as every load of it needs.
+fn open_settings() -> OpenObject {
+    let mut open = OpenObject::from_static("settings", settings::bytes()).unwrap();
+    let mut stackmap = open.map_spec("stackmap").unwrap();
+    stackmap.value_size = 127 * 8;
+    open.apply_map(&stackmap).unwrap();
+    let mut outer = open.map_spec("outer").unwrap();
+    outer.set_inner_map(&new_array(8)).unwrap();
+    open.apply_map(&outer).unwrap();
+    open
+}
+
+#[test]
+fn a_key_size_set_before_load_reaches_the_kernel() {
+    let mut open = open_settings();
+    let mut spec = open.map_spec("sized").unwrap();
+    assert_eq!(spec.key_size, 4, "the C declaration's __u32 key");
+    spec.key_size = 8;
+    open.apply_map(&spec).unwrap();
+    let objs = open.load().unwrap();
+    let sized = objs.map("sized").unwrap();
+    assert_eq!(sized.info().key_size, 8, "the kernel's map info");
+    // The kernel takes 8-byte keys now.
+    let key = 0x1_0000_0002u64.to_ne_bytes();
+    sized
+        .update(&key, &5u64.to_ne_bytes(), UpdateFlags::NO_EXIST)
+        .unwrap();
+    assert_eq!(
+        sized.lookup(&key).unwrap(),
+        Some(5u64.to_ne_bytes().to_vec())
+    );
+    assert_eq!(sized.keys().collect::<Vec<_>>().len(), 1);
+    // The BTF key type (a 4-byte __u32) no longer fits: the kernel refused
+    // the map with it, and libbpf created it again without BTF.
+    let raw = raw_map_info(&sized);
+    assert_eq!((raw.btf_key_type_id, raw.btf_value_type_id), (0, 0));
+
+    // A skeleton's typed field (`HashMap<u32, u64>`) checks the kernel's
+    // sizes at load and names the map.
+    let mut specs = specs();
+    specs.maps.sized.key_size = 8;
+    let err = specs.load().unwrap_err();
+    let Error::Size {
+        expected, actual, ..
+    } = &err
+    else {
+        panic!("expected a size error, got {err:?}");
+    };
+    assert_eq!((*expected, *actual), (8, 4), "{err}");
+    assert!(err.to_string().contains("`sized`"), "{err}");
+}
+
+/// The kernel's raw map info of `map`.
+fn raw_map_info(map: &Map) -> sys::bpf_map_info {
+    use std::os::fd::AsRawFd;
+    let mut info = sys::bpf_map_info::default();
+    let mut len = size_of::<sys::bpf_map_info>() as u32;
+    // SAFETY: `info` is writable for `len` bytes.
+    let ret = unsafe { sys::bpf_map_get_info_by_fd(map.as_fd().as_raw_fd(), &mut info, &mut len) };
+    assert_eq!(ret, 0);
+    info
+}
+
 #[test]
 fn pinned_maps_are_pinned_and_reused() {
     let dir = bpffs_dir("pins");
