@@ -119,7 +119,8 @@ impl LoadOptions {
     }
 
     /// The kernel version the object declares (`LINUX_VERSION_CODE`), for
-    /// kernels that check it on kprobe programs (before 5.0).
+    /// kernels that check it on kprobe programs (before 5.0; later kernels
+    /// ignore it). [`OpenObject::kernel_version`] reads it back.
     pub fn kernel_version(mut self, version: u32) -> Self {
         self.kernel_version = Some(version);
         self

@@ -468,12 +468,46 @@ fn a_custom_kernel_btf_is_used_for_co_re() {
     assert!(err.to_string().contains("target BTF"), "{err}");
 }
 
+/// The kernel version an object declares is libbpf's to pass with each
+/// program at load. No kernel of the matrix (5.10 and later) shows it: since
+/// 5.0 the kernel ignores it, even for kprobes (the only programs older
+/// kernels checked it on), and no program or map info holds it. What is
+/// asserted is what libbpf's object holds, set through the object API, the
+/// skeleton's `Specs` and the derive's `LoadOptions`, and that the loads
+/// with a version not the kernel's succeed, as the kernel ignores it.
 #[test]
 fn the_kernel_version_is_set_before_load() {
-    let mut open = OpenObject::from_static("settings", settings::bytes()).unwrap();
     let version = (5 << 16) | (10 << 8);
+    // Without a `version` section, libbpf takes the running kernel's
+    // (from uname(2)): its major and minor are the kernel's.
+    let default = settings::Specs::new().unwrap().kernel_version();
+    assert_eq!(default >> 8, kernel().version_code >> 8, "{default:#x}");
+
+    let mut open = OpenObject::from_static("settings", settings::bytes()).unwrap();
     open.set_kernel_version(version).unwrap();
     assert_eq!(open.kernel_version(), version);
+
+    // The skeleton.
+    let mut specs = specs();
+    specs.set_kernel_version(version).unwrap();
+    assert_eq!(specs.kernel_version(), version);
+    let objs = specs.load().unwrap();
+    run(&objs.programs.read_globals, &[]);
+
+    // The derive: `LoadOptions::apply` is what `load_with` calls on the
+    // open object.
+    let options = LoadOptions::new().kernel_version(version);
+    let mut open = options.open_static("settings", settings::bytes()).unwrap();
+    options.apply(&mut open).unwrap();
+    assert_eq!(open.kernel_version(), version);
+    let inner = std::sync::Arc::new(new_array(8));
+    let reader = Reader::load_with(
+        options
+            .map("stackmap", |m| m.value_size = 127 * 8)
+            .map("outer", move |m| m.set_inner_map(&*inner).unwrap()),
+    )
+    .unwrap();
+    run(&reader.read_globals, &[]);
 }
 
 // The derive's `LoadOptions` reaches as far.

@@ -248,6 +248,21 @@ pub fn skeleton(sk: &Skeleton) -> TokenStream {
                     })
                 }
 
+                /// The kernel version the object declares
+                /// (`LINUX_VERSION_CODE`): its `version` section's, or the
+                /// running kernel's as libbpf reads it at open.
+                pub fn kernel_version(&self) -> u32 {
+                    self.object.kernel_version()
+                }
+
+                /// Sets the kernel version the object declares, passed with
+                /// each program at load: kernels before 5.0 refuse a kprobe
+                /// program whose version is not theirs; later kernels
+                /// ignore it.
+                pub fn set_kernel_version(&mut self, version: u32) -> __ebs::Result<()> {
+                    self.object.set_kernel_version(version)
+                }
+
                 /// Applies the settings and loads the object into the kernel.
                 pub fn load(self) -> __ebs::Result<Objects> {
                     let Specs { programs, maps, struct_ops: #ops_binding, mut object, #(#set_fields),* } = self;

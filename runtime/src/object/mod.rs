@@ -318,15 +318,16 @@ impl OpenObject {
         globals::set(&self.handle, name, bytes)
     }
 
-    /// The kernel version the object declares (`LINUX_VERSION_CODE`, 0 when
-    /// it declares none).
+    /// The kernel version the object declares (`LINUX_VERSION_CODE`): its
+    /// `version` section's, or, for an object without one, the running
+    /// kernel's as libbpf reads it from uname(2) at open.
     pub fn kernel_version(&self) -> u32 {
         // SAFETY: a plain getter of the open object.
         unsafe { sys::bpf_object__kversion(self.handle.ptr().as_ptr()) }
     }
 
     /// Sets the kernel version the object declares, for kernels that check
-    /// it on kprobe programs (before 5.0).
+    /// it on kprobe programs (before 5.0); later kernels ignore it.
     pub fn set_kernel_version(&mut self, version: u32) -> Result<()> {
         // SAFETY: the object is open and not loaded yet.
         let ret = unsafe { sys::bpf_object__set_kversion(self.handle.ptr().as_ptr(), version) };
