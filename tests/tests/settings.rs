@@ -9,10 +9,10 @@ use ebpf_skeleton::libbpf_sys as sys;
 use ebpf_skeleton::link::{LinkDetail, LinkType, Uprobe};
 use ebpf_skeleton::{
     ebpf_skeleton, AttachType, Error, LoadOptions, Map, MapType, Objects, OpenObject, OpenOptions,
-    Program, ProgramType, StackTraceMap, UpdateFlags,
+    Program, ProgramType, Section, StackTraceMap, UpdateFlags,
 };
 use ebpf_skeleton_tests::kernel::{assert_map_refused, assert_tcx_refused, kernel, Feature};
-use ebpf_skeleton_tests::{getppid_n, run};
+use ebpf_skeleton_tests::{getppid_n, run, tid};
 
 ebpf_skeleton!("../bpf/settings.bpf.o");
 ebpf_skeleton!("../bpf/sleepable.bpf.o");
@@ -451,6 +451,63 @@ fn globals_are_set_by_name_and_kconfig_by_text() {
     assert_eq!((bss.threshold_seen.get(), bss.hz_seen.get()), (9, 123));
 }
 
+/// The bit offset of `member` in the struct `name` of the running kernel's
+/// BTF.
+fn vmlinux_member_offset(name: &str, member: &str) -> u32 {
+    let name = std::ffi::CString::new(name).unwrap();
+    // SAFETY: libbpf parses the kernel's BTF; the type and the names read
+    // from it are used before it is freed below.
+    unsafe {
+        let btf = sys::btf__load_vmlinux_btf();
+        assert!(!btf.is_null());
+        let id = sys::btf__find_by_name_kind(btf, name.as_ptr(), sys::BTF_KIND_STRUCT);
+        assert!(id > 0);
+        let t = sys::btf__type_by_id(btf, id as u32);
+        let vlen = ((*t).info & 0xffff) as usize;
+        let kind_flag = (*t).info >> 31 == 1;
+        let members = std::slice::from_raw_parts(t.add(1).cast::<sys::btf_member>(), vlen);
+        let offset = members.iter().find_map(|m| {
+            let found = std::ffi::CStr::from_ptr(sys::btf__name_by_offset(btf, m.name_off));
+            (found.to_bytes() == member.as_bytes()).then_some(if kind_flag {
+                m.offset & 0xff_ffff
+            } else {
+                m.offset
+            })
+        });
+        sys::btf__free(btf);
+        offset.expect("the member")
+    }
+}
+
+/// A kernel BTF holding only `struct task_struct { int pid; }`, its `pid`
+/// at `pid_bits` (a bit offset), as raw BTF bytes.
+fn one_struct_btf(pid_bits: u32) -> Vec<u8> {
+    // SAFETY: libbpf builds the BTF in memory; its raw data is copied
+    // before the BTF is freed.
+    unsafe {
+        let btf = sys::btf__new_empty();
+        assert!(!btf.is_null());
+        let int = sys::btf__add_int(btf, c"int".as_ptr(), 4, sys::BTF_INT_SIGNED as i32);
+        assert!(int > 0);
+        let size = pid_bits / 8 + 4;
+        let task = sys::btf__add_struct(btf, c"task_struct".as_ptr(), size);
+        assert!(task > 0);
+        let ret = sys::btf__add_field(btf, c"pid".as_ptr(), int, pid_bits, 0);
+        assert_eq!(ret, 0);
+        let mut len = 0u32;
+        let data = sys::btf__raw_data(btf, &mut len);
+        assert!(!data.is_null());
+        let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len as usize).to_vec();
+        sys::btf__free(btf);
+        bytes
+    }
+}
+
+/// `read_globals` reads `task->pid` through CO-RE. Against a copy of the
+/// kernel's BTF it reads the calling thread's id; against a BTF whose
+/// `task_struct` has its `pid` where the kernel keeps `tgid`, it reads the
+/// process id (the test runs in a thread of its own, so the two differ):
+/// the relocation came from the BTF the loader named.
 #[test]
 fn a_custom_kernel_btf_is_used_for_co_re() {
     let copy = std::env::temp_dir().join(format!("ebpf-skeleton-vmlinux-{}", std::process::id()));
@@ -461,7 +518,23 @@ fn a_custom_kernel_btf_is_used_for_co_re() {
         specs.maps.outer.set_inner_map(&new_array(8)).unwrap();
         specs
     };
-    assert!(open().load().is_ok());
+    let pid = std::process::id() as i32;
+    assert_ne!(tid() as i32, pid, "a test thread is not the main thread");
+
+    let objs = open().load().unwrap();
+    run(&objs.programs.read_globals, &[]);
+    assert_eq!(objs.bss.pid_seen.get(), tid() as i32, "task->pid");
+
+    let tgid = vmlinux_member_offset("task_struct", "tgid");
+    std::fs::write(&copy, one_struct_btf(tgid)).unwrap();
+    let objs = open().load().unwrap();
+    run(&objs.programs.read_globals, &[]);
+    assert_eq!(
+        objs.bss.pid_seen.get(),
+        pid,
+        "the custom BTF's `pid` is the kernel's `tgid`"
+    );
+
     std::fs::write(&copy, b"not BTF").unwrap();
     let err = open().load().unwrap_err();
     std::fs::remove_file(&copy).unwrap();
@@ -518,6 +591,8 @@ struct Reader {
     record_stack: Program,
     stackmap: StackTraceMap,
     outer: ebpf_skeleton::ArrayOfMaps,
+    bss: Section<settings::BssView>,
+    data: Section<settings::DataView>,
 }
 
 #[test]
@@ -534,7 +609,13 @@ fn derive_users_set_maps_programs_and_constants() {
     let reader = Reader::load_with(options).unwrap();
     assert!(reader.read_globals.verifier_log().is_some());
     run(&reader.read_globals, &[]);
+    // The constant and the kconfig value the options set are what the
+    // program read (the object's own are 5 and the kernel's CONFIG_HZ).
+    assert_eq!(reader.bss.threshold_seen.get(), 42);
+    assert_eq!(reader.bss.hz_seen.get(), 300);
+    assert_eq!(reader.bss.pid_seen.get(), tid() as i32);
     run(&reader.record_stack, &[]);
+    assert!(reader.data.stack_id.get() >= 0, "bpf_get_stackid");
     assert_eq!(reader.stackmap.info().value_size, 127 * 8);
     assert_eq!(reader.outer.map().map_type(), MapType::ARRAY_OF_MAPS);
 }
