@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use ebpf_skeleton::libbpf_sys as sys;
 use ebpf_skeleton::link::{LinkDetail, LinkType, Uprobe};
 use ebpf_skeleton::{
-    ebpf_skeleton, AttachType, Error, LoadOptions, Map, MapType, Objects, OpenObject, OpenOptions,
-    Program, ProgramType, Section, StackTraceMap, UpdateFlags,
+    ebpf_skeleton, AttachType, Error, LoadOptions, Map, MapSpec, MapType, Objects, OpenObject,
+    OpenOptions, Program, ProgramType, Section, StackTraceMap, UpdateFlags,
 };
 use ebpf_skeleton_tests::kernel::{assert_map_refused, assert_tcx_refused, kernel, Feature};
 use ebpf_skeleton_tests::{getppid_n, run, tid};
@@ -88,12 +88,35 @@ fn map_sizes_and_flags_reach_the_kernel() {
         sys::BPF_F_NUMA_NODE
     );
 
-    // A NUMA node the machine lacks is refused by the kernel.
+    // A NUMA node the machine lacks is refused by the kernel, which reads
+    // the node because BPF_F_NUMA_NODE was added with it (without the flag
+    // the kernel ignores the node and creates the map).
     let mut specs = self::specs();
-    specs.maps.numa.flags |= sys::BPF_F_NUMA_NODE;
+    assert_eq!(specs.maps.numa.flags & sys::BPF_F_NUMA_NODE, 0);
     specs.maps.numa.numa_node = 4000;
-    let err = specs.load().unwrap_err();
+    let loaded = specs.load();
+    if let Err(err) = &loaded {
+        assert!(err.to_string().contains("map 'numa'"), "{err}");
+    }
+    assert_map_refused(loaded, "settings", "numa");
+
+    // The same of a map of no object.
+    let mut spec = MapSpec::new("numa_alone", MapType::ARRAY, 4, 8, 1);
+    spec.numa_node = 4000;
+    let err = spec.create().unwrap_err();
+    let Error::MapCreate { map, problem, .. } = &err else {
+        panic!("expected a map creation error, got {err:?}");
+    };
+    assert_eq!(map, "numa_alone");
+    assert!(problem.contains(", NUMA node 4000"), "{err}");
     assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
+    spec.numa_node = 0;
+    let alone = spec.create().unwrap();
+    assert_eq!(
+        alone.info().flags & sys::BPF_F_NUMA_NODE,
+        0,
+        "node 0 as read"
+    );
 }
 
 /// `settings` opened with the stack map's value size and the map of

@@ -40,7 +40,7 @@ impl MapSpec {
         let opts = sys::bpf_map_create_opts {
             sz: size_of::<sys::bpf_map_create_opts>() as _,
             inner_map_fd: self.inner_map().map_or(0, |fd| fd.as_raw_fd() as u32),
-            map_flags: self.flags,
+            map_flags: self.creation_flags(),
             map_extra: self.map_extra,
             numa_node: self.numa_node,
             ..Default::default()
@@ -76,8 +76,11 @@ impl MapSpec {
             self.key_size,
             self.value_size,
             self.max_entries,
-            self.flags
+            self.creation_flags()
         );
+        if self.creation_flags() & sys::BPF_F_NUMA_NODE != 0 {
+            problem.push_str(&format!(", NUMA node {}", self.numa_node));
+        }
         if self.map_extra != 0 {
             problem.push_str(&format!(", extra {:#x}", self.map_extra));
         }

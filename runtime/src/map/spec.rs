@@ -46,7 +46,11 @@ pub struct MapSpec {
     /// `BPF_F_*` creation flags (`BPF_F_NO_PREALLOC`, `BPF_F_NUMA_NODE`,
     /// `BPF_F_MMAPABLE`, ...).
     pub flags: u32,
-    /// The NUMA node to allocate on (with `BPF_F_NUMA_NODE` in `flags`).
+    /// The NUMA node to allocate on. The kernel reads it only with
+    /// `BPF_F_NUMA_NODE` in the flags, which is added at load (or
+    /// [`MapSpec::create`]) when this differs from the node the spec was
+    /// read with (0 for [`MapSpec::new`]); to ask for that same node, set
+    /// the flag in `flags` yourself.
     pub numa_node: u32,
     /// The kind's extra setting (`map_extra`): a bloom filter's number of
     /// hash functions, an arena's address.
@@ -185,8 +189,9 @@ impl MapSpec {
                 let ret = sys::bpf_map__set_max_entries(m, self.max_entries);
                 self.configured("max_entries", ret)?;
             }
-            if self.flags != was.flags {
-                self.configured("map_flags", sys::bpf_map__set_map_flags(m, self.flags))?;
+            let flags = self.creation_flags();
+            if flags != was.flags {
+                self.configured("map_flags", sys::bpf_map__set_map_flags(m, flags))?;
             }
             if self.numa_node != was.numa_node {
                 self.configured("numa_node", sys::bpf_map__set_numa_node(m, self.numa_node))?;
@@ -220,6 +225,17 @@ impl MapSpec {
             }
         }
         Ok(())
+    }
+
+    /// The flags the map is created with: `flags`, plus `BPF_F_NUMA_NODE`
+    /// when `numa_node` was changed (without the flag the kernel ignores
+    /// the node).
+    pub(crate) fn creation_flags(&self) -> u32 {
+        if self.numa_node != self.loaded.numa_node {
+            self.flags | sys::BPF_F_NUMA_NODE
+        } else {
+            self.flags
+        }
     }
 
     /// The descriptors libbpf is given but does not duplicate (the inner
