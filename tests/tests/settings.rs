@@ -282,9 +282,26 @@ fn program_type_and_expected_attach_type_reach_the_kernel() {
         .expect("tcx with TCX_INGRESS");
     drop(link);
 
-    // Without it, the kernel refuses the attach.
+    // Without it, the kernel refuses the attach: libbpf creates the tcx
+    // link with the program's expected attach type, which `SEC("tc")`
+    // leaves at 0 (BPF_CGROUP_INET_INGRESS, a hook of cgroup skb programs),
+    // and the kernel refuses a link to a hook of another program type with
+    // EINVAL.
     let objs = self::specs().load().unwrap();
-    assert!(objs.programs.classify.attach_tcx(lo).is_err());
+    assert_eq!(
+        objs.programs.classify.expected_attach_type(),
+        Some(AttachType(0))
+    );
+    let err = objs.programs.classify.attach_tcx(lo).unwrap_err();
+    let Error::Attach {
+        program, target, ..
+    } = &err
+    else {
+        panic!("expected an attach error, got {err:?}");
+    };
+    assert_eq!(program, "classify");
+    assert!(target.starts_with("tcx of interface"), "{err}");
+    assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
 }
 
 #[test]
