@@ -28,13 +28,23 @@ __u64 cong_avoids;
 __u64 undos;
 /* The address of `_text`, as the init callback saw it. */
 __u64 text_addr;
-/* The congestion window after the last cong_avoid (Reno's doing). */
-__u32 last_cwnd;
+/* At init: the congestion window, and what Reno's kfuncs computed from it
+ * (the slow-start threshold it would set on a loss, half the window but at
+ * least 2; the window an undo would restore, the window itself as nothing
+ * was reduced yet). */
+__u32 init_cwnd;
+__u32 init_ssthresh;
+__u32 init_undo_cwnd;
 
 SEC("struct_ops/kf_cc_init")
 void BPF_PROG(kf_cc_init, struct sock *sk)
 {
+	const struct tcp_sock *tp = (struct tcp_sock *)sk;
+
 	text_addr = (__u64)&_text;
+	init_cwnd = tp->snd_cwnd;
+	init_ssthresh = tcp_reno_ssthresh(sk);
+	init_undo_cwnd = tcp_reno_undo_cwnd(sk);
 	__sync_fetch_and_add(&inits, 1);
 }
 
@@ -48,11 +58,8 @@ __u32 BPF_PROG(kf_cc_ssthresh, struct sock *sk)
 SEC("struct_ops/kf_cc_cong_avoid")
 void BPF_PROG(kf_cc_cong_avoid, struct sock *sk, __u32 ack, __u32 acked)
 {
-	const struct tcp_sock *tp = (struct tcp_sock *)sk;
-
 	__sync_fetch_and_add(&cong_avoids, 1);
 	tcp_reno_cong_avoid(sk, ack, acked);
-	last_cwnd = tp->snd_cwnd;
 }
 
 SEC("struct_ops/kf_cc_undo_cwnd")

@@ -420,8 +420,15 @@ fn kfuncs_a_ksym_and_struct_ops_in_one_object_run_live() {
         "{cong_avoid_runs} runs counted while statistics were on, {} in all",
         bss.cong_avoids.get()
     );
-    // tcp_reno_cong_avoid grew the window from its initial 10 segments.
-    assert!(bss.last_cwnd.get() > 10, "cwnd {}", bss.last_cwnd.get());
+    // What the kernel's Reno computed at init from the initial window.
+    let cwnd = bss.init_cwnd.get();
+    assert!(cwnd > 0, "an initial window");
+    assert_eq!(
+        bss.init_ssthresh.get(),
+        (cwnd / 2).max(2),
+        "tcp_reno_ssthresh"
+    );
+    assert_eq!(bss.init_undo_cwnd.get(), cwnd, "tcp_reno_undo_cwnd");
     assert_eq!(
         Some(bss.text_addr.get()),
         kallsyms_address("_text"),
