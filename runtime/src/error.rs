@@ -16,6 +16,7 @@ use crate::os::errno::code_of;
 
 /// What a name refers to inside an eBPF object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Kind {
     /// An eBPF program.
     Program,
@@ -221,7 +222,8 @@ pub enum Error {
     },
 
     /// A record cannot be read as the type asked for: the sizes differ. The
-    /// record is consumed, so the next read goes on with the next record.
+    /// record is not consumed: the reader's next read returns it again (to
+    /// read it another way, or skip it).
     #[error(
         "a record of {actual} bytes from map `{map}` cannot be read as `{type_name}`, \
          which is {expected} bytes"

@@ -891,4 +891,16 @@ fn missing_names_suggest_the_closest() {
         .unwrap()
         .update(&1u32.to_ne_bytes(), &2u64.to_ne_bytes(), UpdateFlags::ANY)
         .unwrap();
+    // The loaded object's lookups too.
+    let err = objs.map("cuonts").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "eBPF object `counter` has no map named `cuonts`; did you mean `counts`?"
+    );
+    let err = objs.program("count_getppid_rwa").unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("did you mean `count_getppid_raw`?"),
+        "{err}"
+    );
 }

@@ -214,9 +214,7 @@ impl PerfEventSpec {
 
     /// Opens the event, enabled.
     pub fn open(&self) -> Result<PerfEventFd> {
-        let attr = self
-            .attr()
-            .map_err(|source| Error::sys(format!("opening {self}"), source))?;
+        let attr = self.attr()?;
         let fd = perf_event_open(&attr, self.pid, self.cpu)
             .map_err(|source| Error::sys(format!("opening {self}"), source))?;
         Ok(PerfEventFd {
@@ -235,12 +233,15 @@ impl PerfEventSpec {
             .collect()
     }
 
-    fn attr(&self) -> io::Result<sys::perf_event_attr> {
+    fn attr(&self) -> Result<sys::perf_event_attr> {
         let (event_type, config) = match &self.event {
             Event::Typed { event_type, config } => (*event_type, *config),
-            Event::Tracepoint { category, name } => {
-                (sys::PERF_TYPE_TRACEPOINT, tracepoint_id(category, name)?)
-            }
+            Event::Tracepoint { category, name } => (
+                sys::PERF_TYPE_TRACEPOINT,
+                tracepoint_id(category, name).map_err(|source| {
+                    Error::sys(format!("opening {self}: {}", missing_tracepoint()), source)
+                })?,
+            ),
         };
         let mut attr = sys::perf_event_attr {
             type_: event_type,
@@ -320,14 +321,17 @@ fn event_name(event_type: u32, config: u64) -> String {
 /// The id of tracepoint `category:name`, from tracefs, or an error that
 /// says why there is none.
 fn tracepoint_id(category: &str, name: &str) -> io::Result<u64> {
-    crate::os::perf_event::tracepoint_id(category, name).map_err(|err| {
-        let why = if std::path::Path::new("/sys/kernel/tracing/events").exists() {
-            "no such tracepoint under /sys/kernel/tracing/events"
-        } else {
-            "tracefs is not mounted at /sys/kernel/tracing"
-        };
-        io::Error::new(err.kind(), format!("{why} ({err})"))
-    })
+    crate::os::perf_event::tracepoint_id(category, name)
+}
+
+/// Why a tracepoint's id could not be read. Said beside the error, which
+/// keeps the kernel's errno for [`Error::errno`].
+fn missing_tracepoint() -> &'static str {
+    if std::path::Path::new("/sys/kernel/tracing/events").exists() {
+        "no such tracepoint under /sys/kernel/tracing/events"
+    } else {
+        "tracefs is not mounted at /sys/kernel/tracing"
+    }
 }
 
 /// An open perf event: a descriptor that [`Program::attach_perf_event`]

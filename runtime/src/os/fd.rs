@@ -47,13 +47,23 @@ pub(crate) fn kind_of(fd: BorrowedFd<'_>) -> Option<ObjectKind> {
     })
 }
 
-/// Fails unless `fd` is of kind `want` (or the kind cannot be told).
+/// Fails unless `fd` is of kind `want`. A process without procfs cannot
+/// tell, and fails too: a handle of the wrong kind would read the other
+/// object's sizes and, for a map, size buffers the kernel writes from them.
 pub(crate) fn expect_kind(fd: BorrowedFd<'_>, want: ObjectKind) -> io::Result<()> {
     match kind_of(fd) {
-        Some(kind) if kind != want => Err(io::Error::new(
+        Some(kind) if kind == want => Ok(()),
+        Some(kind) => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("the descriptor is {}, not {}", kind.name(), want.name()),
         )),
-        _ => Ok(()),
+        None => Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            format!(
+                "cannot tell whether the descriptor is {}: /proc/self/fd is not readable \
+                 (mount procfs)",
+                want.name()
+            ),
+        )),
     }
 }
