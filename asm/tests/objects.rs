@@ -14,7 +14,11 @@ use object::{Architecture, Object, ObjectSection, SectionKind};
 /// The `.o` files of the folders that hold the committed objects.
 fn committed_objects() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut folders = vec![root.join("tests/bpf"), root.join("ui-tests/objects")];
+    let mut folders = vec![
+        root.join("tests/bpf"),
+        root.join("ui-tests/objects"),
+        root.join("bench/objects"),
+    ];
     for example in fs::read_dir(root.join("examples")).expect("examples/") {
         folders.push(example.expect("examples/ entry").path().join("bpf"));
     }
@@ -102,7 +106,8 @@ fn every_committed_program_matches_llvm_objdump() {
         "checked {checked} instructions of {programs} program sections against llvm-objdump-19"
     );
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
-    assert!(checked > 500, "only {checked} instructions found");
+    // About 8,270 today: losing an object folder or most sections fails.
+    assert!(checked > 8_000, "only {checked} instructions found");
 }
 
 /// Our text as LLVM 19 prints it: LLVM prints a call to a subprogram (and
