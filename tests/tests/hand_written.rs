@@ -674,3 +674,56 @@ fn the_readme_example() -> ebpf_skeleton::Result<()> {
     let _link = filter.attach_socket(&socket)?; // or attach_xdp, attach_tcx, attach_cgroup, ...
     Ok(())
 }
+
+/// The instructions of ISA v4 (Linux 6.6), run by the kernel: signed
+/// division and modulo, a sign-extending move and load, a byte swap and a
+/// long jump. The program returns 1 when every result is right, else the
+/// number of the first check that failed.
+#[test]
+fn isa_v4_instructions_compute_what_they_say() {
+    let program = asm! {
+        r1 = -7
+        r2 = 2
+        r3 = r1
+        r3 s/= r2                      // -7 / 2 = -3, rounded toward zero
+        w0 = 2
+        if r3 != -3 goto done
+        r4 = r1
+        r4 s%= r2                      // the remainder takes the dividend's sign
+        w0 = 3
+        if r4 != -1 goto done
+        w5 = 0x80
+        r5 = (s8)r5                    // 0x80 sign-extended from 8 bits
+        w0 = 4
+        if r5 != -128 goto done
+        r6 = 0x1234
+        r6 = bswap16 r6
+        w0 = 5
+        if r6 != 0x3412 goto done
+        *(u8 *)(r10 - 8) = 0xff
+        r7 = *(s8 *)(r10 - 8)          // a sign-extending load
+        w0 = 6
+        if r7 != -1 goto done
+        gotol pass                     // a jump with a 32-bit offset
+      done:
+        exit
+      pass:
+        w0 = 1
+        exit
+    };
+    let builder = ProgramBuilder::new("isa_v4", ProgramType::SOCKET_FILTER, program);
+    if !kernel().at_least(6, 6) {
+        // The first of them the verifier meets, `sdiv`, sets the offset
+        // field older kernels reserve.
+        let err = builder.load().unwrap_err();
+        assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
+        let log = err.verifier_log().unwrap_or_default();
+        assert!(log.contains("BPF_ALU uses reserved fields"), "{log}");
+        return;
+    }
+    let filter = load(builder);
+    let run = filter
+        .test_run_with(&TestRun::new().data(&frame(60, 0x0800)))
+        .unwrap();
+    assert_eq!(run.return_value, 1);
+}
