@@ -52,7 +52,10 @@ pub enum Error {
         object: String,
         /// The error libbpf reported.
         source: io::Error,
-        /// What libbpf said about the failure, one message a line.
+        /// What libbpf said about the failure, one message a line. libbpf
+        /// says it through the one print hook a process has: empty when
+        /// other code replaced this crate's (`libbpf_set_print`, libbpf-rs's
+        /// `set_print`).
         details: String,
     },
 
@@ -176,6 +179,8 @@ pub enum Error {
         source: io::Error,
         /// Why, as far as libbpf or this crate can tell (libbpf's own
         /// message, a likely cause); empty when nothing more is known.
+        /// libbpf's message comes through the process's one print hook,
+        /// and is missing when other code replaced this crate's.
         reason: String,
     },
 
