@@ -5,11 +5,13 @@
 use std::path::PathBuf;
 
 use ebpf_skeleton::libbpf_sys as sys;
-use ebpf_skeleton::{ebpf_skeleton, enable_stats, Error, Program, ProgramType, TestRun};
+use ebpf_skeleton::link::{CgroupOptions, TcxOptions};
+use ebpf_skeleton::{ebpf_skeleton, enable_stats, Error, Map, Program, ProgramType, TestRun};
 use ebpf_skeleton_tests::kernel::kernel;
-use ebpf_skeleton_tests::run;
+use ebpf_skeleton_tests::{getppid_n, run, starting_children, tid, u64_value};
 
 ebpf_skeleton!("../bpf/introspect.bpf.o");
+ebpf_skeleton!("../bpf/counter.bpf.o");
 
 /// An Ethernet frame from `src` to `dst` carrying a few bytes of IPv4.
 fn frame(dst: [u8; 6], src: [u8; 6]) -> Vec<u8> {
@@ -216,4 +218,125 @@ fn a_program_pinned_by_one_process_is_run_by_another() {
     assert_eq!((run.return_value, run.data), (sys::XDP_TX, frame(B, A)));
     pinned.unpin(&path).unwrap();
     assert!(!path.exists());
+}
+
+/// Runs the test `name` in a child process of this binary, which pins its
+/// programs at paths starting with `base` (given in
+/// `EBPF_SKELETON_PIN_CHILD`), and waits for it to end.
+fn pinned_by_a_child(name: &str, base: &str) {
+    let out = starting_children(|| {
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name])
+            .env("EBPF_SKELETON_PIN_CHILD", base)
+            .output()
+            .unwrap()
+    });
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// The count of getppid(2) calls of this thread in `map` (0 before the
+/// first).
+fn count_of(map: &Map) -> u64 {
+    map.lookup(&tid().to_ne_bytes())
+        .unwrap()
+        .map_or(0, |v| u64_value(&v))
+}
+
+#[test]
+fn a_program_pinned_by_one_process_is_attached_by_another() {
+    let name = "a_program_pinned_by_one_process_is_attached_by_another";
+    let child = std::env::var("EBPF_SKELETON_PIN_CHILD").ok();
+    let base = child.clone().unwrap_or_else(|| {
+        format!(
+            "/sys/fs/bpf/ebpf-skeleton-attach-pinned-{}",
+            std::process::id()
+        )
+    });
+    let raw_path = PathBuf::from(format!("{base}-raw"));
+    let tp_path = PathBuf::from(format!("{base}-tp"));
+    let tc_path = PathBuf::from(format!("{base}-tc"));
+    if child.is_some() {
+        let objs = counter::Objects::load().unwrap();
+        objs.programs.count_getppid_raw.pin(&raw_path).unwrap();
+        objs.programs.count_getppid.pin(&tp_path).unwrap();
+        let objs = introspect::Objects::load().unwrap();
+        objs.programs.mark_skb.pin(&tc_path).unwrap();
+        return;
+    }
+    pinned_by_a_child(name, &base);
+
+    // The child and its objects are gone; the pinned programs and the maps
+    // they use are not.
+    for (path, program, map, attach) in [
+        (&raw_path, "count_getppid_r", "raw_counts", "raw"),
+        (&tp_path, "count_getppid", "counts", "tp"),
+    ] {
+        let pinned = Program::from_pin(path).unwrap();
+        assert_eq!(pinned.name(), program);
+        let info = pinned.info().unwrap();
+        assert_eq!(info.map_ids.len(), 1, "{program} uses its map alone");
+        let counts = Map::from_id(info.map_ids[0]).unwrap();
+        assert_eq!(counts.kernel_name(), map);
+        assert_eq!(count_of(&counts), 0, "{program} has not run yet");
+
+        let link = match attach {
+            "raw" => pinned.attach_raw_tracepoint("sys_enter"),
+            _ => pinned.attach_tracepoint("syscalls", "sys_enter_getppid"),
+        }
+        .unwrap();
+        getppid_n(7);
+        assert_eq!(count_of(&counts), 7, "{program} counted each getppid");
+        drop(link);
+        getppid_n(5);
+        assert_eq!(count_of(&counts), 7, "{program} stopped with its link");
+        pinned.unpin(path).unwrap();
+        assert!(!path.exists());
+    }
+
+    // A tc program knows no hook of its own once pinned: the kernel does
+    // not say which one it was loaded for, and the error says to give it.
+    let pinned = Program::from_pin(&tc_path).unwrap();
+    assert_eq!(pinned.program_type(), ProgramType::SCHED_CLS);
+    assert_eq!(pinned.expected_attach_type(), None);
+    let hookless = [
+        ("tcx", pinned.attach_tcx(1).map(drop).unwrap_err()),
+        (
+            "tcx_with",
+            pinned
+                .attach_tcx_with(1, &TcxOptions::new())
+                .map(drop)
+                .unwrap_err(),
+        ),
+        (
+            "cgroup",
+            pinned
+                .attach_cgroup_with(
+                    std::fs::File::open(ebpf_skeleton_tests::cgroup2_root()).unwrap(),
+                    &CgroupOptions::new(),
+                )
+                .map(drop)
+                .unwrap_err(),
+        ),
+    ];
+    for (how, err) in hookless {
+        let Error::Attach { reason, .. } = &err else {
+            panic!("{how}: {err:?}");
+        };
+        assert!(
+            reason.starts_with(
+                "the program was opened by pin, id or descriptor, and the kernel does not say \
+                 which hook it was loaded for: give "
+            ),
+            "{how}: {err}"
+        );
+        assert_eq!(err.errno(), Some(libc::EINVAL), "{how}: {err}");
+    }
+    let Error::Attach { reason, .. } = &pinned.attach_tcx(1).map(drop).unwrap_err() else {
+        unreachable!()
+    };
+    assert!(
+        reason.ends_with("(attach_tcx_with(ifindex, &TcxOptions::new().ingress()) or .egress())"),
+        "{reason}"
+    );
+    pinned.unpin(&tc_path).unwrap();
 }

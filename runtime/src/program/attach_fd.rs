@@ -171,6 +171,23 @@ impl Program {
                 io::Error::from_raw_os_error(libc::EINVAL),
                 &format!("the program was loaded for `{hook}`, not {wanted}"),
             )),
+            None if self.opened() => {
+                let how = match hooks.first() {
+                    Some(&AttachType::TCX_INGRESS) => {
+                        "attach_tcx_with(ifindex, &TcxOptions::new().ingress()) or .egress()"
+                    }
+                    _ => "attach_cgroup_with(cgroup, &CgroupOptions::new().hook(...))",
+                };
+                Err(self.fd_attach_error(
+                    target,
+                    io::Error::from_raw_os_error(libc::EINVAL),
+                    &format!(
+                        "the program was opened by pin, id or descriptor, and the kernel does \
+                         not say which hook it was loaded for: give {wanted} in the options \
+                         ({how})"
+                    ),
+                ))
+            }
             None => Err(self.fd_attach_error(
                 target,
                 io::Error::from_raw_os_error(libc::EINVAL),

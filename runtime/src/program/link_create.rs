@@ -45,9 +45,14 @@ impl Program {
             program: self.name().to_owned(),
             target: target.to_owned(),
             source: io::Error::from_raw_os_error(libc::EINVAL),
-            reason: "the program names no hook (no section, no expected attach type): give the \
-                     hook in the options"
-                .into(),
+            reason: if self.opened() {
+                "the program was opened by pin, id or descriptor, and the kernel does not say \
+                 which hook it was loaded for: give the hook in the options"
+            } else {
+                "the program names no hook (no section, no expected attach type): give the \
+                 hook in the options"
+            }
+            .into(),
         })
     }
 

@@ -210,6 +210,19 @@ impl Program {
         Ok(info.id)
     }
 
+    /// Whether the program was opened by pin, id or descriptor (rather
+    /// than loaded by this process), so that the kernel alone knows its
+    /// expected attach type.
+    pub(crate) fn opened(&self) -> bool {
+        matches!(
+            self.source,
+            Source::Fd {
+                instructions: None,
+                ..
+            }
+        )
+    }
+
     fn raw_fd(&self) -> i32 {
         match &self.source {
             // SAFETY: the program lives as long as `object`.
