@@ -169,6 +169,14 @@ pub fn programs() -> impl Iterator<Item = Result<Program>> {
 }
 
 /// Every map in the kernel, opened by id; each is named by its kernel name.
+///
+/// ```no_run
+/// for map in ebpf_skeleton::loaded::maps() {
+///     let map = map?;
+///     println!("{:>6} {:<16} {:?}", map.info().id, map.kernel_name(), map.map_type());
+/// }
+/// # Ok::<(), ebpf_skeleton::Error>(())
+/// ```
 pub fn maps() -> impl Iterator<Item = Result<Map>> {
     open_all(Space::Map, |_, fd| Map::from_kernel_fd(fd))
 }

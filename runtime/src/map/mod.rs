@@ -64,7 +64,21 @@ use crate::os::c_name;
 use crate::os::errno::check;
 use crate::os::fd::{expect_kind, ObjectKind};
 
-/// What the kernel says about a map.
+/// What the kernel says about a map ([`Map::info`]), as `bpftool map
+/// show` prints it. It is read once, when the handle is made: none of it
+/// changes while the map lives.
+///
+/// ```no_run
+/// # fn example(map: &ebpf_skeleton::Map) {
+/// let info = map.info();
+/// println!(
+///     "{}: {} {:?} key {} B, value {} B, max {} entries, flags {:#x}",
+///     info.id, map.kernel_name(), info.map_type, info.key_size, info.value_size,
+///     info.max_entries, info.flags
+/// );
+/// # }
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MapInfo {
     /// The map's kind.
@@ -202,7 +216,14 @@ impl Map {
         &self.kernel_name
     }
 
-    /// What the kernel says about the map.
+    /// What the kernel says about the map (see [`MapInfo`]).
+    ///
+    /// ```no_run
+    /// # fn example(map: &ebpf_skeleton::Map) {
+    /// assert_eq!(map.info().key_size, 4, "keyed by u32");
+    /// # }
+    /// # fn main() {}
+    /// ```
     pub fn info(&self) -> &MapInfo {
         &self.info
     }

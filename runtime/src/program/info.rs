@@ -11,7 +11,21 @@ use crate::error::{Error, Result};
 use crate::libbpf::prog_info;
 use crate::os::errno::check;
 
-/// A program as the kernel describes it.
+/// A program as the kernel describes it ([`Program::info`]), as
+/// `bpftool prog show` prints it.
+///
+/// ```no_run
+/// # fn example(program: &ebpf_skeleton::Program) -> ebpf_skeleton::Result<()> {
+/// let info = program.info()?;
+/// let tag: String = info.tag.iter().map(|b| format!("{b:02x}")).collect();
+/// println!(
+///     "{}: {} {:?} tag {tag}, {} B translated, {} B JITed, maps {:?}",
+///     info.id, info.name, info.program_type, info.translated_size, info.jited_size, info.map_ids
+/// );
+/// # Ok(())
+/// # }
+/// # fn main() {}
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ProgramInfo {
@@ -50,7 +64,17 @@ pub struct ProgramInfo {
 }
 
 impl Program {
-    /// What the kernel says about the program now (run counts change).
+    /// What the kernel says about the program now (run counts change), read
+    /// anew at each call.
+    ///
+    /// ```no_run
+    /// # fn example(program: &ebpf_skeleton::Program) -> ebpf_skeleton::Result<()> {
+    /// let info = program.info()?;
+    /// println!("{} (id {}) uses the maps {:?}", info.name, info.id, info.map_ids);
+    /// # Ok(())
+    /// # }
+    /// # fn main() {}
+    /// ```
     pub fn info(&self) -> Result<ProgramInfo> {
         let fd = self.fd()?;
         info_of(fd).map_err(|source| {
@@ -114,7 +138,8 @@ fn since_boot(since: Duration) -> SystemTime {
 
 /// The kernel's run statistics (run counts and times of every program),
 /// on while this guard lives: they cost a little on every run, so the
-/// kernel keeps them off unless asked (`BPF_ENABLE_STATS`).
+/// kernel keeps them off unless asked (`BPF_ENABLE_STATS`). Made by
+/// [`enable_stats`].
 #[derive(Debug)]
 #[must_use = "statistics are off again once the guard drops"]
 pub struct StatsGuard {
@@ -123,6 +148,23 @@ pub struct StatsGuard {
 
 /// Switches on the kernel's run statistics until the guard drops (and no
 /// one else, e.g. `sysctl kernel.bpf_stats_enabled`, keeps them on).
+/// Needs `CAP_SYS_ADMIN`.
+///
+/// ```no_run
+/// # fn example(program: &ebpf_skeleton::Program) -> ebpf_skeleton::Result<()> {
+/// let before = program.info()?;
+/// {
+///     let _stats = ebpf_skeleton::enable_stats()?;
+///     std::thread::sleep(std::time::Duration::from_secs(1));
+/// } // off again here (unless someone else keeps them on)
+/// let after = program.info()?;
+/// let runs = after.run_count - before.run_count;
+/// let time = after.run_time - before.run_time;
+/// println!("{runs} runs in the second, {time:?} in all");
+/// # Ok(())
+/// # }
+/// # fn main() {}
+/// ```
 pub fn enable_stats() -> Result<StatsGuard> {
     // SAFETY: a plain system call; the fd is owned right away.
     let fd = check(unsafe { sys::bpf_enable_stats(sys::BPF_STATS_RUN_TIME) })

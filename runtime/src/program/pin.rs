@@ -13,6 +13,16 @@ use crate::os::fd::{expect_kind, ObjectKind};
 impl Program {
     /// Pins the program at `path` in bpffs: it stays in the kernel, and
     /// other processes can open it ([`Program::from_pin`]) and attach it.
+    /// The path must be in a mounted bpffs (`/sys/fs/bpf`) and free.
+    ///
+    /// ```no_run
+    /// # fn example(program: &ebpf_skeleton::Program) -> ebpf_skeleton::Result<()> {
+    /// program.pin("/sys/fs/bpf/my_counter")?;
+    /// // Another process, later: Program::from_pin("/sys/fs/bpf/my_counter")
+    /// # Ok(())
+    /// # }
+    /// # fn main() {}
+    /// ```
     pub fn pin(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let what = || format!("pinning program `{}` at {}", self.name, path.display());
@@ -26,7 +36,19 @@ impl Program {
             .map_err(|source| Error::sys(what(), source))
     }
 
-    /// Removes the pin at `path`, after checking that it pins this program.
+    /// Removes the pin at `path`, after checking that it pins this program
+    /// (a pin of another program, a map or a link is left alone, and an
+    /// error says so). The program stays loaded while something else holds
+    /// it: this handle, another pin, a link.
+    ///
+    /// ```no_run
+    /// use ebpf_skeleton::Program;
+    /// # fn main() -> ebpf_skeleton::Result<()> {
+    /// let program = Program::from_pin("/sys/fs/bpf/my_counter")?;
+    /// program.unpin("/sys/fs/bpf/my_counter")?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn unpin(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let what = || format!("unpinning program `{}` at {}", self.name, path.display());
@@ -46,7 +68,23 @@ impl Program {
     }
 
     /// Opens the program pinned at `path` (by this process or another) as a
-    /// program held by its descriptor.
+    /// program held by its descriptor: its name and type are the kernel's.
+    /// Attach it to an explicit target; the kernel does not say which hook
+    /// a program was loaded for, so a tcx or cgroup program needs its hook
+    /// in the options ([`TcxOptions::ingress`](crate::link::TcxOptions::ingress),
+    /// [`CgroupOptions::hook`](crate::link::CgroupOptions::hook)).
+    ///
+    /// ```no_run
+    /// use ebpf_skeleton::Program;
+    /// # fn main() -> ebpf_skeleton::Result<()> {
+    /// let program = Program::from_pin("/sys/fs/bpf/my_counter")?;
+    /// let _link = program.attach_raw_tracepoint("sys_enter")?;
+    /// // It counts into the maps it uses, which open by id:
+    /// let counts = ebpf_skeleton::Map::from_id(program.info()?.map_ids[0])?;
+    /// println!("{} keys", counts.keys().count());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_pin(path: impl AsRef<Path>) -> Result<Program> {
         let path = path.as_ref();
         let fd = open_pin(path).map_err(|source| {
