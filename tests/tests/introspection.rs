@@ -120,6 +120,60 @@ fn live_frames_run_the_program_for_real() {
     assert_eq!(objs.bss.passes.get(), 25);
 }
 
+/// A live-frame run in batches of 4: every repeat still runs; a batch over
+/// the kernel's most (256) is too big, and a batch size without live frames
+/// is refused.
+#[test]
+fn live_frames_run_in_batches_of_the_size_asked() {
+    let objs = introspect::Objects::load().unwrap();
+    let packet = frame(A, B);
+    let mut md = vec![0u8; size_of::<sys::xdp_md>()];
+    md[4..8].copy_from_slice(&(packet.len() as u32).to_ne_bytes());
+    md[12..16].copy_from_slice(&1u32.to_ne_bytes());
+    let live = || {
+        TestRun::new()
+            .data(&packet)
+            .ctx(&md)
+            .repeat(25)
+            .flags(sys::BPF_F_TEST_XDP_LIVE_FRAMES)
+    };
+    let program = &objs.programs.count_pass;
+    let passes = || objs.bss.passes.get();
+    // Refused everywhere: before 5.18 the kernel knows no batch size (a
+    // field past its last is not zero), from 5.18 it takes one only with
+    // live frames.
+    let not_live = program.test_run_with(&TestRun::new().data(&packet).batch_size(4));
+    assert_eq!(not_live.unwrap_err().errno(), Some(libc::EINVAL));
+    assert_eq!(passes(), 0);
+    if !kernel().at_least(5, 18) {
+        for size in [4, 256, 257] {
+            let run = program.test_run_with(&live().batch_size(size));
+            assert_eq!(run.unwrap_err().errno(), Some(libc::EINVAL), "{size}");
+        }
+        assert_eq!(passes(), 0);
+        return;
+    }
+    // 25 runs in batches of 4 (six of 4 and one of 1), then in one of 25.
+    let run = program.test_run_with(&live().batch_size(4)).unwrap();
+    assert_eq!(run.return_value, 0);
+    assert_eq!(passes(), 25);
+    program.test_run_with(&live().batch_size(256)).unwrap();
+    assert_eq!(passes(), 50);
+    let too_big = program.test_run_with(&live().batch_size(257)).unwrap_err();
+    assert_eq!(too_big.errno(), Some(libc::E2BIG), "{too_big}");
+    assert_eq!(passes(), 50, "a refused run runs nothing");
+}
+
+/// Whether the sysctl `kernel.bpf_stats_enabled` keeps the kernel's run
+/// statistics on. It shows its own setting only: a `BPF_ENABLE_STATS`
+/// descriptor (a guard) turns them on without changing it (Linux 5.8).
+fn stats_sysctl_on() -> bool {
+    std::fs::read_to_string("/proc/sys/kernel/bpf_stats_enabled")
+        .unwrap()
+        .trim()
+        == "1"
+}
+
 /// The run statistics are global: one test drives them, in its own binary
 /// (nothing else here enables them).
 #[test]
@@ -133,6 +187,15 @@ fn program_info_and_run_statistics() {
     assert_eq!(info.map_ids.len(), 1, "tick uses .bss");
     assert_eq!(info.map_ids[0], objs.bss.map().info().id);
     assert!(info.translated_size > 0);
+    // JITed when the JIT is on (1, or 2 to also dump it), not when off.
+    let jit = std::fs::read_to_string("/proc/sys/net/core/bpf_jit_enable").unwrap();
+    match jit.trim() {
+        "0" => assert_eq!(info.jited_size, 0),
+        "1" | "2" => assert!(info.jited_size > 0, "JIT {}", jit.trim()),
+        other => panic!("bpf_jit_enable {other}"),
+    }
+    assert_eq!(info.created_by_uid, 0, "loaded as root");
+    assert_eq!(info.recursion_misses, 0);
     // The kernel counts the instructions it verified from 5.16.
     if kernel().at_least(5, 16) {
         assert!(info.verified_instructions > 0);
@@ -146,9 +209,15 @@ fn program_info_and_run_statistics() {
         .unwrap();
     assert!(age.as_secs() < 60, "loaded {age:?} ago");
 
+    let sysctl_on = stats_sysctl_on();
     let before = tick.info().unwrap().run_count;
     {
         let _stats = enable_stats().unwrap();
+        assert_eq!(
+            stats_sysctl_on(),
+            sysctl_on,
+            "a guard leaves the sysctl alone"
+        );
         for _ in 0..50 {
             run(tick, &[]);
         }
@@ -156,14 +225,16 @@ fn program_info_and_run_statistics() {
         assert_eq!(info.run_count, before + 50);
         assert!(info.run_time.as_nanos() > 0);
     }
+    // The sysctl, when set system-wide, keeps them on past the guard.
     for _ in 0..50 {
         run(tick, &[]);
     }
-    assert_eq!(
-        tick.info().unwrap().run_count,
-        before + 50,
-        "no counting once the guard is gone"
-    );
+    let count = tick.info().unwrap().run_count;
+    if sysctl_on {
+        assert_eq!(count, before + 100, "kept on by the sysctl");
+    } else {
+        assert_eq!(count, before + 50, "no counting once the guard is gone");
+    }
     assert_eq!(objs.bss.ticks.get(), 100);
 }
 

@@ -103,7 +103,10 @@ impl<'a> TestRun<'a> {
         self
     }
 
-    /// Packets per batch in XDP live-frame mode.
+    /// Packets per batch in XDP live-frame mode (Linux 5.18): the kernel
+    /// runs the repeats in batches of this many frames (64 when 0, at most
+    /// 256: E2BIG above), and refuses a batch size without live frames
+    /// (EINVAL).
     pub fn batch_size(mut self, n: u32) -> Self {
         self.batch_size = n;
         self
