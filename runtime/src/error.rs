@@ -91,7 +91,7 @@ pub enum Error {
     },
 
     /// The kernel refused a program; `log` is what the verifier said.
-    #[error("{}", program_load(object, program, source, log, details, *truncated))]
+    #[error("{}", program_load(object, program, source, log, details, *truncated, *log_size_needed))]
     #[non_exhaustive]
     ProgramLoad {
         /// The object's name (empty for a program loaded from
@@ -106,6 +106,13 @@ pub enum Error {
         /// Whether the log filled its buffer, so that its start or end is
         /// missing.
         truncated: bool,
+        /// For a cut log, the buffer size in bytes that the whole log needs
+        /// (its terminating NUL included), when the kernel says: Linux 6.4
+        /// and later (`log_true_size`), for a program loaded from
+        /// instructions ([`crate::ProgramBuilder`], whose
+        /// [`log_size`](crate::ProgramBuilder::log_size) takes it). `None`
+        /// for a program of an object, as libbpf keeps the size to itself.
+        log_size_needed: Option<usize>,
         /// What libbpf said about the failure, one message a line.
         details: String,
     },
@@ -433,6 +440,7 @@ fn program_load(
     log: &str,
     details: &str,
     truncated: bool,
+    log_size_needed: Option<usize>,
 ) -> String {
     let rejected = matches!(
         code_of(source),
@@ -464,10 +472,15 @@ fn program_load(
     }
     text.push_str(&shown.join("\n"));
     text.push_str("\n--- end of verifier log ---");
-    if truncated {
-        text.push_str(
+    match (truncated, log_size_needed) {
+        (true, Some(needed)) => text.push_str(&format!(
+            "\n(the log filled its buffer: give the load a log size of {needed} bytes to see \
+             all of it)"
+        )),
+        (true, None) => text.push_str(
             "\n(the log filled its buffer: give the load a larger log size to see all of it)",
-        );
+        ),
+        _ => {}
     }
     // A permission refusal after a log of no instructions (lockdown, say)
     // is explained by what libbpf and the hints said, not by the log.
@@ -508,6 +521,7 @@ mod tests {
             source: io::Error::from_raw_os_error(libc::EACCES),
             log: log.join("\n"),
             truncated: false,
+            log_size_needed: None,
             details: String::new(),
         };
         let text = err.to_string();
@@ -528,6 +542,7 @@ mod tests {
             source: io::Error::from_raw_os_error(libc::EPERM),
             log: "processed 0 insns".into(),
             truncated: false,
+            log_size_needed: None,
             details: "the kernel is locked down".into(),
         };
         let text = err.to_string();

@@ -5,11 +5,12 @@
 use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
 
+use ebpf_skeleton::asm::Instructions;
 use ebpf_skeleton::libbpf_sys as sys;
 use ebpf_skeleton::link::{LinkDetail, LinkType, Uprobe};
 use ebpf_skeleton::{
     ebpf_skeleton, AttachType, Error, LoadOptions, Map, MapSpec, MapType, Objects, OpenObject,
-    OpenOptions, Program, ProgramType, Section, StackTraceMap, UpdateFlags,
+    OpenOptions, Program, ProgramBuilder, ProgramType, Section, StackTraceMap, UpdateFlags,
 };
 use ebpf_skeleton_tests::kernel::{assert_map_refused, assert_tcx_refused, kernel, Feature};
 use ebpf_skeleton_tests::{getppid_n, run, tid};
@@ -454,6 +455,61 @@ fn a_log_that_fills_its_buffer_is_reported_cut() {
             .ends_with("give the load a larger log size to see all of it)"),
         "{err}"
     );
+    // libbpf keeps the size an object's program needs to itself.
+    let Error::ProgramLoad {
+        log_size_needed, ..
+    } = &err
+    else {
+        unreachable!()
+    };
+    assert_eq!(*log_size_needed, None);
+
+    // A program of no object: from 6.4 the kernel says the size of the
+    // whole log (`log_true_size`, its NUL included), which then fits.
+    let program: Instructions = format!("{}exit", "r0 = 0x0\n".repeat(40)).parse().unwrap();
+    let load = |size: usize| {
+        ProgramBuilder::new("long_log", ProgramType::SOCKET_FILTER, program.clone())
+            .log_level(1)
+            .log_size(size)
+            .load()
+    };
+    let err = load(256).unwrap_err();
+    let Error::ProgramLoad {
+        truncated,
+        log_size_needed,
+        ..
+    } = &err
+    else {
+        panic!("{err}");
+    };
+    assert!(*truncated, "{err}");
+    assert_eq!(err.errno(), Some(libc::ENOSPC), "{err}");
+    if !kernel().at_least(6, 4) {
+        // Before 6.4 the kernel knows no such field and leaves it zero.
+        assert_eq!(*log_size_needed, None, "{err}");
+        assert!(err
+            .to_string()
+            .ends_with("give the load a larger log size to see all of it)"));
+        return;
+    }
+    let needed = log_size_needed.expect("the kernel's log_true_size");
+    assert!(needed > 256, "{needed}");
+    assert!(
+        err.to_string().ends_with(&format!(
+            "give the load a log size of {needed} bytes to see all of it)"
+        )),
+        "{err}"
+    );
+    // One byte short is still cut, and says the same size.
+    let short = load(needed - 1).unwrap_err();
+    assert!(
+        matches!(short, Error::ProgramLoad { log_size_needed: Some(n), .. } if n == needed),
+        "{short}"
+    );
+    let loaded = load(needed).unwrap_or_else(|e| panic!("{e}"));
+    let log = loaded.verifier_log().unwrap();
+    assert!(log.len() < needed, "{} of {needed}", log.len());
+    assert!(log.contains("processed 41 insns"), "{log}");
 }
 
 #[test]

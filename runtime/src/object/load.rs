@@ -149,6 +149,9 @@ fn failure(
         source,
         log,
         truncated,
+        // libbpf loads the programs of an object with its own options,
+        // whose `log_true_size` it does not hand back.
+        log_size_needed: None,
         details,
     }
 }

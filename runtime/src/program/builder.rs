@@ -116,7 +116,9 @@ impl<'a> ProgramBuilder<'a> {
         self
     }
 
-    /// The verifier log's buffer, in bytes (16 MiB unless set).
+    /// The verifier log's buffer, in bytes (16 MiB unless set). A log that
+    /// fills it is reported cut, with the size the whole log needs from
+    /// Linux 6.4 ([`Error::ProgramLoad`]'s `log_size_needed`).
     pub fn log_size(mut self, size: usize) -> Self {
         self.log_size = size;
         self
@@ -190,7 +192,12 @@ impl<'a> ProgramBuilder<'a> {
             )
         };
         let (text, truncated) = log_text(&log);
-        let fd = check(ret).map_err(|source| self.rejected(source, text.clone(), truncated))?;
+        // The size the whole log needs, from Linux 6.4 (0 before: libbpf
+        // hands back the kernel's `log_true_size`, a field older kernels
+        // leave alone).
+        let needed = (opts.log_true_size > 0).then_some(opts.log_true_size as usize);
+        let fd =
+            check(ret).map_err(|source| self.rejected(source, text.clone(), truncated, needed))?;
         Ok(Program {
             name: self.name.clone(),
             section: String::new(),
@@ -284,14 +291,22 @@ impl<'a> ProgramBuilder<'a> {
         }
     }
 
-    fn rejected(&self, source: std::io::Error, log: String, truncated: bool) -> Error {
+    fn rejected(
+        &self,
+        source: std::io::Error,
+        log: String,
+        truncated: bool,
+        needed: Option<usize>,
+    ) -> Error {
         let what = format!("program `{}`", self.name);
         let details =
             refusal::permission_hint(&what, [self.program_type], &source).unwrap_or_default();
+        let truncated = truncated || code_of(&source) == Some(libc::ENOSPC);
         Error::ProgramLoad {
             object: String::new(),
             program: self.name.clone(),
-            truncated: truncated || code_of(&source) == Some(libc::ENOSPC),
+            truncated,
+            log_size_needed: needed.filter(|_| truncated),
             source,
             log,
             details,
