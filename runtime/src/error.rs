@@ -112,7 +112,7 @@ pub enum Error {
         /// instructions ([`crate::ProgramBuilder`], whose
         /// [`log_size`](crate::ProgramBuilder::log_size) takes it). `None`
         /// for a program of an object, as libbpf keeps the size to itself.
-        log_size_needed: Option<usize>,
+        log_size_needed: Option<u32>,
         /// What libbpf said about the failure, one message a line.
         details: String,
     },
@@ -440,7 +440,7 @@ fn program_load(
     log: &str,
     details: &str,
     truncated: bool,
-    log_size_needed: Option<usize>,
+    log_size_needed: Option<u32>,
 ) -> String {
     let rejected = matches!(
         code_of(source),

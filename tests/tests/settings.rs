@@ -467,10 +467,10 @@ fn a_log_that_fills_its_buffer_is_reported_cut() {
     // A program of no object: from 6.4 the kernel says the size of the
     // whole log (`log_true_size`, its NUL included), which then fits.
     let program: Instructions = format!("{}exit", "r0 = 0x0\n".repeat(40)).parse().unwrap();
-    let load = |size: usize| {
+    let load = |size: u32| {
         ProgramBuilder::new("long_log", ProgramType::SOCKET_FILTER, program.clone())
             .log_level(1)
-            .log_size(size)
+            .log_size(size as usize)
             .load()
     };
     let err = load(256).unwrap_err();
@@ -508,7 +508,7 @@ fn a_log_that_fills_its_buffer_is_reported_cut() {
     );
     let loaded = load(needed).unwrap_or_else(|e| panic!("{e}"));
     let log = loaded.verifier_log().unwrap();
-    assert!(log.len() < needed, "{} of {needed}", log.len());
+    assert!(log.len() < needed as usize, "{} of {needed}", log.len());
     assert!(log.contains("processed 41 insns"), "{log}");
 }
 

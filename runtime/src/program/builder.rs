@@ -195,7 +195,7 @@ impl<'a> ProgramBuilder<'a> {
         // The size the whole log needs, from Linux 6.4 (0 before: libbpf
         // hands back the kernel's `log_true_size`, a field older kernels
         // leave alone).
-        let needed = (opts.log_true_size > 0).then_some(opts.log_true_size as usize);
+        let needed = (opts.log_true_size > 0).then_some(opts.log_true_size);
         let fd =
             check(ret).map_err(|source| self.rejected(source, text.clone(), truncated, needed))?;
         Ok(Program {
@@ -296,7 +296,7 @@ impl<'a> ProgramBuilder<'a> {
         source: std::io::Error,
         log: String,
         truncated: bool,
-        needed: Option<usize>,
+        needed: Option<u32>,
     ) -> Error {
         let what = format!("program `{}`", self.name);
         let details =
