@@ -97,6 +97,29 @@ pub(crate) fn link_info(fd: BorrowedFd<'_>) -> io::Result<sys::bpf_link_info> {
     Ok(info)
 }
 
+/// Reads (and so consumes) up to `buf.len()` bytes of the BPF stream
+/// `stream_id` (`BPF_STREAM_STDOUT` or `BPF_STREAM_STDERR`) of the program
+/// behind `fd`; how many were read, 0 when the stream is empty.
+pub(crate) fn prog_stream_read(
+    fd: BorrowedFd<'_>,
+    stream_id: u32,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    // The kernel takes the length as an `int`.
+    let len = buf.len().min(i32::MAX as usize) as u32;
+    // SAFETY: `buf` is writable for `len` bytes; NULL options are allowed.
+    let n = check(unsafe {
+        sys::bpf_prog_stream_read(
+            fd.as_raw_fd(),
+            stream_id,
+            buf.as_mut_ptr().cast(),
+            len,
+            std::ptr::null_mut(),
+        )
+    })?;
+    Ok(n as usize)
+}
+
 /// Opens the object (map, program, link) pinned at `path` in bpffs.
 pub(crate) fn open_pin(path: &std::path::Path) -> io::Result<std::os::fd::OwnedFd> {
     use std::os::fd::FromRawFd;

@@ -5,6 +5,16 @@
 //! once: each line is read by one reader only. A line says which task wrote
 //! it, on which CPU and when, but not which program: the kernel does not
 //! record it.
+//!
+//! Since Linux 6.17 a program also has two streams of its own, stdout and
+//! stderr, which it writes with `bpf_stream_printk` and the kernel writes
+//! to on the program's errors; they are read per program, so each line is
+//! known to be that program's: see [`Program::read_stream`],
+//! [`Program::stream_lines`] and [`Program::forward_streams_to_log`].
+//!
+//! [`Program::read_stream`]: crate::Program::read_stream
+//! [`Program::stream_lines`]: crate::Program::stream_lines
+//! [`Program::forward_streams_to_log`]: crate::Program::forward_streams_to_log
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -14,6 +24,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::os::poll::poll_readable;
+pub use crate::program::Stream;
 
 /// Where tracefs is mounted, then where older systems mount it.
 const TRACE_PIPES: [&str; 2] = [
@@ -23,6 +34,18 @@ const TRACE_PIPES: [&str; 2] = [
 
 /// The `log` target lines are logged under by [`TracePipe::forward_to_log`].
 pub const LOG_TARGET: &str = "bpf_printk";
+
+/// The `log` target lines of programs' BPF streams are logged under by
+/// [`Program::forward_streams_to_log`](crate::Program::forward_streams_to_log).
+///
+/// ```no_run
+/// // A logger may pick the streams' lines out by their target.
+/// fn is_stream_line(record: &log::Record<'_>) -> bool {
+///     record.target() == ebpf_skeleton::printk::STREAM_LOG_TARGET
+/// }
+/// # fn main() {}
+/// ```
+pub const STREAM_LOG_TARGET: &str = "bpf_stream";
 
 /// One line of the trace pipe.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -39,6 +39,10 @@ pub enum Feature {
     Arena,
     /// sockmap attachments through a BPF link (Linux 6.10).
     SockmapLink,
+    /// BPF streams: a program's stdout and stderr, written with the
+    /// `bpf_stream_vprintk` kfunc and read with
+    /// `BPF_PROG_STREAM_READ_BY_FD` (Linux 6.17).
+    BpfStreams,
     /// kprobes and kretprobes: the kernel was built with them.
     Kprobes,
     /// fentry, fexit, fmod_ret and LSM programs load: the kernel is not
@@ -69,6 +73,7 @@ impl Feature {
             Feature::Tcx => (6, 6),
             Feature::Arena => (6, 9),
             Feature::SockmapLink => (6, 10),
+            Feature::BpfStreams => (6, 17),
             Feature::Kprobes | Feature::Trampolines | Feature::MapIterators => return None,
         })
     }

@@ -397,7 +397,7 @@ fn tracefs_readable() -> bool {
 }
 
 /// `uname -r`.
-fn kernel_release() -> Option<String> {
+pub(super) fn kernel_release() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .ok()
         .map(|r| r.trim().to_owned())
@@ -405,7 +405,7 @@ fn kernel_release() -> Option<String> {
 
 /// Whether the kernel release `release` (e.g. `6.1.0-28-amd64`) is older
 /// than `major.minor`.
-fn older_than(release: &str, (major, minor): (u32, u32)) -> bool {
+pub(super) fn older_than(release: &str, (major, minor): (u32, u32)) -> bool {
     let mut parts = release
         .split(|c: char| !c.is_ascii_digit())
         .filter_map(|p| p.parse::<u32>().ok());

@@ -17,6 +17,7 @@ mod pin;
 mod read_back;
 pub(crate) mod refusal;
 mod spec;
+mod stream;
 mod test_run;
 
 pub use builder::ProgramBuilder;
@@ -26,6 +27,7 @@ pub use kind::{AttachType, ProgramType};
 pub use read_back::tag_hash;
 pub use spec::ProgramSpec;
 pub(crate) use spec::{log_text, DEFAULT_LOG_SIZE};
+pub use stream::Stream;
 pub use test_run::{TestRun, TestRunResult};
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
