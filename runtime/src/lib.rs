@@ -90,6 +90,7 @@ mod claim;
 mod handle;
 // Maps, links, programs, globals, readers; kernel types (BTF).
 pub mod btf;
+mod cell;
 mod global;
 pub mod link;
 pub mod loaded;
@@ -108,10 +109,11 @@ mod options;
 mod private;
 mod struct_ops;
 
+pub use cell::{CellValue, ReadOnly, Volatile};
 pub use ebpf_skeleton_asm as asm;
 pub use ebpf_skeleton_macros::{asm, ebpf_skeleton, layout, Objects, Pod};
 pub use error::{Error, Kind, Result};
-pub use global::{CellValue, ReadOnly, Section, SectionData, SectionView, Volatile};
+pub use global::{Section, SectionData, SectionView};
 /// The raw libbpf bindings this crate is built on, for what it does not wrap.
 pub use libbpf_sys;
 pub use link::{Link, Links};

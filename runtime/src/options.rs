@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::cell::CellValue;
 use crate::error::Result;
-use crate::global::CellValue;
 use crate::map::MapSpec;
 use crate::object::{OpenObject, OpenOptions};
 use crate::program::ProgramSpec;

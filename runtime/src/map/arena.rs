@@ -24,8 +24,8 @@ use libbpf_sys as sys;
 
 use super::typed::typed_map;
 use super::{raw_info, Map};
+use crate::cell::Volatile;
 use crate::error::Result;
-use crate::global::Volatile;
 use crate::handle::{keep_arena_open, KeepOpen};
 use crate::os::atomic;
 use crate::os::mmap::{page_size, Mmap};

@@ -12,8 +12,8 @@ use std::os::fd::AsFd;
 
 use super::typed::typed_map;
 use super::{Array, Map};
+use crate::cell::Volatile;
 use crate::error::Result;
-use crate::global::Volatile;
 use crate::os::mmap::{page_size, Mmap};
 use crate::Pod;
 

@@ -20,8 +20,9 @@ use std::sync::Arc;
 
 use libbpf_sys as sys;
 
+use crate::cell::CellValue;
 use crate::error::{Error, Kind, Result};
-use crate::global::{CellValue, Section, SectionData, SectionView};
+use crate::global::{Section, SectionData, SectionView};
 use crate::handle::ObjectHandle;
 use crate::libbpf::find_section;
 use crate::link::Links;
