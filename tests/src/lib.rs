@@ -411,3 +411,47 @@ pub fn file_offset(binary: &std::path::Path, name: &str) -> u64 {
     let (offset, _) = segment.file_range();
     address - segment.address() + offset
 }
+
+/// A symbol's address as /proc/kallsyms gives it (libbpf reads the same
+/// file for typeless ksyms).
+pub fn kallsyms_address(name: &str) -> Option<u64> {
+    let kallsyms = std::fs::read_to_string("/proc/kallsyms").expect("read /proc/kallsyms");
+    kallsyms.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        let (addr, _kind, sym) = (words.next()?, words.next()?, words.next()?);
+        (sym == name).then(|| u64::from_str_radix(addr, 16).expect("a hex address"))
+    })
+}
+
+/// A logger that keeps what is logged under one target, as `LEVEL text`
+/// lines (install it with `log::set_logger`).
+pub struct KeptLog {
+    target: &'static str,
+    /// What was logged, in order.
+    pub lines: std::sync::Mutex<Vec<String>>,
+}
+
+impl KeptLog {
+    /// A logger keeping what is logged under `target`.
+    pub const fn new(target: &'static str) -> Self {
+        KeptLog {
+            target,
+            lines: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl log::Log for KeptLog {
+    fn enabled(&self, meta: &log::Metadata<'_>) -> bool {
+        meta.target() == self.target
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            self.lines
+                .lock()
+                .unwrap()
+                .push(format!("{} {}", record.level(), record.args()));
+        }
+    }
+    fn flush(&self) {}
+}

@@ -12,7 +12,7 @@
 
 use ebpf_skeleton::{ebpf_skeleton, HashMap, LoadOptions, Objects, Program, Section};
 use ebpf_skeleton_tests::kernel::{kernel, Feature};
-use ebpf_skeleton_tests::{getppid_n, tid};
+use ebpf_skeleton_tests::{getppid_n, kallsyms_address, tid};
 
 ebpf_skeleton!("../bpf/kfuncs.bpf.o");
 
@@ -39,18 +39,6 @@ struct Report {
     cpumask_hits: u32,
     weak_kfunc_present: u32,
     weak_var_present: u32,
-}
-
-/// A symbol's address as /proc/kallsyms gives it (libbpf reads the same
-/// file for typeless ksyms, the verifier the kernel's own table for typed
-/// ones).
-fn kallsyms_address(name: &str) -> Option<u64> {
-    let kallsyms = std::fs::read_to_string("/proc/kallsyms").expect("read /proc/kallsyms");
-    kallsyms.lines().find_map(|line| {
-        let mut words = line.split_whitespace();
-        let (addr, _kind, sym) = (words.next()?, words.next()?, words.next()?);
-        (sym == name).then(|| u64::from_str_radix(addr, 16).expect("a hex address"))
-    })
 }
 
 /// Whether this kernel's kallsyms lists variables, as typed ksyms need.

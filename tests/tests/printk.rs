@@ -2,34 +2,15 @@
 //! syscall of this thread, and each line comes back with this thread's name
 //! and id and the exact text, through the reader and through `log`.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use ebpf_skeleton::ebpf_skeleton;
 use ebpf_skeleton::printk::{TraceLine, TracePipe, LOG_TARGET};
-use ebpf_skeleton_tests::tid;
+use ebpf_skeleton_tests::{tid, KeptLog};
 
 ebpf_skeleton!("../bpf/printk.bpf.o");
 
-/// A logger that keeps what is logged under the printk target.
-struct Keep(Mutex<Vec<String>>);
-
-impl log::Log for Keep {
-    fn enabled(&self, meta: &log::Metadata<'_>) -> bool {
-        meta.target() == LOG_TARGET
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) {
-            self.0
-                .lock()
-                .unwrap()
-                .push(format!("{} {}", record.level(), record.args()));
-        }
-    }
-    fn flush(&self) {}
-}
-
-static KEPT: Keep = Keep(Mutex::new(Vec::new()));
+static KEPT: KeptLog = KeptLog::new(LOG_TARGET);
 
 fn getpriority() {
     // SAFETY: a plain syscall on this process.
@@ -85,7 +66,7 @@ fn printk_lines_come_back_with_their_task_and_text() {
     getpriority();
     let logged = pipe.forward_to_log(Duration::from_secs(2)).unwrap();
     assert!(logged >= 1, "nothing forwarded");
-    let kept = KEPT.0.lock().unwrap();
+    let kept = KEPT.lines.lock().unwrap();
     let pid = format!("-{} [", tid());
     let text = format!("]: printk test tag={tag} n=4");
     assert!(

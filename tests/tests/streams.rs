@@ -12,12 +12,10 @@
 //! ENOMEM (the stream's page is never allocated; the cause is not known):
 //! the program sees the error and the streams stay empty. 7.3 keeps them.
 
-use std::sync::Mutex;
-
 use ebpf_skeleton::printk::{Stream, STREAM_LOG_TARGET};
 use ebpf_skeleton::{ebpf_skeleton, Program};
 use ebpf_skeleton_tests::kernel::{kernel, Feature};
-use ebpf_skeleton_tests::run;
+use ebpf_skeleton_tests::{run, KeptLog};
 
 ebpf_skeleton!("../bpf/streams.bpf.o");
 
@@ -182,25 +180,7 @@ fn a_program_writes_its_streams_and_each_line_is_read_once() {
     assert!(prog.stream_lines(Stream::Stderr).unwrap().is_empty());
 }
 
-/// A logger that keeps what is logged under the streams' target.
-struct Keep(Mutex<Vec<String>>);
-
-impl log::Log for Keep {
-    fn enabled(&self, meta: &log::Metadata<'_>) -> bool {
-        meta.target() == STREAM_LOG_TARGET
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) {
-            self.0
-                .lock()
-                .unwrap()
-                .push(format!("{} {}", record.level(), record.args()));
-        }
-    }
-    fn flush(&self) {}
-}
-
-static KEPT: Keep = Keep(Mutex::new(Vec::new()));
+static KEPT: KeptLog = KeptLog::new(STREAM_LOG_TARGET);
 
 #[test]
 fn stream_lines_are_logged_with_the_program_that_wrote_them() {
@@ -216,12 +196,12 @@ fn stream_lines_are_logged_with_the_program_that_wrote_them() {
 
     if !kernel().has(Feature::BpfStreams) {
         assert_no_streams(prog.forward_streams_to_log(), Stream::Stdout);
-        assert!(KEPT.0.lock().unwrap().is_empty());
+        assert!(KEPT.lines.lock().unwrap().is_empty());
         return;
     }
     if !keeps_writes() {
         assert_eq!(prog.forward_streams_to_log().unwrap(), 0);
-        assert!(KEPT.0.lock().unwrap().is_empty());
+        assert!(KEPT.lines.lock().unwrap().is_empty());
         return;
     }
     assert_eq!(prog.forward_streams_to_log().unwrap(), 3);
@@ -230,7 +210,7 @@ fn stream_lines_are_logged_with_the_program_that_wrote_them() {
         .map(|line| format!("INFO write_streams: {line}"))
         .collect();
     expected.push(format!("WARN write_streams: {}", stderr_line(tag)));
-    assert_eq!(*KEPT.0.lock().unwrap(), expected);
+    assert_eq!(*KEPT.lines.lock().unwrap(), expected);
     // Drained: a second forward logs nothing.
     assert_eq!(prog.forward_streams_to_log().unwrap(), 0);
 }

@@ -15,6 +15,7 @@ use ebpf_skeleton::{
     ebpf_skeleton, enable_stats, Error, LoadOptions, Object, Objects, OpenObject, Section,
     StructOps,
 };
+use ebpf_skeleton_tests::kallsyms_address;
 use ebpf_skeleton_tests::kernel::{assert_map_refused, kernel, Feature};
 
 ebpf_skeleton!("../bpf/tcp_cc.bpf.o");
@@ -355,17 +356,6 @@ fn a_plain_struct_ops_map_registers_on_every_kernel() {
             .raw_os_error(),
         Some(libc::ENOENT)
     );
-}
-
-/// A symbol's address as /proc/kallsyms gives it (libbpf reads the same
-/// file for typeless ksyms).
-fn kallsyms_address(name: &str) -> Option<u64> {
-    let kallsyms = std::fs::read_to_string("/proc/kallsyms").expect("read /proc/kallsyms");
-    kallsyms.lines().find_map(|line| {
-        let mut words = line.split_whitespace();
-        let (addr, _kind, sym) = (words.next()?, words.next()?, words.next()?);
-        (sym == name).then(|| u64::from_str_radix(addr, 16).expect("a hex address"))
-    })
 }
 
 /// kfuncs, a typeless ksym and a `.struct_ops.link` map in one object
