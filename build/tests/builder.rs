@@ -3,7 +3,6 @@
 //! stripped, vmlinux.h cached, and the errors a missing or old clang and a
 //! broken source give.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use ebpf_skeleton_build::{Builder, Error, Target};
@@ -188,8 +187,17 @@ fn a_missing_clang_and_an_old_one_say_what_to_install() {
     );
 
     let old = dir.join("clang");
-    std::fs::write(&old, "#!/bin/sh\necho 'clang version 10.0.1 (old)'\n").unwrap();
-    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Installed by a child process: a descriptor this process held open for
+    // writing would be inherited by a clang another test is starting, and
+    // running the script before that child's exec fails with ETXTBSY.
+    let text = dir.join("clang.sh");
+    std::fs::write(&text, "#!/bin/sh\necho 'clang version 10.0.1 (old)'\n").unwrap();
+    let status = std::process::Command::new("install")
+        .args(["-m", "0755"])
+        .args([&text, &old])
+        .status()
+        .unwrap();
+    assert!(status.success(), "install {}: {status}", old.display());
     let err = Builder::new()
         .source(&source)
         .clang(&old)

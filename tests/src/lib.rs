@@ -141,6 +141,27 @@ pub fn starting_children<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 
+/// Copies the executable `from` to `to` (mode 0755) in a child process.
+///
+/// Writing it here would leave a writable descriptor to `to` that a child
+/// another test is starting inherits until its exec; running `to` in that
+/// window fails with ETXTBSY ("Text file busy"). A writer in its own
+/// process takes its descriptor with it when it exits.
+pub fn copy_executable(from: &std::path::Path, to: &std::path::Path) {
+    let status = std::process::Command::new("install")
+        .args(["-m", "0755"])
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("run install(1)");
+    assert!(
+        status.success(),
+        "install {} {}: {status}",
+        from.display(),
+        to.display()
+    );
+}
+
 /// How many descriptors the process has open.
 pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()

@@ -155,14 +155,12 @@ fn specs_open_unprivileged_and_load_says_what_is_missing() {
         assert!(!text.contains("CAP_NET_ADMIN"), "{text}");
         return;
     }
-    use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
     // A copy in the temporary directory, which `nobody` can reach wherever
     // the build directory is (the objects are embedded, nothing else needed).
     let copy =
         std::env::temp_dir().join(format!("ebpf-skeleton-unprivileged-{}", std::process::id()));
-    std::fs::copy(std::env::current_exe().unwrap(), &copy).unwrap();
-    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    ebpf_skeleton_tests::copy_executable(&std::env::current_exe().unwrap(), &copy);
     let output = std::process::Command::new(&copy)
         .args([
             "--exact",

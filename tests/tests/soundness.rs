@@ -808,11 +808,9 @@ const CAP_BPF: u32 = 39;
 /// Runs the test `name` in a copy of this binary as `nobody`, with only the
 /// capabilities `caps` (ambient, so they survive exec), `env` set.
 fn spawn_with_caps(name: &str, env: &str, caps: &[u32]) -> std::process::Output {
-    use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
     let copy = std::env::temp_dir().join(format!("ebpf-skeleton-caps-{}", std::process::id()));
-    std::fs::copy(std::env::current_exe().unwrap(), &copy).unwrap();
-    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    ebpf_skeleton_tests::copy_executable(&std::env::current_exe().unwrap(), &copy);
     let caps = caps.to_vec();
     let mut command = std::process::Command::new(&copy);
     command.args(["--exact", name, "--nocapture"]).env(env, "1");
