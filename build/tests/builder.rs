@@ -4,6 +4,7 @@
 //! broken source give.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use ebpf_skeleton_build::{Builder, Error, Target};
 
@@ -14,6 +15,28 @@ fn scratch(name: &str) -> PathBuf {
     }
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A script `dir/name` that says it is clang `version`.
+///
+/// Installed by a child process: a descriptor this process held open for
+/// writing would be inherited by a clang another test is starting, and
+/// running the script before that child's exec fails with ETXTBSY.
+fn fake_clang(dir: &Path, name: &str, version: &str) -> PathBuf {
+    let text = dir.join(format!("{name}.sh"));
+    std::fs::write(
+        &text,
+        format!("#!/bin/sh\necho 'clang version {version} (fake)'\n"),
+    )
+    .unwrap();
+    let path = dir.join(name);
+    let status = Command::new("install")
+        .args(["-m", "0755"])
+        .args([&text, &path])
+        .status()
+        .unwrap();
+    assert!(status.success(), "install {}: {status}", path.display());
+    path
 }
 
 /// A program that needs `COUNT_BY` defined and a header next to it.
@@ -186,18 +209,7 @@ fn a_missing_clang_and_an_old_one_say_what_to_install() {
         "{text}"
     );
 
-    let old = dir.join("clang");
-    // Installed by a child process: a descriptor this process held open for
-    // writing would be inherited by a clang another test is starting, and
-    // running the script before that child's exec fails with ETXTBSY.
-    let text = dir.join("clang.sh");
-    std::fs::write(&text, "#!/bin/sh\necho 'clang version 10.0.1 (old)'\n").unwrap();
-    let status = std::process::Command::new("install")
-        .args(["-m", "0755"])
-        .args([&text, &old])
-        .status()
-        .unwrap();
-    assert!(status.success(), "install {}: {status}", old.display());
+    let old = fake_clang(&dir, "clang", "10.0.1");
     let err = Builder::new()
         .source(&source)
         .clang(&old)
@@ -211,6 +223,78 @@ fn a_missing_clang_and_an_old_one_say_what_to_install() {
              clang (on Debian or Ubuntu, the package clang-19) or set EBPF_CLANG to one",
             old.display()
         )
+    );
+}
+
+/// Set in the copy of this binary that
+/// `ebpf_clang_then_path_choose_the_clang` runs: the scratch directory whose
+/// source the copy builds, with no clang given, under the environment it got.
+const CHILD: &str = "EBPF_BUILDER_TEST_DIR";
+
+#[test]
+fn ebpf_clang_then_path_choose_the_clang() {
+    if let Some(dir) = std::env::var_os(CHILD) {
+        let dir = PathBuf::from(dir);
+        let err = Builder::new()
+            .source(dir.join("counter.bpf.c"))
+            .out_dir(&dir)
+            .build()
+            .expect_err("no usable clang");
+        println!("error: {err}");
+        return;
+    }
+    let dir = scratch("clang-env");
+    write_source(&dir);
+    let bin = dir.join("bin");
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&empty).unwrap();
+    let named = fake_clang(&dir, "named-clang", "10.0.1");
+    fake_clang(&bin, "clang-15", "11.0.0");
+    let newest = fake_clang(&bin, "clang-18", "11.0.0");
+    // The build's error in a copy of this test with EBPF_CLANG (or none)
+    // and PATH set.
+    let error_with = |clang: Option<&Path>, path: &Path| {
+        let mut copy = Command::new(std::env::current_exe().unwrap());
+        copy.args([
+            "--exact",
+            "ebpf_clang_then_path_choose_the_clang",
+            "--nocapture",
+        ])
+        .env(CHILD, &dir)
+        .env("PATH", path);
+        match clang {
+            Some(clang) => copy.env("EBPF_CLANG", clang),
+            None => copy.env_remove("EBPF_CLANG"),
+        };
+        let out = copy.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{text}");
+        text.lines()
+            .find_map(|l| l.strip_prefix("error: "))
+            .unwrap_or_else(|| panic!("no error printed: {text}"))
+            .to_owned()
+    };
+    let too_old = |path: &Path, version: &str| {
+        format!(
+            "`{}` is clang {version}, and eBPF programs need clang 14 or newer: install a newer \
+             clang (on Debian or Ubuntu, the package clang-19) or set EBPF_CLANG to one",
+            path.display()
+        )
+    };
+    // EBPF_CLANG wins over a PATH with a usable clang on it.
+    assert_eq!(
+        error_with(Some(&named), Path::new("/usr/bin:/bin")),
+        too_old(&named, "10.0.1")
+    );
+    // Without it, the newest clang-NN on PATH.
+    assert_eq!(error_with(None, &bin), too_old(&newest, "11.0.0"));
+    // And with none there, what to install.
+    assert_eq!(
+        error_with(None, &empty),
+        "no clang found (looked at $EBPF_CLANG, then for clang and clang-14..clang-30 on \
+         PATH): install clang (on Debian or Ubuntu, the package clang-19: `apt-get install \
+         clang-19`) or set EBPF_CLANG to a clang binary"
     );
 }
 
