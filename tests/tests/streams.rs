@@ -19,6 +19,14 @@ use ebpf_skeleton_tests::{run, KeptLog};
 
 ebpf_skeleton!("../bpf/streams.bpf.o");
 
+/// streams.bpf.o, loaded: every kernel this suite runs on loads it.
+fn load() -> streams::Objects {
+    streams::Specs::new()
+        .unwrap()
+        .load()
+        .expect("load streams.bpf.o")
+}
+
 /// The kfunc the program wrote through, as its `variant` says: 7.0 made
 /// `bpf_stream_vprintk` take its program implicitly (1), 6.18 named the
 /// explicit form `bpf_stream_vprintk_impl` (2), 6.17 had it as
@@ -91,10 +99,7 @@ fn assert_no_streams<T: std::fmt::Debug>(result: ebpf_skeleton::Result<T>, strea
 
 #[test]
 fn a_program_that_wrote_nothing_has_empty_streams() {
-    let objs = streams::Specs::new()
-        .unwrap()
-        .load()
-        .expect("load streams.bpf.o");
+    let objs = load();
     let prog = &objs.programs.write_streams;
     if !kernel().has(Feature::BpfStreams) {
         assert_no_streams(prog.stream_lines(Stream::Stdout), Stream::Stdout);
@@ -117,10 +122,7 @@ fn a_program_that_wrote_nothing_has_empty_streams() {
 
 #[test]
 fn a_program_writes_its_streams_and_each_line_is_read_once() {
-    let objs = streams::Specs::new()
-        .unwrap()
-        .load()
-        .expect("load streams.bpf.o");
+    let objs = load();
     let prog = &objs.programs.write_streams;
     let tag = tag();
     assert_eq!(run(prog, &[3, tag]), 0);
@@ -184,10 +186,7 @@ static KEPT: KeptLog = KeptLog::new(STREAM_LOG_TARGET);
 
 #[test]
 fn stream_lines_are_logged_with_the_program_that_wrote_them() {
-    let objs = streams::Specs::new()
-        .unwrap()
-        .load()
-        .expect("load streams.bpf.o");
+    let objs = load();
     let prog = &objs.programs.write_streams;
     log::set_logger(&KEPT).expect("the only logger");
     log::set_max_level(log::LevelFilter::Info);

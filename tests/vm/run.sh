@@ -31,9 +31,10 @@ GUEST_TIMEOUT=${EBPF_VM_TIMEOUT:-1800}
 # How long one test binary may run in a guest before it fails.
 BINARY_TIMEOUT=${EBPF_VM_BINARY_TIMEOUT:-600}
 # How qemu emulates the guest's two vCPUs: `tcg` runs each on a host
-# thread. EBPF_VM_ACCEL=tcg,thread=single interleaves them on one, so no
-# vCPU runs a stale translation of kernel text another has just patched
-# (the int3 Oops 7.3 guests died of); it costs 7.3 about 1.5x.
+# thread. EBPF_VM_ACCEL=tcg,thread=single interleaves them on one, which
+# should keep a vCPU from running a stale translation of kernel text that
+# another has just patched (the int3 Oops 7.3 guests died of; one whole 7.3
+# run under it did not panic), and takes 7.3 at least 1.4x as long.
 ACCEL=${EBPF_VM_ACCEL:-tcg}
 # The packages whose tests load into the kernel; the others (the asm crate,
 # macros, ui tests, benchmarks) do not depend on it and run on the host only.
