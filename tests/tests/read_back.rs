@@ -307,19 +307,57 @@ struct Dumped {
     bytes: Vec<u8>,
 }
 
-/// `bpftool prog dump xlated id ID opcodes` of each of `ids`, in one
-/// bpftool process (`batch`: a process start costs seconds in a guest).
-fn bpftool_xlated(ids: &[u32]) -> Vec<Vec<Dumped>> {
-    let commands: String = ids
-        .iter()
-        .map(|id| format!("prog dump xlated id {id} opcodes\n"))
-        .collect();
-    let mut child = Command::new("bpftool")
-        .args(["batch", "file", "-"])
+/// The lines of `kallsyms` bpftool looks up when it dumps `programs`:
+/// `__bpf_call_base`, each helper or kfunc call's target (at that base plus
+/// the call's immediate) and the BPF JIT's own symbols, which name
+/// BPF-to-BPF calls.
+///
+/// bpftool reads all of /proc/kallsyms again for every program it dumps; in
+/// an emulated guest that is seconds per program, so it is given only these
+/// lines (`every_translation_decodes_as_bpftool_dumps_it` checks that a dump
+/// under them equals one under the whole file).
+fn kallsyms_for(programs: &[&TranslatedInstructions], kallsyms: &str) -> String {
+    let address = |line: &str| u64::from_str_radix(line.split(' ').next().unwrap_or(""), 16).ok();
+    let base = kallsyms
+        .lines()
+        .find(|line| line.ends_with(" __bpf_call_base"))
+        .and_then(address)
+        .expect("/proc/kallsyms names __bpf_call_base");
+    let mut targets = std::collections::HashSet::new();
+    for program in programs {
+        for insn in program.encode().chunks_exact(8) {
+            // A call (BPF_JMP | BPF_CALL) that is not BPF-to-BPF (src 1).
+            if insn[0] == 0x85 && insn[1] >> 4 != 1 {
+                let imm = i32::from_le_bytes(insn[4..8].try_into().unwrap());
+                targets.insert(base.wrapping_add_signed(imm.into()));
+            }
+        }
+    }
+    kallsyms
+        .lines()
+        .filter(|line| {
+            line.ends_with(" __bpf_call_base")
+                || line.ends_with("\t[bpf]")
+                || address(line).is_some_and(|a| targets.contains(&a))
+        })
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
+/// The output of `bpftool batch` running `commands` (a process start costs
+/// seconds in a guest), with `kallsyms` as its /proc/kallsyms (bind-mounted
+/// over it in a mount namespace of its own).
+fn bpftool_batch(commands: &str, kallsyms: &str) -> String {
+    let file = std::env::temp_dir().join(format!("read-back-kallsyms-{}", std::process::id()));
+    std::fs::write(&file, kallsyms).unwrap();
+    let mut child = Command::new("unshare")
+        .args(["--mount", "sh", "-c"])
+        .arg("mount --bind \"$0\" /proc/kallsyms && exec bpftool batch file -")
+        .arg(&file)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .expect("bpftool (./x test installs it)");
+        .expect("unshare(1) and bpftool (./x test installs them)");
     child
         .stdin
         .take()
@@ -327,8 +365,19 @@ fn bpftool_xlated(ids: &[u32]) -> Vec<Vec<Dumped>> {
         .write_all(commands.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
+    std::fs::remove_file(&file).unwrap();
     assert!(out.status.success(), "bpftool batch: {out:?}");
-    let text = String::from_utf8(out.stdout).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `bpftool prog dump xlated id ID opcodes` of each of `ids`, seeing
+/// `kallsyms` as /proc/kallsyms.
+fn bpftool_xlated(ids: &[u32], kallsyms: &str) -> Vec<Vec<Dumped>> {
+    let commands: String = ids
+        .iter()
+        .map(|id| format!("prog dump xlated id {id} opcodes\n"))
+        .collect();
+    let text = bpftool_batch(&commands, kallsyms);
     // Each dump starts again at slot 0.
     let mut programs: Vec<Vec<Dumped>> = Vec::new();
     for line in text.lines() {
@@ -421,18 +470,24 @@ fn every_translation_decodes_as_bpftool_dumps_it() {
         }
     }
     let ids: Vec<u32> = programs.iter().map(|(_, _, id)| *id).collect();
+    let translations: Vec<_> = programs.iter().map(|(_, t, _)| t).collect();
+    let kallsyms = kallsyms_for(
+        &translations,
+        &std::fs::read_to_string("/proc/kallsyms").unwrap(),
+    );
     let mut checked = (0, 0);
     let mut shown = false;
-    for ((what, translated, id), dumped) in programs.iter().zip(bpftool_xlated(&ids)) {
+    for ((what, translated, id), dumped) in programs.iter().zip(bpftool_xlated(&ids, &kallsyms)) {
         if !shown && what.ends_with(": ring_prog") {
+            let id = id.to_string();
+            let whole = run("bpftool", &["prog", "dump", "xlated", "id", &id, "opcodes"]);
+            let command = format!("prog dump xlated id {id} opcodes\n");
+            let batch = bpftool_batch(&command, &kallsyms);
+            let dumped = batch.strip_suffix("processed 1 commands\n");
+            assert_eq!(dumped, Some(whole.as_str()), "{what}");
+            assert!(whole.contains("call bpf_ringbuf_"), "{whole}");
             println!("{what}, translated:\n{translated}");
-            println!(
-                "bpftool:\n{}",
-                run(
-                    "bpftool",
-                    &["prog", "dump", "xlated", "id", &id.to_string()]
-                )
-            );
+            println!("bpftool:\n{whole}");
             shown = true;
         }
         check_against_bpftool(what, translated, &dumped);
