@@ -8,7 +8,7 @@
 # EBPF_VM_TESTS="links probes" runs only the test binaries named;
 # EBPF_VM_BINARY_TIMEOUT (600 s) is how long one binary may run in a guest,
 # EBPF_VM_TIMEOUT (1800 s) how long a whole guest may; EBPF_VM_ACCEL
-# (`tcg`) is qemu's -accel.
+# (`tcg,thread=single`) is qemu's -accel.
 #
 # Everything it needs is set up idempotently under $VM (the build
 # directory's vm/): qemu-system-x86 and virtme-ng's helpers from apt,
@@ -30,12 +30,14 @@ VM=$TARGET/vm
 GUEST_TIMEOUT=${EBPF_VM_TIMEOUT:-1800}
 # How long one test binary may run in a guest before it fails.
 BINARY_TIMEOUT=${EBPF_VM_BINARY_TIMEOUT:-600}
-# How qemu emulates the guest's two vCPUs: `tcg` runs each on a host
-# thread. EBPF_VM_ACCEL=tcg,thread=single interleaves them on one, which
-# should keep a vCPU from running a stale translation of kernel text that
-# another has just patched (the int3 Oops 7.3 guests died of; one whole 7.3
-# run under it did not panic), and takes 7.3 at least 1.4x as long.
-ACCEL=${EBPF_VM_ACCEL:-tcg}
+# How qemu emulates the guest's two vCPUs. Single-threaded TCG runs both on
+# one host thread, taking turns, so neither can run a stale translation of
+# kernel text the other has just patched. Under multi-threaded TCG (`tcg`,
+# a host thread per vCPU) 7.3 guests died as that would make them: an int3
+# Oops in trace_syscall_enter while one test attached a syscall tracepoint
+# and another ran syscalls. Single-threaded, a kernel's whole plan takes 7 to 8
+# minutes on two host cores.
+ACCEL=${EBPF_VM_ACCEL:-tcg,thread=single}
 # The packages whose tests load into the kernel; the others (the asm crate,
 # macros, ui tests, benchmarks) do not depend on it and run on the host only.
 KERNEL_PACKAGES='ebpf-skeleton ebpf-skeleton-tests execsnoop opensnoop runqlat tcpconnect pktcount'
