@@ -27,11 +27,9 @@ static __always_inline void report(__u32 slot, __u64 value)
 }
 
 /* The values the program adds and asks about. They live in .bss, not on
- * the stack: the verifier of Linux 7.2 and later tracks bpf_map_peek_elem's
- * value as memory the helper writes (as it is for queues and stacks), so
- * it takes a stack slot filled just before the call for dead and rejects
- * the program ("slot poisoned by dead code elimination"), although a bloom
- * filter reads that value. Map value memory has no such liveness. */
+ * the stack: the verifiers of Linux 7.2 and 7.3 reject a bloom filter's
+ * value on the stack (bloom_stack.bpf.c pins that regression). Map value
+ * memory has no such liveness. */
 __u32 values[2];
 
 SEC("raw_tp")

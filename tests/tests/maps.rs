@@ -18,6 +18,7 @@ use ebpf_skeleton_tests::{run, run_on};
 
 ebpf_skeleton!("../bpf/maps.bpf.o");
 ebpf_skeleton!("../bpf/bloom.bpf.o");
+ebpf_skeleton!("../bpf/bloom_stack.bpf.o");
 
 const WRITE: u64 = 0;
 const READ: u64 = 1;
@@ -593,6 +594,48 @@ fn bloom_filter_answers_maybe_or_no() {
 
     bloom.insert(&4321).unwrap();
     run(prog, &[READ, 4321, 999, 0]);
+    assert_eq!(out(&results, 2), [1, 0]);
+}
+
+/// The first release seen to reject bloom_stack.bpf.c (see that file):
+/// 6.18 loads it, 7.2 and 7.3 poison its stack values. Debian's archive no
+/// longer has bootable 6.19, 7.0 or 7.1 kernels (their modules are gone), so
+/// those are untested.
+const POISONS_BLOOM_STACK_VALUES: (u32, u32) = (7, 2);
+
+#[test]
+fn a_bloom_filter_asked_about_stack_values_loads_until_the_verifier_poisons_them() {
+    if !kernel().has(Feature::BloomFilter) {
+        return assert_map_refused(bloom_stack::Objects::load(), "bloom_stack", "bloom");
+    }
+    let loaded = bloom_stack::Objects::load();
+    let (major, minor) = POISONS_BLOOM_STACK_VALUES;
+    if kernel().at_least(major, minor) {
+        let err = loaded.expect_err("the verifier rejects the stack values");
+        let Error::ProgramLoad {
+            program,
+            source,
+            log,
+            ..
+        } = &err
+        else {
+            panic!("expected the program's rejection, got {err}");
+        };
+        assert_eq!(program, "bloom_stack_prog");
+        assert_eq!(source.raw_os_error(), Some(libc::EACCES), "{err}");
+        assert!(
+            log.contains("slot poisoned by dead code elimination"),
+            "{log}"
+        );
+        return;
+    }
+    let objs = loaded.expect("load bloom_stack.bpf.o");
+    let bloom: BloomFilter<u32> = typed(objs.maps.bloom);
+    let results: Array<u64> = typed(objs.maps.out);
+    let prog = &objs.programs.bloom_stack_prog;
+    run(prog, &[WRITE, 1234, 0, 0]);
+    assert!(bloom.contains(&1234).unwrap());
+    run(prog, &[READ, 1234, 4321, 0]);
     assert_eq!(out(&results, 2), [1, 0]);
 }
 

@@ -151,7 +151,8 @@ fetch_kernel() {
 	local dir=$VM/kernels/$rel
 	if [ ! -f "$dir/.extracted" ]; then
 		local pkgs deb
-		pkgs=$(packages_of "$suite" "$rel")
+		# (packages_of has said why when it fails)
+		pkgs=$(packages_of "$suite" "$rel") || exit 1
 		say "downloading $pkgs ($suite)"
 		local dl=$VM/apt/$suite/download
 		rm -rf "$dl" "$dir"
