@@ -4,27 +4,7 @@
  * still loads those. The program takes its arguments from the context it is
  * run with: args[0] is the operation, args[1..2] values. OP_WRITE adds a;
  * OP_READ reports in `out` whether the filter may have a and b. */
-#include "common.h"
-
-#define OP_WRITE 0
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, __u64);
-} out SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_BLOOM_FILTER);
-	__uint(max_entries, 64);
-	__type(value, __u32);
-} bloom SEC(".maps");
-
-static __always_inline void report(__u32 slot, __u64 value)
-{
-	bpf_map_update_elem(&out, &slot, &value, BPF_ANY);
-}
+#include "bloom.h"
 
 /* The values the program adds and asks about. They live in .bss, not on
  * the stack: the verifiers of Linux 7.2 and 7.3 reject a bloom filter's

@@ -10,27 +10,7 @@
  * their stack slots, and then reject the call for reading them ("reading
  * from stack R2 off -20+0 size 4, slot poisoned by dead code elimination",
  * EACCES). tests/maps.rs asserts each kernel's outcome. */
-#include "common.h"
-
-#define OP_WRITE 0
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, __u64);
-} out SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_BLOOM_FILTER);
-	__uint(max_entries, 64);
-	__type(value, __u32);
-} bloom SEC(".maps");
-
-static __always_inline void report(__u32 slot, __u64 value)
-{
-	bpf_map_update_elem(&out, &slot, &value, BPF_ANY);
-}
+#include "bloom.h"
 
 /* args[0] is the operation: OP_WRITE adds args[1]; otherwise `out` says
  * whether the filter may have args[1] and args[2]. */
