@@ -35,7 +35,7 @@ BINARY_TIMEOUT=${EBPF_VM_BINARY_TIMEOUT:-600}
 # kernel text the other has just patched. Under multi-threaded TCG (`tcg`,
 # a host thread per vCPU) 7.3 guests died as that would make them: an int3
 # Oops in trace_syscall_enter while one test attached a syscall tracepoint
-# and another ran syscalls. Single-threaded, a kernel's whole plan takes 5 to 8
+# and another ran syscalls. Single-threaded, a kernel's whole plan takes 5 to 10
 # minutes on two host cores.
 ACCEL=${EBPF_VM_ACCEL:-tcg,thread=single}
 # The packages whose tests load into the kernel; the others (the asm crate,
