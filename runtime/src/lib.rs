@@ -129,8 +129,8 @@ pub use options::LoadOptions;
 pub use perf::{PerfEvent, PerfOptions, PerfReader, Wakeup};
 pub use pod::Pod;
 pub use program::{
-    enable_stats, tag_hash, AttachType, Program, ProgramBuilder, ProgramInfo, ProgramSpec,
-    ProgramType, StatsGuard, TestRun, TestRunResult,
+    enable_stats, tag_hash, AttachType, Program, ProgramBuilder, ProgramDevice, ProgramInfo,
+    ProgramSpec, ProgramType, StatsGuard, TestRun, TestRunResult,
 };
 pub use ringbuf::{Record, RingBufPoller, RingBufReader, UserRingBufWriter, UserSample};
 pub use struct_ops::StructOps;

@@ -31,6 +31,9 @@ pub enum Feature {
     /// `bpf_task_from_pid` and `bpf_rcu_read_lock` (6.2), the
     /// `bpf_cpumask_*` family (Linux 6.3).
     CpumaskKfuncs,
+    /// XDP programs bound to a device and the receive-metadata kfuncs,
+    /// `bpf_xdp_metadata_rx_hash` with its hash type among them (Linux 6.3).
+    XdpMetadata,
     /// struct_ops maps registered through a BPF link (Linux 6.4).
     StructOpsLink,
     /// tcx attachments (Linux 6.6).
@@ -68,7 +71,7 @@ impl Feature {
             Feature::BpfLoop => (5, 17),
             Feature::UserRingbuf => (6, 1),
             Feature::CgrpStorage => (6, 2),
-            Feature::CpumaskKfuncs => (6, 3),
+            Feature::CpumaskKfuncs | Feature::XdpMetadata => (6, 3),
             Feature::StructOpsLink => (6, 4),
             Feature::Tcx => (6, 6),
             Feature::Arena => (6, 9),

@@ -88,7 +88,8 @@ type ObjectProgram = (&'static str, &'static str);
 /// tracing trampolines, LSM programs and map iterators; typed ksyms need a kallsyms that
 /// lists variables; lirc_mode2 programs need CONFIG_BPF_LIRC_MODE2; a
 /// freplace program needs its target program, which its test loads first;
-/// one program is made to be rejected; and an older kernel refuses the
+/// one program is made to be rejected; an XDP program that reads receive
+/// metadata loads only bound to a device; and an older kernel refuses the
 /// programs of what it does not have yet (each program's own test asserts
 /// its refusal there).
 fn expected_refusals() -> Vec<(&'static str, &'static str, i32)> {
@@ -202,6 +203,11 @@ fn expected_refusals() -> Vec<(&'static str, &'static str, i32)> {
         // LSM programs per cgroup (6.0).
         expected.push(("lsm_cgroup.bpf.o", "on_bind", libc::EINVAL));
     }
+    // Unbound, an XDP program may not call the receive-metadata kfuncs
+    // (tests/xdp_hints.rs loads it bound to a device).
+    if kernel().has(Feature::XdpMetadata) {
+        expected.push(("xdp_hints.bpf.o", "xdp_hash", libc::EINVAL));
+    }
     // 7.2's verifier poisons a bloom filter's stack values
     // (bloom_stack.bpf.c, tests/maps.rs).
     if kernel().at_least(7, 2) {
@@ -227,6 +233,7 @@ fn loadable(path: &Path) -> bool {
         "user_ringbuf.bpf.o" => Feature::UserRingbuf,
         "cgrp_storage.bpf.o" => Feature::CgrpStorage,
         "kfuncs.bpf.o" => Feature::CpumaskKfuncs,
+        "xdp_hints.bpf.o" => Feature::XdpMetadata,
         "tcp_cc.bpf.o" | "tcp_cc_kfuncs.bpf.o" => Feature::StructOpsLink,
         "arena.bpf.o" => Feature::Arena,
         _ => return true,

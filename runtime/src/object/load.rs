@@ -20,23 +20,33 @@ use crate::handle::ObjectHandle;
 use crate::os::errno::{check, code_of};
 use crate::os::mmap::Scratch;
 use crate::print;
-use crate::program::{log_text, refusal, ProgramType, DEFAULT_LOG_SIZE};
+use crate::program::{log_text, refusal, ProgramDevice, ProgramType, DEFAULT_LOG_SIZE};
+
+/// What the applied spec of a program set that the load and its errors
+/// need and libbpf cannot be asked for.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Applied {
+    /// The verifier log buffer's size.
+    pub log_size: usize,
+    /// The network device the program is loaded for.
+    pub device: Option<ProgramDevice>,
+}
 
 /// Loads the open object behind `handle`, each program with a log buffer of
-/// `log_sizes[name]` bytes (or the default); returns the logs of the
+/// `applied[name].log_size` bytes (or the default); returns the logs of the
 /// programs that asked for one (a log level above 0).
 pub(super) fn load(
     handle: &ObjectHandle,
-    log_sizes: &HashMap<String, usize>,
+    applied: &HashMap<String, Applied>,
 ) -> Result<HashMap<String, String>> {
-    let logs = LogBuffers::set(handle, log_sizes)?;
+    let logs = LogBuffers::set(handle, applied)?;
     // SAFETY: the object is open and not loaded yet; the log buffers outlive
     // the call.
     let (ret, warnings) =
         print::capture(|| unsafe { sys::bpf_object__load(handle.ptr().as_ptr()) });
     // libbpf keeps the buffers' addresses but only writes them while loading;
     // they are unmapped when `logs` drops.
-    check(ret).map_err(|source| failure(handle, &logs, source, &warnings))?;
+    check(ret).map_err(|source| failure(handle, &logs, applied, source, &warnings))?;
     Ok(logs.kept())
 }
 
@@ -47,7 +57,7 @@ struct LogBuffers {
 }
 
 impl LogBuffers {
-    fn set(handle: &ObjectHandle, log_sizes: &HashMap<String, usize>) -> Result<Self> {
+    fn set(handle: &ObjectHandle, applied: &HashMap<String, Applied>) -> Result<Self> {
         let mut buffers = Vec::new();
         for (name, prog) in handle.programs() {
             // SAFETY: `prog` belongs to the open object.
@@ -60,7 +70,7 @@ impl LogBuffers {
             if !autoload {
                 continue;
             }
-            let size = log_sizes.get(name).copied().unwrap_or(DEFAULT_LOG_SIZE);
+            let size = applied.get(name).map_or(DEFAULT_LOG_SIZE, |a| a.log_size);
             let buffer = Scratch::new(size.max(1)).map_err(|source| {
                 Error::sys(
                     format!("reserving a verifier log for program `{name}`"),
@@ -120,6 +130,7 @@ fn set_log_buf(prog: NonNull<sys::bpf_program>, buffer: &Scratch) -> io::Result<
 fn failure(
     handle: &ObjectHandle,
     logs: &LogBuffers,
+    applied: &HashMap<String, Applied>,
     source: io::Error,
     warnings: &[String],
 ) -> Error {
@@ -143,6 +154,19 @@ fn failure(
     };
     let (log, truncated) = logs.log_of(&program).unwrap_or_default();
     let truncated = truncated || code_of(&source) == Some(libc::ENOSPC);
+    // A device the kernel will not load for is refused before the
+    // verifier runs: say which device it was.
+    if let Some(device) = applied.get(&program).and_then(|a| a.device) {
+        if log.is_empty() {
+            if !details.is_empty() {
+                details.push('\n');
+            }
+            details.push_str(&format!(
+                "program `{program}` was loaded {}",
+                device.describe()
+            ));
+        }
+    }
     Error::ProgramLoad {
         object,
         program,

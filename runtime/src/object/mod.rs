@@ -39,8 +39,8 @@ use crate::{print, section, Pod};
 /// [`OpenObject::load`] then creates the maps and loads the programs.
 pub struct OpenObject {
     handle: ObjectHandle,
-    /// The verifier log size of each program whose spec set one.
-    log_sizes: HashMap<String, usize>,
+    /// What the spec of each program applied set for its load.
+    applied: HashMap<String, load::Applied>,
     /// Descriptors libbpf holds without duplicating them (inner maps,
     /// freplace targets), kept open until load.
     kept_fds: Vec<Arc<OwnedFd>>,
@@ -148,7 +148,7 @@ impl OpenObject {
         Ok(OpenObject {
             handle: ObjectHandle::new(ptr, name.to_owned(), keep),
             elf,
-            log_sizes: HashMap::new(),
+            applied: HashMap::new(),
             kept_fds: Vec::new(),
         })
     }
@@ -191,7 +191,11 @@ impl OpenObject {
     /// Applies a program's settings before load.
     pub fn apply_program(&mut self, spec: &ProgramSpec) -> Result<()> {
         spec.apply(self.find_program(spec.name())?)?;
-        self.log_sizes.insert(spec.name().to_owned(), spec.log_size);
+        let applied = load::Applied {
+            log_size: spec.log_size,
+            device: spec.device,
+        };
+        self.applied.insert(spec.name().to_owned(), applied);
         self.kept_fds.extend(spec.kept_fds());
         Ok(())
     }
@@ -373,7 +377,7 @@ impl OpenObject {
     /// When the kernel refuses a program the error is
     /// [`Error::ProgramLoad`], naming the program, with the verifier's log.
     pub fn load(mut self) -> Result<Object> {
-        let logs = load::load(&self.handle, &self.log_sizes)?;
+        let logs = load::load(&self.handle, &self.applied)?;
         self.handle.keep_verifier_logs(logs);
         Ok(Object {
             handle: Arc::new(self.handle),

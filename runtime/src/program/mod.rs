@@ -25,8 +25,8 @@ pub use info::{enable_stats, ProgramInfo, StatsGuard};
 pub(crate) use kind::kernel_enum;
 pub use kind::{AttachType, ProgramType};
 pub use read_back::tag_hash;
-pub use spec::ProgramSpec;
 pub(crate) use spec::{log_text, DEFAULT_LOG_SIZE};
+pub use spec::{ProgramDevice, ProgramSpec};
 pub use stream::Stream;
 pub use test_run::{TestRun, TestRunResult};
 

@@ -1,6 +1,6 @@
 //! What can be decided about a program before its object is loaded: whether
-//! it loads, its type and expected attach type, its attach target, its load
-//! flags, and its verifier log.
+//! it loads, its type and expected attach type, its attach target, the
+//! network device it is loaded for, its load flags, and its verifier log.
 
 use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -64,6 +64,9 @@ pub struct ProgramSpec {
     pub expected_attach_type: AttachType,
     /// `BPF_F_*` load flags (`BPF_F_SLEEPABLE`, `BPF_F_XDP_HAS_FRAGS`, ...).
     pub flags: u32,
+    /// The network device the program is loaded for, if any: an XDP
+    /// program bound to one interface, or a program offloaded to a NIC.
+    pub device: Option<ProgramDevice>,
     /// The verifier log level: 0 asks for no log, except that a program the
     /// kernel rejects is loaded again at level 1 for its log; 1 logs the
     /// verification, 2 every instruction's state, 4 only statistics (bits
@@ -76,6 +79,70 @@ pub struct ProgramSpec {
     target: Option<Target>,
     loaded: Loaded,
     instructions: Instructions,
+}
+
+/// The network device a program is loaded for (the kernel's
+/// `prog_ifindex`): the verifier checks the program for that device, and it
+/// attaches to no other.
+///
+/// ```no_run
+/// use ebpf_skeleton::ProgramDevice;
+/// # fn example(mut object: ebpf_skeleton::OpenObject, ifindex: u32) -> ebpf_skeleton::Result<()> {
+/// // An XDP program that reads the driver's receive hash
+/// // (`bpf_xdp_metadata_rx_hash`) of the interface `ifindex`.
+/// let mut spec = object.program_spec("xdp_hash")?;
+/// spec.device = Some(ProgramDevice::Bound(ifindex));
+/// object.apply_program(&spec)?;
+/// # Ok(())
+/// # }
+/// # fn main() {}
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgramDevice {
+    /// Bound to the interface with this index (`BPF_F_XDP_DEV_BOUND_ONLY`,
+    /// Linux 6.3): an XDP program that runs on the host, in driver mode on
+    /// that interface only, and whose calls of the receive-metadata kfuncs
+    /// (`bpf_xdp_metadata_rx_hash`, `_rx_timestamp`, `_rx_vlan_tag`) the
+    /// verifier turns into the driver's own. Unbound, they answer
+    /// `-EOPNOTSUPP`.
+    Bound(u32),
+    /// Offloaded to the NIC with this index, to attach with
+    /// [`XdpMode::Offload`](crate::link::XdpMode::Offload): only a driver
+    /// with BPF offload takes it, and every other interface refuses the
+    /// load (`EINVAL`).
+    Offloaded(u32),
+}
+
+impl ProgramDevice {
+    /// The interface's index.
+    pub fn ifindex(self) -> u32 {
+        match self {
+            ProgramDevice::Bound(ifindex) | ProgramDevice::Offloaded(ifindex) => ifindex,
+        }
+    }
+
+    /// How a failed load names it: "bound to interface `eth0` (index 2)".
+    pub(crate) fn describe(self) -> String {
+        match self {
+            ProgramDevice::Bound(ifindex) => format!(
+                "bound to interface {} (XDP programs only, Linux 6.3 or later)",
+                super::attach::interface(ifindex)
+            ),
+            ProgramDevice::Offloaded(ifindex) => format!(
+                "to be offloaded to interface {}, which takes it only if its driver has BPF \
+                 offload",
+                super::attach::interface(ifindex)
+            ),
+        }
+    }
+
+    /// The load flag it adds.
+    fn flags(self) -> u32 {
+        match self {
+            ProgramDevice::Bound(_) => sys::BPF_F_XDP_DEV_BOUND_ONLY,
+            ProgramDevice::Offloaded(_) => 0,
+        }
+    }
 }
 
 /// What fentry/fexit/fmod_ret/lsm/freplace programs attach to.
@@ -116,6 +183,7 @@ impl ProgramSpec {
             program_type: loaded.program_type,
             expected_attach_type: loaded.expected_attach_type,
             flags: loaded.flags,
+            device: None,
             log_level: loaded.log_level,
             log_size: DEFAULT_LOG_SIZE,
             target: None,
@@ -143,9 +211,12 @@ impl ProgramSpec {
                     sys::bpf_program__set_expected_attach_type(p, self.expected_attach_type.0);
                 self.configured("expected attach type", ret)?;
             }
-            if self.flags != was.flags {
-                self.configured("flags", sys::bpf_program__set_flags(p, self.flags))?;
+            let flags = self.flags | self.device.map_or(0, ProgramDevice::flags);
+            if flags != was.flags {
+                self.configured("flags", sys::bpf_program__set_flags(p, flags))?;
             }
+            // Always set, so that `None` undoes an earlier spec's device.
+            sys::bpf_program__set_ifindex(p, self.device.map_or(0, ProgramDevice::ifindex));
             if self.log_level != was.log_level {
                 self.configured(
                     "log level",
