@@ -1,11 +1,13 @@
-//! Programs loaded for a network device ([`ProgramSpec::device`]), each
-//! test in a network namespace of its own with a veth pair:
+//! Programs loaded for a network device (`ProgramSpec::device`), in
+//! network namespaces of their own with a veth pair:
 //! - bound to the veth (Linux 6.3), an XDP program's receive-metadata kfunc
 //!   is veth's: it gives the hash that the frame's socket buffer then
 //!   carries into tc; the program attaches to no other interface and not
 //!   in generic mode;
 //! - unbound, the verifier rejects a program that calls it;
-//! - offloaded, a veth (no BPF offload in its driver) refuses the load.
+//! - offloaded, a veth (no BPF offload in its driver) refuses the load;
+//! - bound to an interface that does not exist, the load is refused, and
+//!   the error names the index.
 //!
 //! Before 6.3 the kernel has no such kfunc, and libbpf refuses the object.
 
@@ -138,6 +140,32 @@ fn a_veth_refuses_a_program_offloaded_to_it() {
                 );
             }
             other => panic!("a veth took an offloaded program: {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn a_program_bound_to_no_such_device_is_refused_naming_it() {
+    in_new_netns(|| {
+        let mut specs = xdp_hints::Specs::new().unwrap();
+        specs.programs.xdp_hash.device = Some(ProgramDevice::Bound(999_999));
+        let loaded = specs.load();
+        if refused_without_kfunc(&loaded) {
+            return;
+        }
+        match &loaded {
+            Err(err @ Error::ProgramLoad { details, .. }) => {
+                assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
+                assert_eq!(err.verifier_log(), Some(""));
+                assert!(
+                    details.ends_with(
+                        "\nprogram `xdp_hash` was loaded bound to interface index 999999 (XDP \
+                         programs only, Linux 6.3 or later)"
+                    ),
+                    "{err}"
+                );
+            }
+            other => panic!("bound to no device, xdp_hash loaded: {other:?}"),
         }
     });
 }
