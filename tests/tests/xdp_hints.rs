@@ -115,57 +115,47 @@ fn unbound_an_xdp_program_may_not_read_receive_metadata() {
     }
 }
 
+/// Loads `xdp_hash` for `device` and checks the kernel refuses it before
+/// the verifier runs (EINVAL, no log), with an error that ends by naming
+/// the device as `says`.
+fn assert_refused_for(device: ProgramDevice, says: &str) {
+    let mut specs = xdp_hints::Specs::new().unwrap();
+    specs.programs.xdp_hash.device = Some(device);
+    let loaded = specs.load();
+    if refused_without_kfunc(&loaded) {
+        return;
+    }
+    match &loaded {
+        Err(err @ Error::ProgramLoad { details, .. }) => {
+            assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
+            assert_eq!(err.verifier_log(), Some(""));
+            let named = format!("\nprogram `xdp_hash` was loaded {says}");
+            assert!(details.ends_with(&named), "{err}");
+        }
+        other => panic!("xdp_hash loaded for {device:?}: {other:?}"),
+    }
+}
+
 #[test]
 fn a_veth_refuses_a_program_offloaded_to_it() {
     in_new_netns(|| {
         let (_, b) = veth("oa", "ob");
-        let mut specs = xdp_hints::Specs::new().unwrap();
-        specs.programs.xdp_hash.device = Some(ProgramDevice::Offloaded(b));
-        let loaded = specs.load();
-        if refused_without_kfunc(&loaded) {
-            return;
-        }
-        match &loaded {
-            Err(err @ Error::ProgramLoad { details, .. }) => {
-                assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
-                // Refused before the verifier ran; the error names the
-                // device.
-                assert_eq!(err.verifier_log(), Some(""));
-                assert!(
-                    details.ends_with(&format!(
-                        "\nprogram `xdp_hash` was loaded to be offloaded to interface `ob` \
-                         (index {b}), which takes it only if its driver has BPF offload"
-                    )),
-                    "{err}"
-                );
-            }
-            other => panic!("a veth took an offloaded program: {other:?}"),
-        }
+        assert_refused_for(
+            ProgramDevice::Offloaded(b),
+            &format!(
+                "to be offloaded to interface `ob` (index {b}), which takes it only if its \
+                 driver has BPF offload"
+            ),
+        );
     });
 }
 
 #[test]
 fn a_program_bound_to_no_such_device_is_refused_naming_it() {
     in_new_netns(|| {
-        let mut specs = xdp_hints::Specs::new().unwrap();
-        specs.programs.xdp_hash.device = Some(ProgramDevice::Bound(999_999));
-        let loaded = specs.load();
-        if refused_without_kfunc(&loaded) {
-            return;
-        }
-        match &loaded {
-            Err(err @ Error::ProgramLoad { details, .. }) => {
-                assert_eq!(err.errno(), Some(libc::EINVAL), "{err}");
-                assert_eq!(err.verifier_log(), Some(""));
-                assert!(
-                    details.ends_with(
-                        "\nprogram `xdp_hash` was loaded bound to interface index 999999 (XDP \
-                         programs only, Linux 6.3 or later)"
-                    ),
-                    "{err}"
-                );
-            }
-            other => panic!("bound to no device, xdp_hash loaded: {other:?}"),
-        }
+        assert_refused_for(
+            ProgramDevice::Bound(999_999),
+            "bound to interface index 999999 (XDP programs only, Linux 6.3 or later)",
+        );
     });
 }
