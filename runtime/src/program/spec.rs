@@ -103,8 +103,9 @@ pub enum ProgramDevice {
     /// Linux 6.3): an XDP program that runs on the host, in driver mode on
     /// that interface only, and whose calls of the receive-metadata kfuncs
     /// (`bpf_xdp_metadata_rx_hash`, `_rx_timestamp`, `_rx_vlan_tag`) the
-    /// verifier turns into the driver's own. Unbound, they answer
-    /// `-EOPNOTSUPP`.
+    /// verifier turns into the driver's own. An unbound program that calls
+    /// them is rejected (`EINVAL`, "metadata kfuncs require device-bound
+    /// program").
     Bound(u32),
     /// Offloaded to the NIC with this index, to attach with
     /// [`XdpMode::Offload`](crate::link::XdpMode::Offload): only a driver
@@ -215,7 +216,8 @@ impl ProgramSpec {
             if flags != was.flags {
                 self.configured("flags", sys::bpf_program__set_flags(p, flags))?;
             }
-            // Always set, so that `None` undoes an earlier spec's device.
+            // Always set, so that `None` clears the device of a spec applied
+            // earlier (whose bound flag a spec read since then has in `flags`).
             sys::bpf_program__set_ifindex(p, self.device.map_or(0, ProgramDevice::ifindex));
             if self.log_level != was.log_level {
                 self.configured(
